@@ -1,0 +1,111 @@
+//! Command-line arguments (clap derive). Parsing only: `commands/` turns them into validated
+//! configurations.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::{Lang, OutputFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "driftwatch",
+    version,
+    about = "Finds purpose drift in the access and extraction logs of public-administration systems",
+    long_about = "driftwatch joins access and extraction logs against the register of what was declared \
+(purposes, recipients, data categories, roles, transfer mode, retention) and reports drift with evidence.\n\n\
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit event logs against the register; with no arguments, audits the shipped sample-data/
+    #[command(after_help = "Examples:\n  driftwatch audit\n  driftwatch audit --events logs/2022-03/ --register register/ --habilitations grants.csv --out reports/2022-03\n  driftwatch audit --events events.parquet --register wikit-v1.toml wikit-v2.toml --from 2022-01-01 --to 2022-04-01")]
+    Audit(AuditArgs),
+    /// Write a seeded synthetic scenario (events, register, habilitations, truth.json)
+    #[command(after_help = "Scenarios: wikit-transfers (seed 000), wikit-monitoring (001), sipsi-cip (002), \
+social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch generate --scenario all --events 100000 --out /tmp/scenario --seed 7")]
+    Generate(GenerateArgs),
+    /// Print the JSON Schema of an input or output
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaName,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Event files or directories (.csv, .jsonl/.ndjson, .parquet, .arrow/.feather); directories are walked
+    #[arg(long, num_args = 1.., value_name = "FILE|DIR")]
+    pub events: Vec<PathBuf>,
+    /// Register files (TOML, one per version) or directories of them
+    #[arg(long, num_args = 1.., value_name = "FILE|DIR")]
+    pub register: Vec<PathBuf>,
+    /// Habilitations (CSV, JSON lines or Parquet)
+    #[arg(long, value_name = "FILE")]
+    pub habilitations: Option<PathBuf>,
+    /// Audit only events at or after this date or RFC 3339 instant (inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Audit only events before this date or RFC 3339 instant (exclusive)
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Output directory
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Language of the report
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// Write agent identities raw. Pseudonymisation is not implemented yet (issue #4): until it
+    /// is, every output carries raw identities whether or not this flag is given
+    #[arg(long)]
+    pub reveal_identities: bool,
+    /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
+    pub format: Vec<OutputFormat>,
+    /// Exit with 1 when a finding is at least this severe
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    High,
+    Medium,
+    Low,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Which seed document to mirror
+    #[arg(long, value_enum)]
+    pub scenario: crate::generate::Scenario,
+    /// Approximate number of events to write
+    #[arg(long, default_value_t = 50_000)]
+    pub events: u64,
+    /// Output directory (events/, register/, habilitations.csv, truth.json)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Random seed: the same seed gives the same bytes
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Event file format
+    #[arg(long, value_enum, default_value_t = crate::generate::EventFormat::Parquet)]
+    pub format: crate::generate::EventFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaName {
+    Events,
+    Register,
+    Habilitations,
+    Findings,
+}

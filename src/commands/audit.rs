@@ -1,0 +1,76 @@
+//! `driftwatch audit`: validates the arguments into an [`AuditConfig`] and runs the pipeline.
+//! With neither `--events` nor `--register`, audits the shipped `sample-data/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{AuditArgs, FailOn};
+use crate::error::{Error, Result};
+use crate::finding::Severity;
+use crate::ingest::timestamp::{parse_date_days, parse_timestamp_us};
+use crate::pipeline::{self, AuditConfig, AuditOutcome};
+
+pub const SAMPLE_DIR: &str = "sample-data";
+
+pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
+    let (events, register, habilitations) = match (args.events.is_empty(), args.register.is_empty()) {
+        (true, true) => sample_inputs(args.habilitations.clone())?,
+        (false, false) => (args.events.clone(), args.register.clone(), args.habilitations.clone()),
+        (false, true) => return Err(Error::Usage("--events needs --register: the declarations to judge the events against".into())),
+        (true, false) => return Err(Error::Usage("--register needs --events: the logs to audit".into())),
+    };
+    let from = args.from.as_deref().map(|t| parse_bound("--from", t)).transpose()?;
+    let to = args.to.as_deref().map(|t| parse_bound("--to", t)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        return Err(Error::Usage("--from must be before --to".into()));
+    }
+    let mut formats = args.format.clone();
+    formats.sort();
+    formats.dedup();
+    Ok(AuditConfig {
+        events,
+        register,
+        habilitations,
+        from,
+        to,
+        out: args.out.clone(),
+        lang: args.lang,
+        formats,
+        fail_on: match args.fail_on {
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Never => None,
+        },
+        reveal_identities: args.reveal_identities,
+    })
+}
+
+fn sample_inputs(habilitations: Option<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>, Option<PathBuf>)> {
+    let root = Path::new(SAMPLE_DIR);
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "no --events/--register given and no `{SAMPLE_DIR}/` here: run from the driftwatch checkout, or name your inputs (driftwatch audit --help)"
+        )));
+    }
+    let default_grants = root.join("habilitations.csv");
+    let habilitations = habilitations.or_else(|| default_grants.is_file().then_some(default_grants));
+    Ok((vec![root.join("events")], vec![root.join("register")], habilitations))
+}
+
+/// A date (midnight UTC) or an RFC 3339 instant, in microseconds since the epoch.
+fn parse_bound(flag: &str, text: &str) -> Result<i64> {
+    parse_timestamp_us(text)
+        .or_else(|_| parse_date_days(text).map(|days| days as i64 * 86_400_000_000))
+        .map_err(|_| Error::Usage(format!("{flag} {text}: expected a date (2022-03-01) or an RFC 3339 instant")))
+}
+
+pub fn run(args: &AuditArgs) -> Result<AuditOutcome> {
+    let config = config(args)?;
+    let outcome = pipeline::audit(&config)?;
+    if !args.quiet {
+        print!("{}", crate::report::terminal_summary(&outcome.summary, &config.out));
+    }
+    Ok(outcome)
+}

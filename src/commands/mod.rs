@@ -1,0 +1,5 @@
+//! One file per subcommand: each validates its arguments and calls the library.
+
+pub mod audit;
+pub mod generate;
+pub mod schema;

@@ -1,0 +1,109 @@
+//! The one event frame every input is normalised into (`../schemas/events.schema.json`).
+//!
+//! Detectors only ever see this frame: `ts` is `Datetime[μs, UTC]`, `categories` is
+//! `List[String]`, `group_size`/`record_count` are `Int64`, `record_date` is `Date`, every other
+//! column is `String`. Columns an input does not carry are added as nulls, so detectors never
+//! need to ask whether a column exists.
+
+use polars::prelude::*;
+
+pub const EVENT_ID: &str = "event_id";
+pub const TS: &str = "ts";
+pub const ACTOR_ID: &str = "actor_id";
+pub const ACTOR_ROLE: &str = "actor_role";
+pub const ACTOR_UNIT: &str = "actor_unit";
+pub const ACTION: &str = "action";
+pub const DATASET: &str = "dataset";
+pub const CATEGORIES: &str = "categories";
+pub const RECIPIENT: &str = "recipient";
+pub const PURPOSE: &str = "purpose";
+pub const REQUEST_REF: &str = "request_ref";
+pub const TARGET_AGENT: &str = "target_agent";
+pub const GROUP_SIZE: &str = "group_size";
+pub const RECORD_COUNT: &str = "record_count";
+pub const RECORD_DATE: &str = "record_date";
+pub const PREV_HASH: &str = "prev_hash";
+pub const HASH: &str = "hash";
+
+/// How a column of the event model is stored once normalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Timestamp,
+    Categories,
+    Integer,
+    Date,
+}
+
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+const fn spec(name: &'static str, kind: Kind, required: bool) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required,
+    }
+}
+
+/// The contract columns, in output order.
+pub const COLUMNS: [ColumnSpec; 17] = [
+    spec(EVENT_ID, Kind::Text, true),
+    spec(TS, Kind::Timestamp, true),
+    spec(ACTOR_ID, Kind::Text, true),
+    spec(ACTOR_ROLE, Kind::Text, true),
+    spec(ACTOR_UNIT, Kind::Text, false),
+    spec(ACTION, Kind::Text, true),
+    spec(DATASET, Kind::Text, true),
+    spec(CATEGORIES, Kind::Categories, false),
+    spec(RECIPIENT, Kind::Text, false),
+    spec(PURPOSE, Kind::Text, false),
+    spec(REQUEST_REF, Kind::Text, false),
+    spec(TARGET_AGENT, Kind::Text, false),
+    spec(GROUP_SIZE, Kind::Integer, false),
+    spec(RECORD_COUNT, Kind::Integer, false),
+    spec(RECORD_DATE, Kind::Date, false),
+    spec(PREV_HASH, Kind::Text, false),
+    spec(HASH, Kind::Text, false),
+];
+
+/// The closed vocabulary of `action`. Inputs are lower-cased before the check.
+pub const ACTIONS: [&str; 10] = [
+    "read", "search", "export", "transfer", "report", "update", "delete", "login", "grant", "revoke",
+];
+
+/// Actions that send data out of the system (judged against the declared recipients).
+pub const OUTBOUND_ACTIONS: [&str; 2] = ["export", "transfer"];
+
+pub fn is_contract_column(name: &str) -> bool {
+    COLUMNS.iter().any(|c| c.name == name)
+}
+
+pub fn required_columns() -> Vec<&'static str> {
+    COLUMNS.iter().filter(|c| c.required).map(|c| c.name).collect()
+}
+
+pub fn timestamp_type() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}
+
+pub fn dtype_of(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text => DataType::String,
+        Kind::Timestamp => timestamp_type(),
+        Kind::Categories => DataType::List(Box::new(DataType::String)),
+        Kind::Integer => DataType::Int64,
+        Kind::Date => DataType::Date,
+    }
+}
+
+/// Expression: the event sends data out (transfer or export to a recipient).
+pub fn is_outbound() -> Expr {
+    col(ACTION)
+        .eq(lit(OUTBOUND_ACTIONS[0]))
+        .or(col(ACTION).eq(lit(OUTBOUND_ACTIONS[1])))
+        .and(col(RECIPIENT).is_not_null())
+}

@@ -1,0 +1,194 @@
+//! Findings: what a detector reports, with a stable id and a total order so that the same
+//! inputs always give the same bytes.
+
+use serde::Serialize;
+
+use crate::ingest::timestamp::format_us;
+
+/// Evidence lists are capped: the finding points at the log, it does not copy it.
+pub const MAX_EVIDENCE: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "high" => Some(Severity::High),
+            "medium" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    /// True when `self` is at least as severe as `threshold`.
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self <= threshold
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub detector: &'static str,
+    pub severity: Severity,
+    pub dataset: Option<String>,
+    pub recipient: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    /// The declared purpose the events were judged against (category creep on reads).
+    pub purpose: Option<String>,
+    #[serde(serialize_with = "serialize_instant")]
+    pub first_seen: Option<i64>,
+    #[serde(serialize_with = "serialize_instant")]
+    pub last_seen: Option<i64>,
+    pub events: u64,
+    /// Sum of `record_count` over the events, when the log carries it.
+    pub records: Option<i64>,
+    pub score: f64,
+    pub period_days: Option<f64>,
+    pub categories: Vec<String>,
+    pub rule: String,
+    pub legal_ref: String,
+    /// Register versions (`processing@in_force_from`) the events were judged against.
+    pub register_versions: Vec<String>,
+    /// One sentence: what was declared versus what was observed.
+    pub summary: String,
+    pub evidence: Vec<String>,
+}
+
+fn serialize_instant<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(us) => serializer.serialize_str(&format_us(*us)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The fields a detector fills in; [`FindingDraft::finish`] adds the stable id.
+#[derive(Debug, Clone, Default)]
+pub struct FindingDraft {
+    pub dataset: Option<String>,
+    pub recipient: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub purpose: Option<String>,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub events: u64,
+    pub records: Option<i64>,
+    pub score: f64,
+    pub period_days: Option<f64>,
+    pub categories: Vec<String>,
+    pub rule: String,
+    pub legal_ref: String,
+    pub register_versions: Vec<String>,
+    pub summary: String,
+    pub evidence: Vec<String>,
+}
+
+impl FindingDraft {
+    /// `key` is what makes this finding unique within its detector (besides the subject
+    /// fields), e.g. the uncovered period of a register gap.
+    pub fn finish(self, detector: &'static str, severity: Severity, key: &[&str]) -> Finding {
+        let subject = [&self.dataset, &self.recipient, &self.actor, &self.target, &self.purpose];
+        let mut identity = String::from(detector);
+        for part in subject.iter().map(|f| f.as_deref().unwrap_or("")).chain(key.iter().copied()) {
+            identity.push('\u{1f}');
+            identity.push_str(part);
+        }
+        let digest = crate::evidence::sha256_bytes(identity.as_bytes());
+        let mut evidence = self.evidence;
+        evidence.truncate(MAX_EVIDENCE);
+        Finding {
+            id: format!("DW-{}", &digest[..12]),
+            detector,
+            severity,
+            dataset: self.dataset,
+            recipient: self.recipient,
+            actor: self.actor,
+            target: self.target,
+            purpose: self.purpose,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            events: self.events,
+            records: self.records,
+            score: self.score,
+            period_days: self.period_days,
+            categories: self.categories,
+            rule: self.rule,
+            legal_ref: self.legal_ref,
+            register_versions: self.register_versions,
+            summary: self.summary,
+            evidence,
+        }
+    }
+}
+
+/// Most severe first, then by detector and subject, then time; the id breaks any tie.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.severity, a.detector, &a.dataset, &a.recipient, &a.purpose, &a.actor, &a.target, a.first_seen, &a.id).cmp(&(
+            b.severity,
+            b.detector,
+            &b.dataset,
+            &b.recipient,
+            &b.purpose,
+            &b.actor,
+            &b.target,
+            b.first_seen,
+            &b.id,
+        ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(dataset: &str) -> FindingDraft {
+        FindingDraft {
+            dataset: Some(dataset.into()),
+            evidence: (0..30).map(|i| format!("e{i}")).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ids_are_stable_and_depend_on_the_subject() {
+        let a = draft("d").finish("category_creep", Severity::High, &[]);
+        let b = draft("d").finish("category_creep", Severity::High, &[]);
+        let c = draft("e").finish("category_creep", Severity::High, &[]);
+        let d = draft("d").finish("undeclared_recipient", Severity::High, &[]);
+        assert_eq!(a.id, b.id);
+        assert_ne!(a.id, c.id);
+        assert_ne!(a.id, d.id);
+        assert_eq!(a.evidence.len(), MAX_EVIDENCE);
+    }
+
+    #[test]
+    fn severity_order_and_threshold() {
+        assert!(Severity::High.at_least(Severity::Medium));
+        assert!(!Severity::Low.at_least(Severity::Medium));
+        let mut findings = vec![
+            draft("b").finish("x", Severity::Low, &[]),
+            draft("a").finish("x", Severity::High, &[]),
+            draft("c").finish("x", Severity::High, &[]),
+        ];
+        sort(&mut findings);
+        let order: Vec<_> = findings.iter().map(|f| f.dataset.clone().unwrap()).collect();
+        assert_eq!(order, vec!["a", "c", "b"]);
+    }
+}

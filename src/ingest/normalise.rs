@@ -1,0 +1,240 @@
+//! Normalisation of one raw table into the event frame (`crate::event`): type conversion,
+//! required-field checks and the action vocabulary. A value that cannot be converted sends its
+//! row to quarantine with the column and the reason; it never stops the run. A missing required
+//! column or a column of an impossible type does stop it (exit 2), since no row could be used.
+
+use polars::prelude::*;
+
+use super::QuarantineRecord;
+use super::readers::RawTable;
+use super::timestamp::{parse_date_days, parse_timestamp_us};
+use crate::error::{Error, PolarsContext, Result};
+use crate::event::{self, COLUMNS, Kind};
+
+/// The first problem found in a row.
+struct Reject {
+    column: &'static str,
+    value: String,
+    reason: String,
+}
+
+/// Per-row rejects, first problem wins (so the quarantine names the leftmost bad column).
+struct Rejects(Vec<Option<Reject>>);
+
+impl Rejects {
+    fn mark(&mut self, row: usize, column: &'static str, value: Option<&str>, reason: impl Into<String>) {
+        if self.0[row].is_none() {
+            self.0[row] = Some(Reject {
+                column,
+                value: value.unwrap_or("").chars().take(200).collect(),
+                reason: reason.into(),
+            });
+        }
+    }
+}
+
+pub struct Normalised {
+    pub frame: DataFrame,
+    pub quarantined: Vec<QuarantineRecord>,
+}
+
+pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
+    let RawTable {
+        frame,
+        lines,
+        rejected,
+    } = raw;
+    let height = frame.height();
+    for column in event::required_columns() {
+        if frame.column(column).is_err() {
+            return Err(Error::MissingColumn {
+                file: file.to_string(),
+                column: column.to_string(),
+                required: event::required_columns().join(", "),
+            });
+        }
+    }
+    let mut rejects = Rejects((0..height).map(|_| None).collect());
+    let mut columns = Vec::with_capacity(frame.width());
+    for spec in COLUMNS.iter() {
+        let normalised = match frame.column(spec.name) {
+            Ok(input) => normalise_column(input, spec.name, spec.kind, spec.required, file, &mut rejects)?,
+            Err(_) => Column::full_null(spec.name.into(), height, &event::dtype_of(spec.kind)),
+        };
+        columns.push(normalised);
+    }
+    for extra in frame.columns().iter().filter(|c| !event::is_contract_column(c.name())) {
+        // Extra columns are passed through; text is the one type every format can agree on.
+        columns.push(extra.cast(&DataType::String).unwrap_or_else(|_| extra.clone()));
+    }
+    let keep: BooleanChunked = rejects.0.iter().map(|r| r.is_none()).collect();
+    let frame = DataFrame::new(height, columns)
+        .and_then(|df| df.filter(&keep))
+        .polars(format!("{file}: assembling the event frame"))?;
+    let mut quarantined = rejected;
+    quarantined.extend(rejects.0.into_iter().enumerate().filter_map(|(row, reject)| {
+        reject.map(|r| QuarantineRecord {
+            file: file.to_string(),
+            line: lines.line_of(row),
+            row: Some(row as u64 + 1),
+            column: r.column.to_string(),
+            value: r.value,
+            reason: r.reason,
+        })
+    }));
+    Ok(Normalised { frame, quarantined })
+}
+
+fn normalise_column(
+    input: &Column,
+    name: &'static str,
+    kind: Kind,
+    required: bool,
+    file: &str,
+    rejects: &mut Rejects,
+) -> Result<Column> {
+    let wrong_type = || Error::ColumnType {
+        file: file.to_string(),
+        column: name.to_string(),
+        found: input.dtype().to_string(),
+        expected: describe(kind),
+    };
+    let column = match (kind, input.dtype()) {
+        (Kind::Timestamp, DataType::String) => parse_text(input, name, rejects, |t| parse_timestamp_us(t).map(Some))
+            .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            .into_column(),
+        (Kind::Timestamp, DataType::Datetime(_, _) | DataType::Date) => input
+            .cast(&event::timestamp_type())
+            .polars(format!("{file}: converting `{name}` to UTC"))?,
+        (Kind::Date, DataType::String) => parse_text(input, name, rejects, |t| parse_date_days(t).map(|d| Some(d as i64)))
+            .cast(&DataType::Int32)
+            .and_then(|days| days.cast(&DataType::Date))
+            .polars(format!("{file}: converting `{name}` to dates"))?
+            .into_column(),
+        (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
+            input.cast(&DataType::Date).polars(format!("{file}: converting `{name}` to dates"))?
+        }
+        (Kind::Integer, DataType::String) => parse_text(input, name, rejects, |t| {
+            t.trim().parse::<i64>().map(Some).map_err(|_| "not an integer")
+        })
+        .into_column(),
+        (Kind::Integer, dtype) if dtype.is_integer() => input
+            .cast(&DataType::Int64)
+            .polars(format!("{file}: converting `{name}` to Int64"))?,
+        (Kind::Categories, DataType::String) => clean_category_text(input)?.into_column(),
+        (Kind::Categories, DataType::List(_)) => input
+            .cast(&event::dtype_of(Kind::Categories))
+            .polars(format!("{file}: converting `{name}` to a list of text"))?,
+        (Kind::Text, DataType::String) => input.clone(),
+        (Kind::Text, dtype) if dtype.is_primitive_numeric() || dtype.is_bool() => {
+            input.cast(&DataType::String).polars(format!("{file}: converting `{name}` to text"))?
+        }
+        (_, DataType::Null) => Column::full_null(name.into(), input.len(), &event::dtype_of(kind)),
+        _ => return Err(wrong_type()),
+    };
+    let column = if name == event::ACTION { check_actions(&column, rejects)? } else { column };
+    if required {
+        mark_missing(&column, name, rejects);
+    }
+    Ok(column.with_name(name.into()))
+}
+
+fn describe(kind: Kind) -> String {
+    match kind {
+        Kind::Text => "text".into(),
+        Kind::Timestamp => "an RFC 3339 timestamp or a Datetime".into(),
+        Kind::Categories => "text separated by `;` or a list of text".into(),
+        Kind::Integer => "an integer".into(),
+        Kind::Date => "a date (YYYY-MM-DD) or a Date".into(),
+    }
+}
+
+/// Parses a text column value by value; failures are marked, nulls stay null.
+fn parse_text(
+    input: &Column,
+    name: &'static str,
+    rejects: &mut Rejects,
+    parse: impl Fn(&str) -> std::result::Result<Option<i64>, &'static str>,
+) -> Series {
+    let texts = input.str().expect("caller checked the dtype");
+    let values: Int64Chunked = texts
+        .iter()
+        .enumerate()
+        .map(|(row, text)| match text {
+            None => None,
+            Some(text) => match parse(text) {
+                Ok(value) => value,
+                Err(reason) => {
+                    rejects.mark(row, name, Some(text), reason);
+                    None
+                }
+            },
+        })
+        .collect();
+    values.with_name(name.into()).into_series()
+}
+
+/// `"identity; penal_follow_up;"` → `["identity", "penal_follow_up"]`; an empty field → null.
+fn clean_category_text(input: &Column) -> Result<Series> {
+    let texts = input.str().expect("caller checked the dtype");
+    let mut builder = ListStringChunkedBuilder::new(event::CATEGORIES.into(), texts.len(), texts.len() * 2);
+    for text in texts.iter() {
+        match text {
+            None => builder.append_null(),
+            Some(text) => {
+                let parts: Vec<&str> = text.split(';').map(str::trim).filter(|p| !p.is_empty()).collect();
+                if parts.is_empty() {
+                    builder.append_null();
+                } else {
+                    builder.append_values_iter(parts.into_iter());
+                }
+            }
+        }
+    }
+    Ok(builder.finish().into_series())
+}
+
+/// Lower-cases `action` and quarantines values outside the vocabulary.
+fn check_actions(column: &Column, rejects: &mut Rejects) -> Result<Column> {
+    let texts = column.str().expect("action is text");
+    let normalised: StringChunked = texts
+        .iter()
+        .enumerate()
+        .map(|(row, text)| {
+            let text = text?;
+            let lower = text.trim().to_ascii_lowercase();
+            if lower.is_empty() {
+                return None; // reported as an empty required field
+            }
+            if event::ACTIONS.contains(&lower.as_str()) {
+                Some(lower)
+            } else {
+                rejects.mark(
+                    row,
+                    event::ACTION,
+                    Some(text),
+                    format!("unknown action, must be one of: {}", event::ACTIONS.join(", ")),
+                );
+                None
+            }
+        })
+        .collect();
+    Ok(normalised.with_name(event::ACTION.into()).into_column())
+}
+
+fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
+    if let Ok(texts) = column.str() {
+        for (row, text) in texts.iter().enumerate() {
+            if text.is_none_or(|t| t.trim().is_empty()) {
+                rejects.mark(row, name, text, "empty required field");
+            }
+        }
+    } else {
+        let nulls = column.is_null();
+        for (row, is_null) in nulls.iter().enumerate() {
+            if is_null == Some(true) {
+                rejects.mark(row, name, None, "empty required field");
+            }
+        }
+    }
+}

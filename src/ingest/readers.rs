@@ -1,0 +1,196 @@
+//! Format readers: each turns one file into a [`RawTable`] — a DataFrame with the file's own
+//! columns and types, plus the lines that could not even be split into fields (JSON lines only).
+//! Type normalisation happens afterwards, in one place (`normalise.rs`), whatever the format.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::{Format, QuarantineRecord};
+use crate::error::{Error, PolarsContext, Result};
+
+/// One file as read, before normalisation.
+pub struct RawTable {
+    pub frame: DataFrame,
+    /// Physical line of each row, where the format has lines (1-based).
+    pub lines: RowLines,
+    /// Lines rejected while splitting the file into rows (e.g. invalid JSON).
+    pub rejected: Vec<QuarantineRecord>,
+}
+
+/// Where row `i` (0-based) sits in the file.
+pub enum RowLines {
+    /// CSV: the header is line 1 and records take one line each, so row i is line i + 2.
+    AfterHeader,
+    /// JSON lines: blank and rejected lines are skipped, so the line of each row is recorded.
+    Listed(Vec<u64>),
+    /// Columnar formats have rows, not lines.
+    None,
+}
+
+impl RowLines {
+    pub fn line_of(&self, row: usize) -> Option<u64> {
+        match self {
+            RowLines::AfterHeader => Some(row as u64 + 2),
+            RowLines::Listed(lines) => lines.get(row).copied(),
+            RowLines::None => None,
+        }
+    }
+}
+
+pub fn read(path: &Path, format: Format, display: &str) -> Result<RawTable> {
+    match format {
+        Format::Csv => read_csv(path, display),
+        Format::JsonLines => read_json_lines(path, display),
+        Format::Parquet => read_columnar(path, display, false),
+        Format::ArrowIpc => read_columnar(path, display, true),
+    }
+}
+
+/// CSV: every field read as text (no type inference, so a bad value in row 9,000 cannot change
+/// how row 1 is read); empty fields are nulls.
+fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .map_parse_options(|options| options.with_missing_is_null(true))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|reader| reader.finish())
+        .polars(format!("{display}: cannot read as CSV"))?;
+    Ok(RawTable {
+        frame,
+        lines: RowLines::AfterHeader,
+        rejected: Vec::new(),
+    })
+}
+
+fn read_columnar(path: &Path, display: &str, ipc: bool) -> Result<RawTable> {
+    let path_text = path.to_string_lossy().to_string();
+    let scan = if ipc {
+        LazyFrame::scan_ipc(
+            PlRefPath::new(path_text.as_str()),
+            Default::default(),
+            Default::default(),
+        )
+    } else {
+        LazyFrame::scan_parquet(PlRefPath::new(path_text.as_str()), ScanArgsParquet::default())
+    };
+    let kind = if ipc { "Arrow IPC" } else { "Parquet" };
+    let frame = scan
+        .and_then(|lazy| lazy.collect())
+        .polars(format!("{display}: cannot read as {kind}"))?;
+    Ok(RawTable {
+        frame,
+        lines: RowLines::None,
+        rejected: Vec::new(),
+    })
+}
+
+/// JSON lines, parsed line by line so that one broken line is quarantined with its number
+/// instead of failing the whole file. Scalars become text; `categories` arrays are joined with
+/// `;` (the CSV convention) and split again by the normaliser.
+fn read_json_lines(path: &Path, display: &str) -> Result<RawTable> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut columns: Vec<(String, Vec<Option<String>>)> = Vec::new();
+    let mut lines = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, line) in BufReader::new(file).lines().enumerate() {
+        let line_number = index as u64 + 1;
+        let line = line.map_err(|e| Error::Input {
+            file: display.to_string(),
+            location: format!("line {line_number}"),
+            message: format!("cannot read line: {e}"),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let object = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(object)) => object,
+            Ok(_) => {
+                rejected.push(line_reject(display, line_number, &line, "not a JSON object"));
+                continue;
+            }
+            Err(e) => {
+                rejected.push(line_reject(display, line_number, &line, &format!("invalid JSON: {e}")));
+                continue;
+            }
+        };
+        let row = lines.len();
+        lines.push(line_number);
+        for (key, value) in object {
+            let position = match columns.iter().position(|(name, _)| *name == key) {
+                Some(position) => position,
+                None => {
+                    columns.push((key, vec![None; row]));
+                    columns.len() - 1
+                }
+            };
+            columns[position].1.push(json_scalar_text(value));
+        }
+        for (_, values) in columns.iter_mut() {
+            values.resize(row + 1, None);
+        }
+    }
+    let height = lines.len();
+    let frame_columns = columns
+        .into_iter()
+        .map(|(name, values)| Column::new(name.into(), values))
+        .collect();
+    let frame = DataFrame::new(height, frame_columns).polars(format!("{display}: building the table"))?;
+    Ok(RawTable {
+        frame,
+        lines: RowLines::Listed(lines),
+        rejected,
+    })
+}
+
+fn json_scalar_text(value: Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(text),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.into_iter().filter_map(json_scalar_text).collect();
+            Some(parts.join(";"))
+        }
+        other => Some(other.to_string()),
+    }
+}
+
+fn line_reject(file: &str, line: u64, text: &str, reason: &str) -> QuarantineRecord {
+    QuarantineRecord {
+        file: file.to_string(),
+        line: Some(line),
+        row: None,
+        column: String::new(),
+        value: text.chars().take(200).collect(),
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_keep_line_numbers_and_reject_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.jsonl");
+        std::fs::write(
+            &path,
+            "{\"event_id\":\"a\",\"categories\":[\"x\",\"y\"],\"record_count\":3}\n\n{oops\n[1]\n{\"event_id\":\"b\",\"extra\":true}\n",
+        )
+        .unwrap();
+        let raw = read_json_lines(&path, "e.jsonl").unwrap();
+        assert_eq!(raw.frame.height(), 2);
+        assert_eq!(raw.rejected.len(), 2);
+        assert_eq!(raw.rejected[0].line, Some(3));
+        assert_eq!(raw.rejected[1].reason, "not a JSON object");
+        assert_eq!(raw.lines.line_of(1), Some(5));
+        let categories = raw.frame.column("categories").unwrap().str().unwrap().get(0);
+        assert_eq!(categories, Some("x;y"));
+        let extra = raw.frame.column("extra").unwrap().str().unwrap();
+        assert_eq!((extra.get(0), extra.get(1)), (None, Some("true")));
+    }
+}

@@ -1,0 +1,25 @@
+//! The `driftwatch` binary: parse arguments, run a command, map the outcome to an exit code
+//! (0 clean, 1 findings at or above --fail-on, 2 usage or input error).
+
+use clap::Parser;
+use driftwatch::cli::{Cli, Command};
+use driftwatch::commands;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Audit(args) => commands::audit::run(args).map(|outcome| outcome.exit_code),
+        Command::Generate(args) => commands::generate::run(args).map(|()| 0),
+        Command::Schema { which } => {
+            print!("{}", commands::schema::text(*which));
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("driftwatch: {error}");
+            std::process::exit(error.exit_code());
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The whole audit on one page: ingest → judge against the register → detectors → outputs.
+
+use std::path::PathBuf;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::detect::{self, Context};
+use crate::error::{PolarsContext, Result};
+use crate::event::TS;
+use crate::finding::{Finding, Severity};
+use crate::ingest::{self, timestamp::format_us};
+use crate::register::{self, habilitations, versions};
+use crate::report::{self, HabilitationSummary, Lang, OutputFormat, RunSummary, Window};
+
+/// A validated `audit` invocation. Serialised as-is into the manifest (paths as given).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditConfig {
+    pub events: Vec<PathBuf>,
+    pub register: Vec<PathBuf>,
+    pub habilitations: Option<PathBuf>,
+    /// Inclusive lower bound, microseconds since the epoch (UTC).
+    #[serde(serialize_with = "serialize_bound")]
+    pub from: Option<i64>,
+    /// Exclusive upper bound.
+    #[serde(serialize_with = "serialize_bound")]
+    pub to: Option<i64>,
+    pub out: PathBuf,
+    pub lang: Lang,
+    pub formats: Vec<OutputFormat>,
+    /// Exit 1 when a finding is at least this severe; None = never.
+    pub fail_on: Option<Severity>,
+    pub reveal_identities: bool,
+}
+
+fn serialize_bound<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    match value {
+        Some(us) => serializer.serialize_str(&format_us(*us)),
+        None => serializer.serialize_none(),
+    }
+}
+
+pub struct AuditOutcome {
+    pub summary: RunSummary,
+    pub findings: Vec<Finding>,
+    /// 0: nothing at or above `--fail-on`; 1: something is.
+    pub exit_code: i32,
+}
+
+pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
+    // Declarations first: a broken register should fail before minutes of reading logs.
+    let register = register::load(&register::discover(&config.register)?)?;
+    let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
+    let inputs = ingest::discover(&config.events)?;
+    let ingested = ingest::load_all(&inputs)?;
+    let rows_used = ingested.events.height() as u64;
+
+    let events = judge(ingested.events, &register, config)?;
+    let context = Context {
+        events: &events,
+        register: &register,
+        habilitations: habilitations.as_ref(),
+    };
+    let findings = detect::run_all(&context)?;
+
+    let mut summary = RunSummary {
+        rows_read: ingested.files.iter().map(|f| f.rows_read).sum(),
+        rows_used,
+        rows_quarantined: ingested.files.iter().map(|f| f.rows_quarantined).sum(),
+        files: ingested.files,
+        window: Window {
+            from: config.from.map(format_us),
+            to: config.to.map(format_us),
+        },
+        events_outside_window: rows_used - events.height() as u64,
+        events_judged: events.height() as u64,
+        first_event: time_bound(&events, true),
+        last_event: time_bound(&events, false),
+        register_versions: register.versions.iter().map(|v| v.summary()).collect(),
+        habilitations: habilitations.as_ref().map(|h| HabilitationSummary {
+            file: h.file.clone(),
+            sha256: h.sha256.clone(),
+            grants: h.grants.len(),
+        }),
+        detectors: detect::all().iter().map(|d| d.name()).collect(),
+        findings_by_detector: Default::default(),
+        findings: 0,
+    };
+    summary.count_findings(&findings);
+    let outputs = report::write_all(&config.out, &config.formats, config.lang, &summary, &findings, &ingested.quarantine)?;
+    crate::evidence::manifest::write(&config.out, config, &summary, &outputs)?;
+
+    let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
+    Ok(AuditOutcome {
+        summary,
+        findings,
+        exit_code: i32::from(failing),
+    })
+}
+
+/// Keeps the events inside the window and tags each with the register version in force:
+/// one lazy plan, collected once, shared by every detector.
+fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConfig) -> Result<DataFrame> {
+    let mut plan = events.lazy();
+    if let Some(from) = config.from {
+        plan = plan.filter(col(TS).gt_eq(lit(from).cast(crate::event::timestamp_type())));
+    }
+    if let Some(to) = config.to {
+        plan = plan.filter(col(TS).lt(lit(to).cast(crate::event::timestamp_type())));
+    }
+    plan.with_column(versions::version_in_force(register))
+        .collect()
+        .polars("judging events against the register")
+}
+
+fn time_bound(events: &DataFrame, first: bool) -> Option<String> {
+    let ts = events.column(TS).ok()?.datetime().ok()?.physical();
+    let value = if first { ts.min() } else { ts.max() }?;
+    Some(format_us(value))
+}

@@ -1,0 +1,164 @@
+//! `report.md`: the run summary first, then one section per finding with its legal reference.
+//! Every value that comes from a log or a register is escaped, so a field holding Markdown or
+//! HTML is shown as text, never rendered.
+
+use super::RunSummary;
+use super::i18n::{Lang, Msg};
+use crate::finding::Finding;
+use crate::ingest::timestamp::format_us;
+
+/// Escapes Markdown and HTML specials in a value taken from an input.
+pub fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String {
+    let t = |m| lang.text(m);
+    let mut md = format!("# {}\n\n## {}\n\n### {}\n\n", t(Msg::Title), t(Msg::RunSummary), t(Msg::Inputs));
+    md.push_str(&format!(
+        "| {} | {} | {} | {} | {} |\n|---|---|---:|---:|---:|\n",
+        t(Msg::File),
+        t(Msg::Format),
+        t(Msg::RowsRead),
+        t(Msg::RowsUsed),
+        t(Msg::RowsQuarantined)
+    ));
+    for file in &summary.files {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            escape(&file.path),
+            file.format,
+            file.rows_read,
+            file.rows_used,
+            file.rows_quarantined
+        ));
+    }
+    md.push_str(&format!(
+        "| **{}** | | {} | {} | {} |\n\n{}\n\n",
+        t(Msg::Total),
+        summary.rows_read,
+        summary.rows_used,
+        summary.rows_quarantined,
+        t(Msg::Quarantine)
+    ));
+    let bound = |b: &Option<String>| b.clone().unwrap_or_else(|| t(Msg::Unbounded).to_string());
+    md.push_str(&format!(
+        "- {}: {} → {}; {}: {}; {}: {}\n",
+        t(Msg::Window),
+        bound(&summary.window.from),
+        bound(&summary.window.to),
+        t(Msg::EventsJudged),
+        summary.events_judged,
+        t(Msg::OutsideWindow),
+        summary.events_outside_window
+    ));
+    if let (Some(first), Some(last)) = (&summary.first_event, &summary.last_event) {
+        md.push_str(&format!("- {} {first} → {last}\n", t(Msg::Period)));
+    }
+    md.push_str(&format!("\n### {}\n\n| id | {} | {} | sha256 |\n|---|---|---|---|\n", t(Msg::RegisterVersions), t(Msg::File), t(Msg::InForce)));
+    for version in &summary.register_versions {
+        md.push_str(&format!(
+            "| {} | {} | {} → {} | `{}` |\n",
+            escape(&version.id),
+            escape(&version.file),
+            version.in_force_from,
+            version.in_force_until.clone().unwrap_or_else(|| "…".into()),
+            &version.sha256[..16]
+        ));
+    }
+    if let Some(habilitations) = &summary.habilitations {
+        md.push_str(&format!(
+            "\n### {}\n\n{}: {} {} (sha256 `{}`)\n",
+            t(Msg::Habilitations),
+            escape(&habilitations.file),
+            habilitations.grants,
+            t(Msg::Grants),
+            &habilitations.sha256[..16]
+        ));
+    }
+    md.push_str(&format!(
+        "\n### {}\n\n| {} | high | medium | low |\n|---|---:|---:|---:|\n",
+        t(Msg::FindingsBySeverity),
+        t(Msg::Detector)
+    ));
+    for detector in &summary.detectors {
+        let counts = summary.findings_by_detector.get(*detector);
+        let count = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
+        md.push_str(&format!("| {detector} | {} | {} | {} |\n", count("high"), count("medium"), count("low")));
+    }
+    md.push_str(&format!("\n## {} ({})\n\n", t(Msg::Findings), findings.len()));
+    if findings.is_empty() {
+        md.push_str(t(Msg::NoFindings));
+        md.push('\n');
+    }
+    for (number, finding) in findings.iter().enumerate() {
+        md.push_str(&finding_section(lang, number + 1, finding));
+    }
+    md
+}
+
+fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
+    let t = |m| lang.text(m);
+    let subject: Vec<String> = [&finding.dataset, &finding.recipient, &finding.purpose, &finding.actor, &finding.target]
+        .into_iter()
+        .flatten()
+        .map(|v| escape(v))
+        .collect();
+    let mut md = format!(
+        "### {number}. [{}] {} — {} ({})\n\n{}\n\n",
+        lang.severity(finding.severity),
+        finding.detector,
+        subject.join(" · "),
+        finding.id,
+        escape(&finding.summary)
+    );
+    md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&finding.rule)));
+    md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&finding.legal_ref)));
+    if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
+        let records = finding.records.map(|r| format!(", {r} {}", t(Msg::Records))).unwrap_or_default();
+        md.push_str(&format!(
+            "- **{}**: {} → {} ({} {}{records})\n",
+            t(Msg::Seen),
+            format_us(first),
+            format_us(last),
+            finding.events,
+            t(Msg::Events)
+        ));
+    }
+    if !finding.categories.is_empty() {
+        let categories: Vec<String> = finding.categories.iter().map(|c| escape(c)).collect();
+        md.push_str(&format!("- **{}**: {}\n", t(Msg::Categories), categories.join(", ")));
+    }
+    if !finding.register_versions.is_empty() {
+        md.push_str(&format!("- **{}**: {}\n", t(Msg::Versions), escape(&finding.register_versions.join(", "))));
+    }
+    let evidence: Vec<String> = finding.evidence.iter().map(|e| escape(e)).collect();
+    md.push_str(&format!("- **{}**: {}\n\n", t(Msg::Evidence), evidence.join(", ")));
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn log_values_cannot_inject_markup() {
+        assert_eq!(escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(escape("**bold** | [x](y)"), "\\*\\*bold\\*\\* \\| \\[x\\](y)");
+        assert_eq!(escape("a\nb"), "a b");
+    }
+}

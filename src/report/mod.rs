@@ -1,0 +1,154 @@
+//! Outputs: the run summary, findings tables, the Markdown report, the quarantine, and the
+//! manifest that hashes them all. Every output is a pure function of the run's results, so the
+//! same inputs give the same bytes (the manifest's `generated_at` is the one exception).
+
+mod i18n;
+mod markdown;
+pub mod tables;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use i18n::Lang;
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::ingest::{FileReport, QuarantineRecord};
+use crate::register::VersionSummary;
+
+/// Which outputs `--format` asks for (the manifest and the quarantine are always written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Json,
+    Csv,
+    Parquet,
+    Md,
+}
+
+impl OutputFormat {
+    pub const ALL: [OutputFormat; 4] = [OutputFormat::Json, OutputFormat::Csv, OutputFormat::Parquet, OutputFormat::Md];
+
+    fn file_name(self) -> &'static str {
+        match self {
+            OutputFormat::Json => "findings.json",
+            OutputFormat::Csv => "findings.csv",
+            OutputFormat::Parquet => "findings.parquet",
+            OutputFormat::Md => "report.md",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HabilitationSummary {
+    pub file: String,
+    pub sha256: String,
+    pub grants: usize,
+}
+
+/// Everything the report's first section says: what was read and what was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub files: Vec<FileReport>,
+    pub rows_read: u64,
+    pub rows_used: u64,
+    pub rows_quarantined: u64,
+    pub window: Window,
+    /// Used rows outside `--from`/`--to`, not judged.
+    pub events_outside_window: u64,
+    pub events_judged: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub register_versions: Vec<VersionSummary>,
+    pub habilitations: Option<HabilitationSummary>,
+    pub detectors: Vec<&'static str>,
+    /// detector → severity → count.
+    pub findings_by_detector: BTreeMap<String, BTreeMap<String, u64>>,
+    pub findings: usize,
+}
+
+impl RunSummary {
+    pub fn count_findings(&mut self, findings: &[Finding]) {
+        self.findings = findings.len();
+        for finding in findings {
+            *self
+                .findings_by_detector
+                .entry(finding.detector.to_string())
+                .or_default()
+                .entry(finding.severity.as_str().to_string())
+                .or_default() += 1;
+        }
+    }
+}
+
+/// Writes the requested outputs into `out` and returns their paths (relative to `out`), sorted.
+pub fn write_all(
+    out: &Path,
+    formats: &[OutputFormat],
+    lang: Lang,
+    summary: &RunSummary,
+    findings: &[Finding],
+    quarantine: &[QuarantineRecord],
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut written = Vec::new();
+    for format in formats {
+        let path = out.join(format.file_name());
+        match format {
+            OutputFormat::Json => tables::write_json(&path, summary, findings)?,
+            OutputFormat::Csv => tables::write_csv(&path, findings)?,
+            OutputFormat::Parquet => tables::write_parquet(&path, findings)?,
+            OutputFormat::Md => {
+                let text = markdown::render(lang, summary, findings);
+                std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        written.push(PathBuf::from(format.file_name()));
+    }
+    let quarantine_path = out.join("quarantine.csv");
+    tables::write_quarantine(&quarantine_path, quarantine)?;
+    written.push(PathBuf::from("quarantine.csv"));
+    written.sort();
+    Ok(written)
+}
+
+/// The short run summary printed on the terminal.
+pub fn terminal_summary(summary: &RunSummary, out: &Path) -> String {
+    let mut text = String::new();
+    text.push_str(&format!(
+        "driftwatch {}: {} file(s), {} rows read, {} used, {} quarantined; {} events judged",
+        env!("CARGO_PKG_VERSION"),
+        summary.files.len(),
+        summary.rows_read,
+        summary.rows_used,
+        summary.rows_quarantined,
+        summary.events_judged
+    ));
+    if summary.events_outside_window > 0 {
+        text.push_str(&format!(" ({} outside --from/--to)", summary.events_outside_window));
+    }
+    text.push('\n');
+    text.push_str(&format!(
+        "register: {} version(s): {}\n",
+        summary.register_versions.len(),
+        summary.register_versions.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    text.push_str(&format!("findings: {}\n", summary.findings));
+    for (detector, severities) in &summary.findings_by_detector {
+        let counts: Vec<String> = ["high", "medium", "low"]
+            .iter()
+            .filter_map(|s| severities.get(*s).map(|n| format!("{n} {s}")))
+            .collect();
+        text.push_str(&format!("  {detector:<22} {}\n", counts.join(", ")));
+    }
+    text.push_str(&format!("reports written to {}\n", out.display()));
+    text
+}
