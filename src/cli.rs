@@ -24,7 +24,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit event logs against the register; with no arguments, audits the shipped sample-data/
-    #[command(after_help = "Examples:\n  driftwatch audit\n  driftwatch audit --events logs/2022-03/ --register register/ --habilitations grants.csv --out reports/2022-03\n  driftwatch audit --events events.parquet --register wikit-v1.toml wikit-v2.toml --from 2022-01-01 --to 2022-04-01")]
+    #[command(
+        after_help = "Examples:\n  driftwatch audit\n  driftwatch audit --events logs/2022-03/ --register register/ --habilitations grants.csv --out reports/2022-03\n  driftwatch audit --events events.parquet --register wikit-v1.toml wikit-v2.toml --from 2022-01-01 --to 2022-04-01"
+    )]
     Audit(AuditArgs),
     /// Write a seeded synthetic scenario (events, register, habilitations, truth.json)
     #[command(after_help = "Scenarios: wikit-transfers (seed 000), wikit-monitoring (001), sipsi-cip (002), \

@@ -8,19 +8,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{file}: missing required column `{column}` (required: {required}); see `driftwatch schema events`")]
-    MissingColumn {
-        file: String,
-        column: String,
-        required: String,
-    },
+    MissingColumn { file: String, column: String, required: String },
 
     #[error("{file}: column `{column}` has type {found}, expected {expected}")]
-    ColumnType {
-        file: String,
-        column: String,
-        found: String,
-        expected: String,
-    },
+    ColumnType { file: String, column: String, found: String, expected: String },
 
     #[error("{file}:{location}: {message}")]
     Input {
@@ -34,26 +25,16 @@ pub enum Error {
     File { file: String, message: String },
 
     #[error("register {file}: `{key}`: {message}")]
-    Register {
-        file: String,
-        key: String,
-        message: String,
-    },
+    Register { file: String, key: String, message: String },
 
     #[error("{0}")]
     Usage(String),
 
     #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 
     #[error("{context}: {source}")]
-    Polars {
-        context: String,
-        source: polars::error::PolarsError,
-    },
+    Polars { context: String, source: polars::error::PolarsError },
 }
 
 impl Error {
@@ -63,17 +44,11 @@ impl Error {
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     pub fn file(file: impl std::fmt::Display, message: impl Into<String>) -> Self {
-        Error::File {
-            file: file.to_string(),
-            message: message.into(),
-        }
+        Error::File { file: file.to_string(), message: message.into() }
     }
 }
 
@@ -84,9 +59,6 @@ pub trait PolarsContext<T> {
 
 impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
     fn polars(self, context: impl Into<String>) -> Result<T> {
-        self.map_err(|source| Error::Polars {
-            context: context.into(),
-            source,
-        })
+        self.map_err(|source| Error::Polars { context: context.into(), source })
     }
 }

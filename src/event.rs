@@ -42,11 +42,7 @@ pub struct ColumnSpec {
 }
 
 const fn spec(name: &'static str, kind: Kind, required: bool) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        kind,
-        required,
-    }
+    ColumnSpec { name, kind, required }
 }
 
 /// The contract columns, in output order.
@@ -71,9 +67,8 @@ pub const COLUMNS: [ColumnSpec; 17] = [
 ];
 
 /// The closed vocabulary of `action`. Inputs are lower-cased before the check.
-pub const ACTIONS: [&str; 10] = [
-    "read", "search", "export", "transfer", "report", "update", "delete", "login", "grant", "revoke",
-];
+pub const ACTIONS: [&str; 10] =
+    ["read", "search", "export", "transfer", "report", "update", "delete", "login", "grant", "revoke"];
 
 /// Actions that send data out of the system (judged against the declared recipients).
 pub const OUTBOUND_ACTIONS: [&str; 2] = ["export", "transfer"];

@@ -56,11 +56,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let rows_used = ingested.events.height() as u64;
 
     let events = judge(ingested.events, &register, config)?;
-    let context = Context {
-        events: &events,
-        register: &register,
-        habilitations: habilitations.as_ref(),
-    };
+    let context = Context { events: &events, register: &register, habilitations: habilitations.as_ref() };
     let findings = detect::run_all(&context)?;
 
     let mut summary = RunSummary {
@@ -68,10 +64,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         rows_used,
         rows_quarantined: ingested.files.iter().map(|f| f.rows_quarantined).sum(),
         files: ingested.files,
-        window: Window {
-            from: config.from.map(format_us),
-            to: config.to.map(format_us),
-        },
+        window: Window { from: config.from.map(format_us), to: config.to.map(format_us) },
         events_outside_window: rows_used - events.height() as u64,
         events_judged: events.height() as u64,
         first_event: time_bound(&events, true),
@@ -87,15 +80,12 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         findings: 0,
     };
     summary.count_findings(&findings);
-    let outputs = report::write_all(&config.out, &config.formats, config.lang, &summary, &findings, &ingested.quarantine)?;
+    let outputs =
+        report::write_all(&config.out, &config.formats, config.lang, &summary, &findings, &ingested.quarantine)?;
     crate::evidence::manifest::write(&config.out, config, &summary, &outputs)?;
 
     let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
-    Ok(AuditOutcome {
-        summary,
-        findings,
-        exit_code: i32::from(failing),
-    })
+    Ok(AuditOutcome { summary, findings, exit_code: i32::from(failing) })
 }
 
 /// Keeps the events inside the window and tags each with the register version in force:
@@ -108,9 +98,7 @@ fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConf
     if let Some(to) = config.to {
         plan = plan.filter(col(TS).lt(lit(to).cast(crate::event::timestamp_type())));
     }
-    plan.with_column(versions::version_in_force(register))
-        .collect()
-        .polars("judging events against the register")
+    plan.with_column(versions::version_in_force(register)).collect().polars("judging events against the register")
 }
 
 fn time_bound(events: &DataFrame, first: bool) -> Option<String> {

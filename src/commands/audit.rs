@@ -15,7 +15,9 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
     let (events, register, habilitations) = match (args.events.is_empty(), args.register.is_empty()) {
         (true, true) => sample_inputs(args.habilitations.clone())?,
         (false, false) => (args.events.clone(), args.register.clone(), args.habilitations.clone()),
-        (false, true) => return Err(Error::Usage("--events needs --register: the declarations to judge the events against".into())),
+        (false, true) => {
+            return Err(Error::Usage("--events needs --register: the declarations to judge the events against".into()));
+        }
         (true, false) => return Err(Error::Usage("--register needs --events: the logs to audit".into())),
     };
     let from = args.from.as_deref().map(|t| parse_bound("--from", t)).transpose()?;

@@ -18,9 +18,9 @@ use super::{Context, Detector, distinct, list_words, summarise};
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, CATEGORIES, DATASET, EVENT_ID, PURPOSE, RECIPIENT, RECORD_COUNT, TS};
 use crate::finding::{Finding, FindingDraft, Severity};
+use crate::register::RegisterVersion;
 use crate::register::categories::is_covered;
 use crate::register::versions::REGISTER_VERSION;
-use crate::register::RegisterVersion;
 
 pub struct CategoryCreep;
 
@@ -52,13 +52,7 @@ impl Detector for CategoryCreep {
                 col(RECORD_COUNT),
                 col(CATEGORIES).alias(CATEGORY),
             ])
-            .explode(
-                cols([CATEGORY]),
-                ExplodeOptions {
-                    empty_as_null: false,
-                    keep_nulls: false,
-                },
-            );
+            .explode(cols([CATEGORY]), ExplodeOptions { empty_as_null: false, keep_nulls: false });
         let verdicts = judge(context, &distinct(exploded.clone(), &COMBINATION)?)?;
         if verdicts.height() == 0 {
             return Ok(Vec::new());
@@ -87,9 +81,9 @@ impl Detector for CategoryCreep {
                 let outbound = judged_by == "recipient";
                 let (declared, rule, legal_ref) = declaration(latest, outbound, against, dataset);
                 let summary = format!(
-                    "{} event(s) {} `{dataset}` carried {} beyond what {} declares ({})",
+                    "{} event(s) {} \"{dataset}\" carried {} beyond what {} declares ({})",
                     group.events,
-                    if outbound { format!("sending to `{against}` from") } else { "on".to_string() },
+                    if outbound { format!("sending to \"{against}\" from") } else { "on".to_string() },
                     list_words(&undeclared),
                     rule,
                     if declared.is_empty() { "nothing".to_string() } else { list_words(&declared) },
@@ -104,21 +98,34 @@ impl Detector for CategoryCreep {
                     records: group.records,
                     score: 1.0,
                     categories: undeclared,
-                    rule: format!("{rule} declares categories: {}", if declared.is_empty() { "none".to_string() } else { declared.join(", ") }),
+                    rule: format!(
+                        "{rule} declares categories: {}",
+                        if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
+                    ),
                     legal_ref,
                     register_versions: context.version_ids(&group.versions),
                     summary,
                     evidence: group.evidence,
                     ..Default::default()
                 }
-                .finish(self.name(), if outbound { Severity::High } else { Severity::Medium }, &[judged_by])
+                .finish(
+                    self.name(),
+                    if outbound { Severity::High } else { Severity::Medium },
+                    &[judged_by],
+                )
             })
             .collect())
     }
 }
 
 /// What the events of a combination were judged against: (kind, id) and the declared list.
-fn declared_for<'a>(version: &'a RegisterVersion, outbound: bool, recipient: &str, purpose: &str, dataset: &str) -> Option<(&'static str, String, Vec<String>)> {
+fn declared_for<'a>(
+    version: &'a RegisterVersion,
+    outbound: bool,
+    recipient: &str,
+    purpose: &str,
+    dataset: &str,
+) -> Option<(&'static str, String, Vec<String>)> {
     if outbound {
         // Undeclared recipients are `undeclared_recipient`'s finding, not ours.
         let entry = version.recipient_entry(recipient, dataset)?;
@@ -177,19 +184,33 @@ fn categories_by_group(offending: &DataFrame) -> Result<BTreeMap<Vec<String>, Ve
 }
 
 /// (declared categories, the rule's name, legal reference) for a finding's text.
-fn declaration(version: &RegisterVersion, outbound: bool, against: &str, dataset: &str) -> (Vec<String>, String, String) {
-    let (_, _, declared) = declared_for(version, outbound, against, against, dataset).unwrap_or(("", String::new(), Vec::new()));
+fn declaration(
+    version: &RegisterVersion,
+    outbound: bool,
+    against: &str,
+    dataset: &str,
+) -> (Vec<String>, String, String) {
+    let (_, _, declared) =
+        declared_for(version, outbound, against, against, dataset).unwrap_or(("", String::new(), Vec::new()));
     if outbound {
         let legal = version.recipient_entry(against, dataset).and_then(|r| r.legal_ref.clone());
-        (declared, format!("[[recipient]] `{against}` for `{dataset}`"), legal.unwrap_or_else(|| version.legal_ref()))
+        (
+            declared,
+            format!("[[recipient]] \"{against}\" for \"{dataset}\""),
+            legal.unwrap_or_else(|| version.legal_ref()),
+        )
     } else if let Some(purpose) = version.purpose(against) {
-        (declared, format!("purpose `{}`", purpose.id), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref()))
+        (
+            declared,
+            format!("purpose \"{}\"", purpose.id),
+            purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref()),
+        )
     } else {
-        let names: Vec<String> = version.purposes_for_dataset(dataset).map(|p| format!("`{}`", p.id)).collect();
+        let names: Vec<String> = version.purposes_for_dataset(dataset).map(|p| format!("\"{}\"", p.id)).collect();
         let rule = if names.is_empty() {
-            format!("no purpose of `{}` covering `{dataset}`", version.processing())
+            format!("no purpose of \"{}\" covering \"{dataset}\"", version.processing())
         } else {
-            format!("the purposes covering `{dataset}` ({})", names.join(", "))
+            format!("the purposes covering \"{dataset}\" ({})", names.join(", "))
         };
         (declared, rule, version.legal_ref())
     }
@@ -226,7 +247,14 @@ mod tests {
             seen,
             vec![
                 (None, Some("inspection".to_string()), vec!["identity_card".to_string()], 1, Some(1), Severity::Medium),
-                (Some("moe".to_string()), None, vec!["observation_letter".to_string(), "work_stoppage".to_string()], 2, Some(50), Severity::High),
+                (
+                    Some("moe".to_string()),
+                    None,
+                    vec!["observation_letter".to_string(), "work_stoppage".to_string()],
+                    2,
+                    Some(50),
+                    Severity::High
+                ),
             ]
         );
         assert_eq!(findings[1].evidence, vec!["e1", "e3"]);

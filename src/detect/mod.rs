@@ -11,9 +11,9 @@ use polars::prelude::*;
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, EVENT_ID, RECORD_COUNT, TS};
 use crate::finding::{self, Finding, MAX_EVIDENCE};
+use crate::register::RegisterSet;
 use crate::register::habilitations::Habilitations;
 use crate::register::versions::REGISTER_VERSION;
-use crate::register::RegisterSet;
 
 /// What every detector sees.
 pub struct Context<'a> {
@@ -43,11 +43,7 @@ pub trait Detector: Sync {
 
 /// Every detector, in the order they run.
 pub fn all() -> Vec<&'static dyn Detector> {
-    vec![
-        &register_gap::RegisterGap,
-        &undeclared_recipient::UndeclaredRecipient,
-        &category_creep::CategoryCreep,
-    ]
+    vec![&register_gap::RegisterGap, &undeclared_recipient::UndeclaredRecipient, &category_creep::CategoryCreep]
 }
 
 /// Runs every detector and returns their findings in the canonical order.
@@ -98,7 +94,8 @@ pub fn summarise(events: LazyFrame, keys: &[&str]) -> Result<Vec<GroupSummary>> 
 
 fn read_summaries(frame: &DataFrame, keys: &[&str]) -> PolarsResult<Vec<GroupSummary>> {
     let key_columns: Vec<&StringChunked> = keys.iter().map(|k| frame.column(k)?.str()).collect::<PolarsResult<_>>()?;
-    let int = |name: &str| -> PolarsResult<Int64Chunked> { Ok(frame.column(name)?.cast(&DataType::Int64)?.i64()?.clone()) };
+    let int =
+        |name: &str| -> PolarsResult<Int64Chunked> { Ok(frame.column(name)?.cast(&DataType::Int64)?.i64()?.clone()) };
     let (first, last, events, records, known) =
         (int("first_seen")?, int("last_seen")?, int("events")?, int("records")?, int("records_known")?);
     let evidence = frame.column("evidence")?.list()?;
@@ -175,7 +172,8 @@ pub mod testing {
     pub fn judged_events(register: &RegisterSet, rows: &[&str]) -> DataFrame {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.csv");
-        let mut text = String::from("event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count\n");
+        let mut text =
+            String::from("event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count\n");
         for row in rows {
             text.push_str(row);
             text.push('\n');
@@ -188,11 +186,7 @@ pub mod testing {
 
     pub fn run(detector: &dyn Detector, register: &RegisterSet, rows: &[&str]) -> Vec<Finding> {
         let events = judged_events(register, rows);
-        let context = Context {
-            events: &events,
-            register,
-            habilitations: None,
-        };
+        let context = Context { events: &events, register, habilitations: None };
         detector.run(&context).unwrap()
     }
 

@@ -16,8 +16,8 @@ use super::{Context, Detector};
 use crate::error::{PolarsContext, Result};
 use crate::event::{DATASET, EVENT_ID, TS};
 use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity};
-use crate::register::versions::{REGISTER_VERSION, day_start_us};
 use crate::register::RegisterSet;
+use crate::register::versions::{REGISTER_VERSION, day_start_us};
 
 pub struct RegisterGap;
 
@@ -27,11 +27,7 @@ const LEGAL_REF: &str = "GDPR art. 30 (record of processing activities)";
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Gap {
     /// No version of `processing` in force between `after` and `before` (None = open end).
-    Uncovered {
-        processing: String,
-        after: Option<NaiveDate>,
-        before: Option<NaiveDate>,
-    },
+    Uncovered { processing: String, after: Option<NaiveDate>, before: Option<NaiveDate> },
     /// The version in force does not declare the dataset.
     DatasetNotInVersion { dataset: String, version: usize },
     /// No register declares the dataset.
@@ -85,31 +81,32 @@ impl RegisterGap {
         let datasets: Vec<String> = tally.datasets.into_iter().collect();
         let one_dataset = (datasets.len() == 1).then(|| datasets[0].clone());
         let (rule, key) = match &gap {
-            Gap::Uncovered {
-                processing,
-                after,
-                before,
-            } => {
+            Gap::Uncovered { processing, after, before } => {
                 let from = after.map(|d| d.to_string()).unwrap_or_else(|| "the beginning".into());
                 let to = before.map(|d| d.to_string()).unwrap_or_else(|| "now".into());
                 (
-                    format!("no version of the register of `{processing}` is in force from {from} to {to}"),
+                    format!("no version of the register of \"{processing}\" is in force from {from} to {to}"),
                     format!("{processing}|{from}|{to}"),
                 )
             }
             Gap::DatasetNotInVersion { dataset, version } => {
                 let version = register.get(*version);
                 (
-                    format!("register version {} ({}) does not declare dataset `{dataset}`", version.id, version.file),
+                    format!(
+                        "register version {} ({}) does not declare dataset \"{dataset}\"",
+                        version.id, version.file
+                    ),
                     format!("{dataset}|{}", version.id),
                 )
             }
-            Gap::UnknownDataset { dataset } => (format!("no register declares dataset `{dataset}`"), format!("{dataset}|unknown")),
+            Gap::UnknownDataset { dataset } => {
+                (format!("no register declares dataset \"{dataset}\""), format!("{dataset}|unknown"))
+            }
         };
         let summary = format!(
             "{} event(s) on {} could not be judged: {rule}",
             tally.events,
-            datasets.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            datasets.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ")
         );
         FindingDraft {
             dataset: one_dataset,
@@ -137,10 +134,7 @@ fn classify(register: &RegisterSet, dataset: &str, ts: i64) -> Gap {
         let starts = day_start_us(version.from);
         let ends = version.until.map(day_start_us);
         if starts <= ts && ends.is_none_or(|end| ts < end) {
-            return Gap::DatasetNotInVersion {
-                dataset: dataset.into(),
-                version: version.index,
-            };
+            return Gap::DatasetNotInVersion { dataset: dataset.into(), version: version.index };
         }
         if ends.is_some_and(|end| end <= ts) {
             after = version.until;
@@ -149,11 +143,7 @@ fn classify(register: &RegisterSet, dataset: &str, ts: i64) -> Gap {
             before = Some(version.from);
         }
     }
-    Gap::Uncovered {
-        processing: processing.into(),
-        after,
-        before,
-    }
+    Gap::Uncovered { processing: processing.into(), after, before }
 }
 
 #[cfg(test)]
@@ -177,13 +167,22 @@ mod tests {
                 "e5,2022-04-02T00:00:00Z,a1,agent,read,payroll,,,,",
             ],
         );
-        let rules: Vec<(String, u64, Vec<String>)> = findings.iter().map(|f| (f.rule.clone(), f.events, f.evidence.clone())).collect();
+        let rules: Vec<(String, u64, Vec<String>)> =
+            findings.iter().map(|f| (f.rule.clone(), f.events, f.evidence.clone())).collect();
         assert_eq!(
             rules,
             vec![
-                ("no version of the register of `wikit` is in force from the beginning to 2015-10-06".to_string(), 1, vec!["e0".to_string()]),
-                ("no version of the register of `wikit` is in force from 2022-03-01 to 2022-04-01".to_string(), 2, vec!["e2".to_string(), "e3".to_string()]),
-                ("no register declares dataset `payroll`".to_string(), 1, vec!["e5".to_string()]),
+                (
+                    "no version of the register of \"wikit\" is in force from the beginning to 2015-10-06".to_string(),
+                    1,
+                    vec!["e0".to_string()]
+                ),
+                (
+                    "no version of the register of \"wikit\" is in force from 2022-03-01 to 2022-04-01".to_string(),
+                    2,
+                    vec!["e2".to_string(), "e3".to_string()]
+                ),
+                ("no register declares dataset \"payroll\"".to_string(), 1, vec!["e5".to_string()]),
             ]
         );
     }

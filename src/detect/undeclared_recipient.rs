@@ -45,15 +45,15 @@ impl Detector for UndeclaredRecipient {
                     .flat_map(|r| r.datasets.clone())
                     .collect();
                 let rule = if declared_for.is_empty() {
-                    format!("no [[recipient]] entry of `{}` declares `{recipient}`", latest.processing())
+                    format!("no [[recipient]] entry of \"{}\" declares \"{recipient}\"", latest.processing())
                 } else {
                     format!(
-                        "[[recipient]] `{recipient}` is declared for {} only, not for `{dataset}`",
+                        "[[recipient]] \"{recipient}\" is declared for {} only, not for \"{dataset}\"",
                         list_words(&declared_for)
                     )
                 };
                 let summary = format!(
-                    "{} transfer(s) or export(s) of `{dataset}` to `{recipient}`, which the register in force does not declare as a recipient of that dataset",
+                    "{} transfer(s) or export(s) of \"{dataset}\" to \"{recipient}\", which the register in force does not declare as a recipient of that dataset",
                     group.events
                 );
                 FindingDraft {
@@ -119,12 +119,20 @@ mod tests {
         );
         let summary: Vec<_> = findings
             .iter()
-            .map(|f| (f.recipient.clone().unwrap(), f.events, f.records, f.evidence.clone(), f.register_versions.clone()))
+            .map(|f| {
+                (f.recipient.clone().unwrap(), f.events, f.records, f.evidence.clone(), f.register_versions.clone())
+            })
             .collect();
         assert_eq!(
             summary,
             vec![
-                ("moe".to_string(), 2, Some(42), vec!["e1".to_string(), "e2".to_string()], vec!["wikit@2015-10-06".to_string()]),
+                (
+                    "moe".to_string(),
+                    2,
+                    Some(42),
+                    vec!["e1".to_string(), "e2".to_string()],
+                    vec!["wikit@2015-10-06".to_string()]
+                ),
                 ("press".to_string(), 1, Some(1), vec!["e6".to_string()], vec!["wikit@2022-03-01".to_string()]),
             ]
         );

@@ -135,7 +135,13 @@ fn scenario_rng(seed: u64, scenario: Scenario) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(scenario as u64))
 }
 
-pub fn generate(scenario: Scenario, total_events: u64, seed: u64, format: EventFormat, out: &Path) -> Result<GenerateReport> {
+pub fn generate(
+    scenario: Scenario,
+    total_events: u64,
+    seed: u64,
+    format: EventFormat,
+    out: &Path,
+) -> Result<GenerateReport> {
     let parts = scenario.parts();
     let register_dir = out.join("register");
     std::fs::create_dir_all(&register_dir).map_err(|e| Error::io(&register_dir, e))?;
@@ -193,10 +199,7 @@ pub fn generate(scenario: Scenario, total_events: u64, seed: u64, format: EventF
     let path = out.join("truth.json");
     let text = serde_json::to_string_pretty(&file).expect("serialisable") + "\n";
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-    Ok(GenerateReport {
-        events: written,
-        expected_findings: truth.expected.len(),
-    })
+    Ok(GenerateReport { events: written, expected_findings: truth.expected.len() })
 }
 
 /// Offices work on weekdays: five times the weekend's activity.

@@ -68,8 +68,14 @@ legal_ref  = "CESEDA L.811-3, L.811-4, R.811-5"
 /// (penal follow-ups and administrative sanctions) — not observation letters or stoppages.
 pub fn wikit_v2() -> String {
     WIKIT_V1
-        .replace("in_force_from = \"2015-10-06\"\nin_force_until = \"2022-03-01\"\nrecorded_at   = \"2015-10-06\"", "in_force_from = \"2022-03-01\"\nrecorded_at   = \"2022-02-15\"")
-        .replace("# Wiki'T, as authorised by the CNIL on 2015-10-06 (seed 000, seed 001).", "# Wiki'T after the declaration of the MOE platforms (2022-03-01).")
+        .replace(
+            "in_force_from = \"2015-10-06\"\nin_force_until = \"2022-03-01\"\nrecorded_at   = \"2015-10-06\"",
+            "in_force_from = \"2022-03-01\"\nrecorded_at   = \"2022-02-15\"",
+        )
+        .replace(
+            "# Wiki'T, as authorised by the CNIL on 2015-10-06 (seed 000, seed 001).",
+            "# Wiki'T after the declaration of the MOE platforms (2022-03-01).",
+        )
         + r#"
 [[recipient]]
 id         = "moe_platforms"

@@ -79,7 +79,8 @@ pub trait ScenarioGenerator {
     /// Roughly how many signal events the whole window holds (the rest is background).
     fn signal_estimate(&self) -> u64;
     /// The day's events: its signal, and `background` ordinary events.
-    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Vec<GeneratedEvent>;
+    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth)
+    -> Vec<GeneratedEvent>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,21 +108,29 @@ fn some_of(pool: &[&'static str], max: usize, rng: &mut ChaCha8Rng) -> Vec<&'sta
 }
 
 fn key(detector: &'static str, dataset: &str) -> ExpectedKey {
-    ExpectedKey {
-        detector,
-        dataset: Some(dataset.to_string()),
-        recipient: None,
-        purpose: None,
-        actor: None,
-    }
+    ExpectedKey { detector, dataset: Some(dataset.to_string()), recipient: None, purpose: None, actor: None }
 }
 
 fn people(prefix: &str, count: usize) -> Vec<String> {
     (1..=count).map(|i| format!("{prefix}-{i:04}")).collect()
 }
 
-fn grant(actor: &str, role: &'static str, scope: &str, granted: &str, revoked: Option<&str>, reviewed: Option<&str>) -> GrantRow {
-    (actor.to_string(), role, scope.to_string(), granted.to_string(), revoked.map(str::to_string), reviewed.map(str::to_string))
+fn grant(
+    actor: &str,
+    role: &'static str,
+    scope: &str,
+    granted: &str,
+    revoked: Option<&str>,
+    reviewed: Option<&str>,
+) -> GrantRow {
+    (
+        actor.to_string(),
+        role,
+        scope.to_string(),
+        granted.to_string(),
+        revoked.map(str::to_string),
+        reviewed.map(str::to_string),
+    )
 }
 
 const WIKIT_UNITS: [&str; 8] = ["GE-51", "GE-67", "ARA-69", "ARA-38", "IDF-75", "IDF-93", "OCC-31", "BRE-35"];
@@ -195,7 +204,8 @@ fn wikit_background(date: NaiveDate, rng: &mut ChaCha8Rng) -> GeneratedEvent {
 struct WikitTransfers;
 
 const MOE_DECLARED_FROM: (i32, u32, u32) = (2022, 3, 1);
-const EXTRACTED: [&str; 5] = ["identity", "penal_follow_up", "administrative_sanction", "observation_letter", "work_stoppage"];
+const EXTRACTED: [&str; 5] =
+    ["identity", "penal_follow_up", "administrative_sanction", "observation_letter", "work_stoppage"];
 
 impl ScenarioGenerator for WikitTransfers {
     fn register_files(&self) -> Vec<(&'static str, String)> {
@@ -210,7 +220,13 @@ impl ScenarioGenerator for WikitTransfers {
         52 * 2 + 260 / 3
     }
 
-    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Vec<GeneratedEvent> {
+    fn day(
+        &mut self,
+        date: NaiveDate,
+        background: u64,
+        rng: &mut ChaCha8Rng,
+        truth: &mut Truth,
+    ) -> Vec<GeneratedEvent> {
         let mut events: Vec<GeneratedEvent> = (0..background).map(|_| wikit_background(date, rng)).collect();
         let (y, m, d) = MOE_DECLARED_FROM;
         let moe_declared = date >= NaiveDate::from_ymd_opt(y, m, d).expect("date");
@@ -285,7 +301,13 @@ const WATCHING_UNITS: [usize; 3] = [0, 1, 2];
 const SMALL_CELL_UNIT: usize = 3;
 const ONE_OFF_UNIT: usize = 4;
 
-fn activity_report(date: NaiveDate, actor: String, role: &'static str, unit: &str, rng: &mut ChaCha8Rng) -> GeneratedEvent {
+fn activity_report(
+    date: NaiveDate,
+    actor: String,
+    role: &'static str,
+    unit: &str,
+    rng: &mut ChaCha8Rng,
+) -> GeneratedEvent {
     GeneratedEvent {
         ts: office_time(date, rng),
         actor_id: actor,
@@ -312,7 +334,13 @@ impl ScenarioGenerator for WikitMonitoring {
         52 * 3 * 4 + 12 + 12 + 1
     }
 
-    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Vec<GeneratedEvent> {
+    fn day(
+        &mut self,
+        date: NaiveDate,
+        background: u64,
+        rng: &mut ChaCha8Rng,
+        truth: &mut Truth,
+    ) -> Vec<GeneratedEvent> {
         let mut events = Vec::new();
         for _ in 0..background {
             if rng.gen_bool(0.7) {
@@ -339,8 +367,10 @@ impl ScenarioGenerator for WikitMonitoring {
             for &unit_index in &WATCHING_UNITS {
                 let head = wikit_unit_head(unit_index);
                 let unit = WIKIT_UNITS[unit_index];
-                let agents: Vec<String> =
-                    (0..WIKIT_AGENTS).filter(|i| i % WIKIT_UNITS.len() == unit_index).map(|i| wikit_agent(i).0).collect();
+                let agents: Vec<String> = (0..WIKIT_AGENTS)
+                    .filter(|i| i % WIKIT_UNITS.len() == unit_index)
+                    .map(|i| wikit_agent(i).0)
+                    .collect();
                 let count = rng.gen_range(3..=5);
                 let watched: Vec<String> = agents.choose_multiple(rng, count).cloned().collect();
                 for agent in &watched {
@@ -395,10 +425,12 @@ impl ScenarioGenerator for WikitMonitoring {
 struct SipsiCip;
 
 const SIPSI_SENT: [&str; 6] = ["identity", "birth", "nationality", "employer", "service_address", "service_dates"];
-const SIPSI_READ: [&str; 7] = ["identity.name", "birth", "nationality", "employer", "service_address", "service_dates", "posting_details"];
+const SIPSI_READ: [&str; 7] =
+    ["identity.name", "birth", "nationality", "employer", "service_address", "service_dates", "posting_details"];
 
 fn sipsi_uncovered(date: NaiveDate) -> bool {
-    date >= NaiveDate::from_ymd_opt(2022, 1, 1).expect("date") && date < NaiveDate::from_ymd_opt(2022, 2, 1).expect("date")
+    date >= NaiveDate::from_ymd_opt(2022, 1, 1).expect("date")
+        && date < NaiveDate::from_ymd_opt(2022, 2, 1).expect("date")
 }
 
 impl ScenarioGenerator for SipsiCip {
@@ -407,8 +439,10 @@ impl ScenarioGenerator for SipsiCip {
     }
 
     fn grants(&self) -> Vec<GrantRow> {
-        let mut grants: Vec<GrantRow> =
-            people("sp-in", 40).iter().map(|a| grant(a, "instructor", "*", "2019-02-01", None, Some("2021-01-15"))).collect();
+        let mut grants: Vec<GrantRow> = people("sp-in", 40)
+            .iter()
+            .map(|a| grant(a, "instructor", "*", "2019-02-01", None, Some("2021-01-15")))
+            .collect();
         grants.push(grant("svc-sipsi-cip", "batch", "*", "2018-06-01", None, Some("2021-01-15")));
         grants
     }
@@ -417,7 +451,13 @@ impl ScenarioGenerator for SipsiCip {
         365
     }
 
-    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Vec<GeneratedEvent> {
+    fn day(
+        &mut self,
+        date: NaiveDate,
+        background: u64,
+        rng: &mut ChaCha8Rng,
+        truth: &mut Truth,
+    ) -> Vec<GeneratedEvent> {
         let mut events = Vec::new();
         for _ in 0..background {
             let overrun = rng.gen_bool(0.01);
@@ -481,8 +521,10 @@ impl ScenarioGenerator for SocialFiles {
     }
 
     fn grants(&self) -> Vec<GrantRow> {
-        let mut grants: Vec<GrantRow> =
-            people("so-sw", 30).iter().map(|a| grant(a, "social_worker", "MDS-91", "2019-09-01", None, Some("2021-09-01"))).collect();
+        let mut grants: Vec<GrantRow> = people("so-sw", 30)
+            .iter()
+            .map(|a| grant(a, "social_worker", "MDS-91", "2019-09-01", None, Some("2021-09-01")))
+            .collect();
         grants.extend(people("so-sec", 8).iter().map(|a| grant(a, "secretary", "MDS-91", "2019-09-01", None, None)));
         grants
     }
@@ -491,7 +533,13 @@ impl ScenarioGenerator for SocialFiles {
         0
     }
 
-    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Vec<GeneratedEvent> {
+    fn day(
+        &mut self,
+        date: NaiveDate,
+        background: u64,
+        rng: &mut ChaCha8Rng,
+        truth: &mut Truth,
+    ) -> Vec<GeneratedEvent> {
         (0..background)
             .map(|_| {
                 let secretary = rng.gen_bool(0.2);
@@ -538,7 +586,8 @@ impl ScenarioGenerator for SocialFiles {
 /// number when they create or update a file — a category no purpose declares.
 struct ImiloIdNumbers;
 
-const IMILO_CATEGORIES: [&str; 6] = ["identity", "identity.birth_date", "contact", "education", "employment_path", "support_actions"];
+const IMILO_CATEGORIES: [&str; 6] =
+    ["identity", "identity.birth_date", "contact", "education", "employment_path", "support_actions"];
 
 impl ScenarioGenerator for ImiloIdNumbers {
     fn register_files(&self) -> Vec<(&'static str, String)> {
@@ -546,14 +595,23 @@ impl ScenarioGenerator for ImiloIdNumbers {
     }
 
     fn grants(&self) -> Vec<GrantRow> {
-        people("im-cl", 50).iter().map(|a| grant(a, "counsellor", "ML-93", "2020-01-06", None, Some("2021-12-01"))).collect()
+        people("im-cl", 50)
+            .iter()
+            .map(|a| grant(a, "counsellor", "ML-93", "2020-01-06", None, Some("2021-12-01")))
+            .collect()
     }
 
     fn signal_estimate(&self) -> u64 {
         0
     }
 
-    fn day(&mut self, date: NaiveDate, background: u64, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Vec<GeneratedEvent> {
+    fn day(
+        &mut self,
+        date: NaiveDate,
+        background: u64,
+        rng: &mut ChaCha8Rng,
+        truth: &mut Truth,
+    ) -> Vec<GeneratedEvent> {
         let new_system = date >= NaiveDate::from_ymd_opt(2022, 1, 10).expect("date");
         (0..background)
             .map(|_| {

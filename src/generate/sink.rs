@@ -98,11 +98,7 @@ impl EventSink {
 const CSV_HEADER: &str = "event_id,ts,actor_id,actor_role,actor_unit,action,dataset,categories,recipient,purpose,request_ref,target_agent,group_size,record_count,record_date,report_kind";
 
 fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
+    if value.contains([',', '"', '\n']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_string() }
 }
 
 fn csv_line(e: &GeneratedEvent) -> String {
@@ -166,7 +162,10 @@ fn to_frame(events: &[GeneratedEvent]) -> Result<DataFrame> {
         .polars("building ts")?;
     let record_date = Column::new(
         "record_date".into(),
-        events.iter().map(|e| e.record_date.map(crate::ingest::timestamp::days_since_epoch)).collect::<Vec<Option<i32>>>(),
+        events
+            .iter()
+            .map(|e| e.record_date.map(crate::ingest::timestamp::days_since_epoch))
+            .collect::<Vec<Option<i32>>>(),
     )
     .cast(&DataType::Date)
     .polars("building record_date")?;

@@ -87,10 +87,7 @@ pub fn discover(arguments: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>> {
             walk(argument, &mut found)?;
         } else if argument.is_file() {
             let format = Format::from_path(argument).ok_or_else(|| {
-                Error::file(
-                    argument.display(),
-                    format!("unsupported extension; supported: {}", Format::EXTENSIONS),
-                )
+                Error::file(argument.display(), format!("unsupported extension; supported: {}", Format::EXTENSIONS))
             })?;
             found.push((argument.clone(), format));
         } else {
@@ -147,11 +144,7 @@ pub fn load_all(inputs: &[(PathBuf, Format)]) -> Result<Ingested> {
     }
     let events = concatenate(frames)?;
     quarantine.sort();
-    Ok(Ingested {
-        events,
-        files,
-        quarantine,
-    })
+    Ok(Ingested { events, files, quarantine })
 }
 
 /// Stacks the per-file frames: the contract columns agree by construction; extra columns are
@@ -194,9 +187,8 @@ fn concatenate(frames: Vec<DataFrame>) -> Result<DataFrame> {
 /// Used for reference tables (habilitations), which are strict: a rejected line is an error.
 pub fn read_reference_table(path: &Path) -> Result<(DataFrame, readers::RowLines)> {
     let display = path.display().to_string();
-    let format = Format::from_path(path).ok_or_else(|| {
-        Error::file(&display, format!("unsupported extension; supported: {}", Format::EXTENSIONS))
-    })?;
+    let format = Format::from_path(path)
+        .ok_or_else(|| Error::file(&display, format!("unsupported extension; supported: {}", Format::EXTENSIONS)))?;
     let raw = readers::read(path, format, &display)?;
     if let Some(reject) = raw.rejected.first() {
         return Err(Error::Input {
@@ -209,10 +201,8 @@ pub fn read_reference_table(path: &Path) -> Result<(DataFrame, readers::RowLines
 }
 
 pub fn empty_event_frame() -> DataFrame {
-    let columns = event::COLUMNS
-        .iter()
-        .map(|c| Column::full_null(c.name.into(), 0, &event::dtype_of(c.kind)))
-        .collect();
+    let columns =
+        event::COLUMNS.iter().map(|c| Column::full_null(c.name.into(), 0, &event::dtype_of(c.kind))).collect();
     DataFrame::new(0, columns).expect("empty frame")
 }
 
@@ -260,7 +250,8 @@ mod tests {
     #[test]
     fn missing_required_column_names_file_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "bad.csv", "event_id,ts,actor_id,action,dataset\ne1,2021-03-02T06:14:00Z,a,read,d\n");
+        let path =
+            write(dir.path(), "bad.csv", "event_id,ts,actor_id,action,dataset\ne1,2021-03-02T06:14:00Z,a,read,d\n");
         let error = load_all(&[(path, Format::Csv)]).err().unwrap().to_string();
         assert!(error.contains("bad.csv"), "{error}");
         assert!(error.contains("`actor_role`"), "{error}");

@@ -24,11 +24,8 @@ struct Rejects(Vec<Option<Reject>>);
 impl Rejects {
     fn mark(&mut self, row: usize, column: &'static str, value: Option<&str>, reason: impl Into<String>) {
         if self.0[row].is_none() {
-            self.0[row] = Some(Reject {
-                column,
-                value: value.unwrap_or("").chars().take(200).collect(),
-                reason: reason.into(),
-            });
+            self.0[row] =
+                Some(Reject { column, value: value.unwrap_or("").chars().take(200).collect(), reason: reason.into() });
         }
     }
 }
@@ -39,11 +36,7 @@ pub struct Normalised {
 }
 
 pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
-    let RawTable {
-        frame,
-        lines,
-        rejected,
-    } = raw;
+    let RawTable { frame, lines, rejected } = raw;
     let height = frame.height();
     for column in event::required_columns() {
         if frame.column(column).is_err() {
@@ -103,24 +96,26 @@ fn normalise_column(
         (Kind::Timestamp, DataType::String) => parse_text(input, name, rejects, |t| parse_timestamp_us(t).map(Some))
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
             .into_column(),
-        (Kind::Timestamp, DataType::Datetime(_, _) | DataType::Date) => input
-            .cast(&event::timestamp_type())
-            .polars(format!("{file}: converting `{name}` to UTC"))?,
-        (Kind::Date, DataType::String) => parse_text(input, name, rejects, |t| parse_date_days(t).map(|d| Some(d as i64)))
-            .cast(&DataType::Int32)
-            .and_then(|days| days.cast(&DataType::Date))
-            .polars(format!("{file}: converting `{name}` to dates"))?
-            .into_column(),
+        (Kind::Timestamp, DataType::Datetime(_, _) | DataType::Date) => {
+            input.cast(&event::timestamp_type()).polars(format!("{file}: converting `{name}` to UTC"))?
+        }
+        (Kind::Date, DataType::String) => {
+            parse_text(input, name, rejects, |t| parse_date_days(t).map(|d| Some(d as i64)))
+                .cast(&DataType::Int32)
+                .and_then(|days| days.cast(&DataType::Date))
+                .polars(format!("{file}: converting `{name}` to dates"))?
+                .into_column()
+        }
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
             input.cast(&DataType::Date).polars(format!("{file}: converting `{name}` to dates"))?
         }
-        (Kind::Integer, DataType::String) => parse_text(input, name, rejects, |t| {
-            t.trim().parse::<i64>().map(Some).map_err(|_| "not an integer")
-        })
-        .into_column(),
-        (Kind::Integer, dtype) if dtype.is_integer() => input
-            .cast(&DataType::Int64)
-            .polars(format!("{file}: converting `{name}` to Int64"))?,
+        (Kind::Integer, DataType::String) => {
+            parse_text(input, name, rejects, |t| t.trim().parse::<i64>().map(Some).map_err(|_| "not an integer"))
+                .into_column()
+        }
+        (Kind::Integer, dtype) if dtype.is_integer() => {
+            input.cast(&DataType::Int64).polars(format!("{file}: converting `{name}` to Int64"))?
+        }
         (Kind::Categories, DataType::String) => clean_category_text(input)?.into_column(),
         (Kind::Categories, DataType::List(_)) => input
             .cast(&event::dtype_of(Kind::Categories))

@@ -59,33 +59,19 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish())
         .polars(format!("{display}: cannot read as CSV"))?;
-    Ok(RawTable {
-        frame,
-        lines: RowLines::AfterHeader,
-        rejected: Vec::new(),
-    })
+    Ok(RawTable { frame, lines: RowLines::AfterHeader, rejected: Vec::new() })
 }
 
 fn read_columnar(path: &Path, display: &str, ipc: bool) -> Result<RawTable> {
     let path_text = path.to_string_lossy().to_string();
     let scan = if ipc {
-        LazyFrame::scan_ipc(
-            PlRefPath::new(path_text.as_str()),
-            Default::default(),
-            Default::default(),
-        )
+        LazyFrame::scan_ipc(PlRefPath::new(path_text.as_str()), Default::default(), Default::default())
     } else {
         LazyFrame::scan_parquet(PlRefPath::new(path_text.as_str()), ScanArgsParquet::default())
     };
     let kind = if ipc { "Arrow IPC" } else { "Parquet" };
-    let frame = scan
-        .and_then(|lazy| lazy.collect())
-        .polars(format!("{display}: cannot read as {kind}"))?;
-    Ok(RawTable {
-        frame,
-        lines: RowLines::None,
-        rejected: Vec::new(),
-    })
+    let frame = scan.and_then(|lazy| lazy.collect()).polars(format!("{display}: cannot read as {kind}"))?;
+    Ok(RawTable { frame, lines: RowLines::None, rejected: Vec::new() })
 }
 
 /// JSON lines, parsed line by line so that one broken line is quarantined with its number
@@ -134,16 +120,9 @@ fn read_json_lines(path: &Path, display: &str) -> Result<RawTable> {
         }
     }
     let height = lines.len();
-    let frame_columns = columns
-        .into_iter()
-        .map(|(name, values)| Column::new(name.into(), values))
-        .collect();
+    let frame_columns = columns.into_iter().map(|(name, values)| Column::new(name.into(), values)).collect();
     let frame = DataFrame::new(height, frame_columns).polars(format!("{display}: building the table"))?;
-    Ok(RawTable {
-        frame,
-        lines: RowLines::Listed(lines),
-        rejected,
-    })
+    Ok(RawTable { frame, lines: RowLines::Listed(lines), rejected })
 }
 
 fn json_scalar_text(value: Value) -> Option<String> {

@@ -37,11 +37,7 @@ pub fn load(path: &Path) -> Result<Habilitations> {
     let (frame, lines) = crate::ingest::read_reference_table(path)?;
     for column in REQUIRED {
         if frame.column(column).is_err() {
-            return Err(Error::MissingColumn {
-                file,
-                column: column.into(),
-                required: REQUIRED.join(", "),
-            });
+            return Err(Error::MissingColumn { file, column: column.into(), required: REQUIRED.join(", ") });
         }
     }
     let text_columns: Vec<Option<Column>> = COLUMNS
@@ -62,11 +58,8 @@ pub fn load(path: &Path) -> Result<Habilitations> {
             Some(line) => format!("line {line}, column `{column}`"),
             None => format!("row {}, column `{column}`", row + 1),
         };
-        let bad = |column: &str, message: String| Error::Input {
-            file: file.clone(),
-            location: location(column),
-            message,
-        };
+        let bad =
+            |column: &str, message: String| Error::Input { file: file.clone(), location: location(column), message };
         let required = |index: usize| cell(index).ok_or_else(|| bad(COLUMNS[index], "empty required field".into()));
         let instant = |index: usize| -> Result<Option<i64>> {
             cell(index)
@@ -86,20 +79,16 @@ pub fn load(path: &Path) -> Result<Habilitations> {
         }
         grants.push(grant);
     }
-    grants.sort_by(|a, b| (&a.actor_id, &a.role, &a.scope, a.granted_at).cmp(&(&b.actor_id, &b.role, &b.scope, b.granted_at)));
-    Ok(Habilitations {
-        sha256: crate::evidence::sha256_file(path)?,
-        file,
-        grants,
-    })
+    grants.sort_by(|a, b| {
+        (&a.actor_id, &a.role, &a.scope, a.granted_at).cmp(&(&b.actor_id, &b.role, &b.scope, b.granted_at))
+    });
+    Ok(Habilitations { sha256: crate::evidence::sha256_file(path)?, file, grants })
 }
 
 /// A timestamp, or a plain date meaning midnight UTC.
 fn parse_instant(text: &str) -> std::result::Result<i64, &'static str> {
     parse_timestamp_us(text).or_else(|_| {
-        parse_date_days(text)
-            .map(|days| days as i64 * 86_400_000_000)
-            .map_err(|_| "not a date or RFC 3339 timestamp")
+        parse_date_days(text).map(|days| days as i64 * 86_400_000_000).map_err(|_| "not a date or RFC 3339 timestamp")
     })
 }
 

@@ -62,10 +62,7 @@ impl RegisterVersion {
 
     /// The `[[recipient]]` entry for (recipient, dataset), if declared.
     pub fn recipient_entry(&self, recipient: &str, dataset: &str) -> Option<&Recipient> {
-        self.doc
-            .recipients
-            .iter()
-            .find(|r| r.id == recipient && r.datasets.iter().any(|d| d == dataset))
+        self.doc.recipients.iter().find(|r| r.id == recipient && r.datasets.iter().any(|d| d == dataset))
     }
 
     pub fn purpose(&self, id: &str) -> Option<&Purpose> {
@@ -164,11 +161,7 @@ fn load_version(path: &Path) -> Result<RegisterVersion> {
         message: e.message().to_string(),
     })?;
     let date = |key: &str, value: &model::DateValue| {
-        value.to_date().map_err(|message| Error::Register {
-            file: file.clone(),
-            key: key.into(),
-            message,
-        })
+        value.to_date().map_err(|message| Error::Register { file: file.clone(), key: key.into(), message })
     };
     let from = date("in_force_from", &doc.in_force_from)?;
     let until = doc.in_force_until.as_ref().map(|v| date("in_force_until", v)).transpose()?;
@@ -198,19 +191,11 @@ fn key_at(text: &str, offset: usize) -> String {
     let line = text[..offset.min(text.len())].matches('\n').count() + 1;
     let line_text = text.lines().nth(line - 1).unwrap_or("");
     let key = line_text.split('=').next().unwrap_or("").trim();
-    if key.is_empty() || key.starts_with('[') {
-        format!("line {line}")
-    } else {
-        format!("{key} (line {line})")
-    }
+    if key.is_empty() || key.starts_with('[') { format!("line {line}") } else { format!("{key} (line {line})") }
 }
 
 fn validate(doc: &RegisterFile, file: &str) -> Result<()> {
-    let error = |key: String, message: String| Error::Register {
-        file: file.to_string(),
-        key,
-        message,
-    };
+    let error = |key: String, message: String| Error::Register { file: file.to_string(), key, message };
     if doc.processing.trim().is_empty() {
         return Err(error("processing".into(), "must not be empty".into()));
     }
@@ -252,7 +237,10 @@ fn validate(doc: &RegisterFile, file: &str) -> Result<()> {
         known("dataset", owner.clone(), &recipient.datasets, &datasets)?;
         for dataset in &recipient.datasets {
             if !pairs.insert((recipient.id.clone(), dataset.clone())) {
-                return Err(error(owner, format!("(recipient `{}`, dataset `{dataset}`) is declared twice", recipient.id)));
+                return Err(error(
+                    owner,
+                    format!("(recipient `{}`, dataset `{dataset}`) is declared twice", recipient.id),
+                ));
             }
         }
     }
@@ -362,9 +350,13 @@ mode = "on_request"
 
     #[test]
     fn errors_name_the_file_and_the_key() {
-        let unknown_dataset = load_error(&WIKIT.replace("datasets = [\"follow_ups\"]\nroles", "datasets = [\"folow_ups\"]\nroles"));
+        let unknown_dataset =
+            load_error(&WIKIT.replace("datasets = [\"follow_ups\"]\nroles", "datasets = [\"folow_ups\"]\nroles"));
         assert!(unknown_dataset.contains("reg.toml"), "{unknown_dataset}");
-        assert!(unknown_dataset.contains("purpose \"inspection\".datasets") && unknown_dataset.contains("folow_ups"), "{unknown_dataset}");
+        assert!(
+            unknown_dataset.contains("purpose \"inspection\".datasets") && unknown_dataset.contains("folow_ups"),
+            "{unknown_dataset}"
+        );
 
         let unknown_role = load_error(&WIKIT.replace("roles = [\"agent\"]", "roles = [\"boss\"]"));
         assert!(unknown_role.contains("purpose \"inspection\".roles"), "{unknown_role}");
@@ -390,7 +382,11 @@ mode = "on_request"
     #[test]
     fn overlapping_versions_name_both_files() {
         let dir = tempfile::tempdir().unwrap();
-        let first = write(dir.path(), "v1.toml", &WIKIT.replace("legal_ref     =", "in_force_until = \"2022-03-01\"\nlegal_ref ="));
+        let first = write(
+            dir.path(),
+            "v1.toml",
+            &WIKIT.replace("legal_ref     =", "in_force_until = \"2022-03-01\"\nlegal_ref ="),
+        );
         let second = write(dir.path(), "v2.toml", &WIKIT.replace("2015-10-06\"\nlegal", "2022-01-01\"\nlegal"));
         let error = load(&[first.clone(), second.clone()]).err().unwrap().to_string();
         assert!(error.contains("v1.toml") && error.contains("v2.toml") && error.contains("overlaps"), "{error}");

@@ -26,7 +26,8 @@ fn timestamp_literal(us: i64) -> Expr {
 pub fn version_in_force(register: &RegisterSet) -> Expr {
     let mut expression = lit(NULL).cast(DataType::Int32);
     for version in register.versions.iter().rev() {
-        let datasets: Vec<Expr> = version.doc.datasets.iter().map(|d| col(event::DATASET).eq(lit(d.id.clone()))).collect();
+        let datasets: Vec<Expr> =
+            version.doc.datasets.iter().map(|d| col(event::DATASET).eq(lit(d.id.clone()))).collect();
         let Some(declares) = datasets.into_iter().reduce(|a, b| a.or(b)) else {
             continue;
         };

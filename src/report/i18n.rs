@@ -80,7 +80,10 @@ impl Lang {
             Msg::Categories => ("Undeclared categories", "Catégories de données non déclarées"),
             Msg::Evidence => ("Evidence (event ids)", "Preuves (identifiants d'événements)"),
             Msg::Versions => ("Register versions", "Versions du registre"),
-            Msg::Quarantine => ("quarantine.csv lists every row not used, with file, line, column and reason.", "quarantine.csv liste chaque ligne non utilisée, avec fichier, ligne, colonne et motif."),
+            Msg::Quarantine => (
+                "quarantine.csv lists every row not used, with file, line, column and reason.",
+                "quarantine.csv liste chaque ligne non utilisée, avec fichier, ligne, colonne et motif.",
+            ),
         };
         match self {
             Lang::En => en,

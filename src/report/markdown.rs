@@ -69,7 +69,12 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
     if let (Some(first), Some(last)) = (&summary.first_event, &summary.last_event) {
         md.push_str(&format!("- {} {first} → {last}\n", t(Msg::Period)));
     }
-    md.push_str(&format!("\n### {}\n\n| id | {} | {} | sha256 |\n|---|---|---|---|\n", t(Msg::RegisterVersions), t(Msg::File), t(Msg::InForce)));
+    md.push_str(&format!(
+        "\n### {}\n\n| id | {} | {} | sha256 |\n|---|---|---|---|\n",
+        t(Msg::RegisterVersions),
+        t(Msg::File),
+        t(Msg::InForce)
+    ));
     for version in &summary.register_versions {
         md.push_str(&format!(
             "| {} | {} | {} → {} | `{}` |\n",
@@ -113,11 +118,12 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
 
 fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
     let t = |m| lang.text(m);
-    let subject: Vec<String> = [&finding.dataset, &finding.recipient, &finding.purpose, &finding.actor, &finding.target]
-        .into_iter()
-        .flatten()
-        .map(|v| escape(v))
-        .collect();
+    let subject: Vec<String> =
+        [&finding.dataset, &finding.recipient, &finding.purpose, &finding.actor, &finding.target]
+            .into_iter()
+            .flatten()
+            .map(|v| escape(v))
+            .collect();
     let mut md = format!(
         "### {number}. [{}] {} — {} ({})\n\n{}\n\n",
         lang.severity(finding.severity),

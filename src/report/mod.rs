@@ -143,10 +143,8 @@ pub fn terminal_summary(summary: &RunSummary, out: &Path) -> String {
     ));
     text.push_str(&format!("findings: {}\n", summary.findings));
     for (detector, severities) in &summary.findings_by_detector {
-        let counts: Vec<String> = ["high", "medium", "low"]
-            .iter()
-            .filter_map(|s| severities.get(*s).map(|n| format!("{n} {s}")))
-            .collect();
+        let counts: Vec<String> =
+            ["high", "medium", "low"].iter().filter_map(|s| severities.get(*s).map(|n| format!("{n} {s}"))).collect();
         text.push_str(&format!("  {detector:<22} {}\n", counts.join(", ")));
     }
     text.push_str(&format!("reports written to {}\n", out.display()));

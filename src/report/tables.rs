@@ -28,19 +28,11 @@ pub struct Tool {
 }
 
 pub fn tool() -> Tool {
-    Tool {
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    }
+    Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") }
 }
 
 pub fn write_json(path: &Path, summary: &RunSummary, findings: &[Finding]) -> Result<()> {
-    let envelope = Envelope {
-        tool: tool(),
-        summary,
-        inputs: &summary.files,
-        findings,
-    };
+    let envelope = Envelope { tool: tool(), summary, inputs: &summary.files, findings };
     let mut text = serde_json::to_string_pretty(&envelope).expect("findings serialise");
     text.push('\n');
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
@@ -124,10 +116,7 @@ pub fn write_parquet(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(list_column("evidence", findings, |f| &f.evidence));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    ParquetWriter::new(file)
-        .finish(&mut frame)
-        .map(|_| ())
-        .polars(format!("writing {}", path.display()))
+    ParquetWriter::new(file).finish(&mut frame).map(|_| ()).polars(format!("writing {}", path.display()))
 }
 
 /// `quarantine.csv`: every row that was read but not used, with file, line, row, column, reason.

@@ -1,0 +1,323 @@
+//! Integration tests: run the real `driftwatch` binary on generated scenarios and small
+//! hand-written fixtures, and check exact findings, exit codes, messages and determinism.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn driftwatch() -> Command {
+    Command::cargo_bin("driftwatch").expect("binary built")
+}
+
+fn generate(dir: &Path, scenario: &str, events: u64, format: &str) {
+    driftwatch()
+        .args(["generate", "--scenario", scenario, "--seed", "11", "--format", format, "--events"])
+        .arg(events.to_string())
+        .arg("--out")
+        .arg(dir)
+        .assert()
+        .success();
+}
+
+/// Audits a generated scenario directory; returns (exit code, findings.json).
+fn audit_scenario(dir: &Path, out: &Path, extra: &[&str]) -> (i32, Value) {
+    let output = driftwatch()
+        .arg("audit")
+        .arg("--events")
+        .arg(dir.join("events"))
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--habilitations")
+        .arg(dir.join("habilitations.csv"))
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("runs");
+    let code = output.status.code().expect("exit code");
+    assert!(code == 0 || code == 1, "audit failed: {}", String::from_utf8_lossy(&output.stderr));
+    (code, read_json(&out.join("findings.json")))
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("valid JSON")
+}
+
+type Subject = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn subject(item: &Value) -> Subject {
+    let text = |key: &str| item[key].as_str().map(str::to_string);
+    (text("detector").unwrap(), text("dataset"), text("recipient"), text("purpose"), text("actor"))
+}
+
+fn categories(item: &Value) -> Vec<String> {
+    item["categories"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()
+}
+
+/// The findings truth.json expects from the detectors this build runs: subject → (events, categories).
+fn expected(truth: &Value, detectors: &[String]) -> BTreeMap<Subject, (u64, Vec<String>)> {
+    truth["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| detectors.contains(&e["detector"].as_str().unwrap().to_string()))
+        .map(|e| (subject(e), (e["events"].as_u64().unwrap(), categories(e))))
+        .collect()
+}
+
+fn found(findings: &Value) -> BTreeMap<Subject, (u64, Vec<String>)> {
+    let mut map = BTreeMap::new();
+    for f in findings["findings"].as_array().unwrap() {
+        let previous = map.insert(subject(f), (f["events"].as_u64().unwrap(), categories(f)));
+        assert!(previous.is_none(), "two findings for one subject: {f}");
+    }
+    map
+}
+
+fn detectors_run(findings: &Value) -> Vec<String> {
+    findings["summary"]["detectors"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect()
+}
+
+fn assert_matches_truth(scenario_dir: &Path, findings: &Value) {
+    let truth = read_json(&scenario_dir.join("truth.json"));
+    let detectors = detectors_run(findings);
+    assert_eq!(found(findings), expected(&truth, &detectors));
+    assert_eq!(findings["summary"]["rows_read"], truth["events"]);
+}
+
+#[test]
+fn every_scenario_gives_exactly_the_findings_of_its_truth() {
+    let temp = tempfile::tempdir().unwrap();
+    for scenario in ["wikit-transfers", "wikit-monitoring", "sipsi-cip", "social-files", "imilo-id-numbers"] {
+        let dir = temp.path().join(scenario);
+        generate(&dir, scenario, 2_000, "csv");
+        let (_, findings) = audit_scenario(&dir, &dir.join("out"), &[]);
+        assert_matches_truth(&dir, &findings);
+    }
+}
+
+#[test]
+fn all_formats_give_the_same_findings() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for format in ["csv", "jsonl", "parquet"] {
+        let dir = temp.path().join(format);
+        generate(&dir, "all", 6_000, format);
+        let (code, findings) = audit_scenario(&dir, &dir.join("out"), &[]);
+        assert_eq!(code, 1, "high findings exit 1");
+        assert_matches_truth(&dir, &findings);
+        results.push(findings["findings"].clone());
+    }
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
+}
+
+#[test]
+fn seed_000_and_004_are_found_in_the_shipped_sample() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("reports");
+    let assert =
+        driftwatch().current_dir(env!("CARGO_MANIFEST_DIR")).arg("audit").arg("--out").arg(&out).assert().code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("rows read") && stdout.contains("findings:"), "{stdout}");
+    let findings = read_json(&out.join("findings.json"));
+    let subjects: Vec<Subject> = findings["findings"].as_array().unwrap().iter().map(subject).collect();
+    let has = |detector: &str, dataset: &str, recipient: Option<&str>| {
+        subjects.iter().any(|s| s.0 == detector && s.1.as_deref() == Some(dataset) && s.2.as_deref() == recipient)
+    };
+    assert!(has("undeclared_recipient", "follow_ups", Some("moe_platforms")), "WIKIT undeclared recipient");
+    assert!(has("category_creep", "follow_ups", Some("moe_platforms")), "seed 000 category creep");
+    assert!(has("category_creep", "youth_files", None), "seed 004 category creep");
+    assert_matches_truth(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data"), &findings);
+    for file in ["findings.json", "findings.csv", "findings.parquet", "report.md", "quarantine.csv", "manifest.json"] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("imilo");
+    generate(&dir, "imilo-id-numbers", 1_000, "csv");
+    // Only medium findings: high threshold → 0, medium → 1, never → 0.
+    assert_eq!(audit_scenario(&dir, &temp.path().join("a"), &[]).0, 0);
+    assert_eq!(audit_scenario(&dir, &temp.path().join("b"), &["--fail-on", "medium"]).0, 1);
+    assert_eq!(audit_scenario(&dir, &temp.path().join("c"), &["--fail-on", "never"]).0, 0);
+}
+
+const REGISTER: &str = r#"
+processing = "wikit"
+in_force_from = "2015-10-06"
+legal_ref = "CNIL deliberation of 2015-10-06"
+[[dataset]]
+id = "follow_ups"
+[[role]]
+id = "agent"
+[[purpose]]
+id = "inspection"
+datasets = ["follow_ups"]
+roles = ["agent"]
+categories = ["identity"]
+"#;
+
+fn fixture(dir: &Path, events: &str, register: &str) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (events_path, register_path) = (dir.join("events.csv"), dir.join("register.toml"));
+    std::fs::write(&events_path, events).unwrap();
+    std::fs::write(&register_path, register).unwrap();
+    (events_path, register_path)
+}
+
+fn audit_files(events: &Path, register: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    driftwatch().arg("audit").arg("--events").arg(events).arg("--register").arg(register).arg("--out").arg(out).assert()
+}
+
+#[test]
+fn a_missing_column_is_exit_2_naming_file_and_column() {
+    let temp = tempfile::tempdir().unwrap();
+    let (events, register) = fixture(
+        temp.path(),
+        "event_id,ts,actor_id,action,dataset\ne1,2021-01-01T00:00:00Z,a,read,follow_ups\n",
+        REGISTER,
+    );
+    let assert = audit_files(&events, &register, &temp.path().join("out")).code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("events.csv") && stderr.contains("missing required column `actor_role`"), "{stderr}");
+}
+
+#[test]
+fn a_bad_row_is_quarantined_and_counted() {
+    let temp = tempfile::tempdir().unwrap();
+    let (events, register) = fixture(
+        temp.path(),
+        "event_id,ts,actor_id,actor_role,action,dataset,categories,record_count\n\
+         e1,2021-01-01T08:00:00Z,a,agent,read,follow_ups,identity,1\n\
+         e2,01/01/2021 08:00,a,agent,read,follow_ups,identity,1\n\
+         e3,2021-01-01T09:00:00Z,a,agent,read,follow_ups,identity,lots\n\
+         e4,2021-01-01T10:00:00Z,a,agent,read,follow_ups,nir,1\n",
+        REGISTER,
+    );
+    let out = temp.path().join("out");
+    audit_files(&events, &register, &out).code(0);
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+    let lines: Vec<&str> = quarantine.lines().collect();
+    assert_eq!(lines.len(), 3, "{quarantine}");
+    assert!(lines[0].starts_with("file,line,row,column,value,reason"));
+    assert!(lines[1].contains(",3,2,ts,01/01/2021 08:00,not an RFC 3339 timestamp"), "{}", lines[1]);
+    assert!(lines[2].contains(",4,3,record_count,lots,not an integer"), "{}", lines[2]);
+    let findings = read_json(&out.join("findings.json"));
+    let file = &findings["inputs"][0];
+    assert_eq!(
+        (file["rows_read"].as_u64(), file["rows_used"].as_u64(), file["rows_quarantined"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
+    // The good rows were still judged: e4's `nir` is category creep.
+    assert_eq!(findings["findings"][0]["evidence"][0], "e4");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("| 4 | 2 | 2 |"), "{report}");
+}
+
+#[test]
+fn a_bad_register_is_exit_2_naming_file_and_key() {
+    let temp = tempfile::tempdir().unwrap();
+    let (events, register) = fixture(
+        temp.path(),
+        "event_id,ts,actor_id,actor_role,action,dataset\ne1,2021-01-01T00:00:00Z,a,agent,read,follow_ups\n",
+        &REGISTER.replace("roles = [\"agent\"]", "roles = [\"agent\", \"boss\"]"),
+    );
+    let assert = audit_files(&events, &register, &temp.path().join("out")).code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("register.toml") && stderr.contains("purpose \"inspection\".roles") && stderr.contains("boss"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    driftwatch().args(["audit", "--events", "nowhere.csv"]).assert().code(2);
+    driftwatch().args(["audit", "--events", "nowhere.csv", "--register", "nowhere.toml"]).assert().code(2);
+    driftwatch().args(["audit", "--from", "yesterday"]).current_dir(env!("CARGO_MANIFEST_DIR")).assert().code(2);
+}
+
+/// Every output file's bytes, except the manifest's wall-clock line.
+fn output_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(out).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if name == "manifest.json" {
+            let text = String::from_utf8(bytes).unwrap();
+            bytes = text
+                .lines()
+                .filter(|l| !l.contains("\"generated_at\"") && !l.contains("\"out\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes();
+        }
+        files.insert(name, bytes);
+    }
+    files
+}
+
+#[test]
+fn same_inputs_give_byte_identical_outputs_whatever_the_order_or_threads() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("scenario");
+    generate(&dir, "all", 3_000, "csv");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("events")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let run = |out: &Path, files: &[PathBuf], threads: &str| {
+        driftwatch()
+            .env("RAYON_NUM_THREADS", threads)
+            .env("POLARS_MAX_THREADS", threads)
+            .arg("audit")
+            .arg("--events")
+            .args(files)
+            .arg("--register")
+            .arg(dir.join("register"))
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .code(1);
+        output_bytes(out)
+    };
+    let first = run(&temp.path().join("one"), &files, "2");
+    let again = run(&temp.path().join("two"), &files, "2");
+    assert_eq!(first, again);
+    let mut reversed = files.clone();
+    reversed.reverse();
+    let reordered = run(&temp.path().join("three"), &reversed, "1");
+    for name in ["findings.json", "findings.csv", "findings.parquet", "report.md", "quarantine.csv"] {
+        assert_eq!(first[name], reordered[name], "{name} differs with files reversed and one thread");
+    }
+}
+
+#[test]
+fn schemas_are_printed_as_json() {
+    for which in ["events", "register", "habilitations", "findings"] {
+        let output = driftwatch().args(["schema", which]).output().unwrap();
+        assert!(output.status.success());
+        let schema: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(schema["title"].as_str().unwrap().contains("driftwatch"));
+    }
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let temp = tempfile::tempdir().unwrap();
+    generate(&temp.path().join("a"), "all", 2_000, "parquet");
+    generate(&temp.path().join("b"), "all", 2_000, "parquet");
+    for file in
+        ["truth.json", "habilitations.csv", "events/wikit-transfers-0000.parquet", "register/wikit-2022-03-01.toml"]
+    {
+        assert_eq!(
+            std::fs::read(temp.path().join("a").join(file)).unwrap(),
+            std::fs::read(temp.path().join("b").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
