@@ -186,4 +186,19 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_dataset_missing_from_the_version_in_force_is_a_gap_of_that_version() {
+        let v2_without_follow_ups = WIKIT_V2
+            .replace("id = \"follow_ups\"\n[[role]]", "id = \"inspections\"\n[[role]]")
+            .replace("datasets = [\"follow_ups\"]", "datasets = [\"inspections\"]");
+        let register = register(&[WIKIT_V1, &v2_without_follow_ups]);
+        let findings = run(&RegisterGap, &register, &["e1,2022-03-02T00:00:00Z,a1,agent,read,follow_ups,,,,"]);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0].rule.contains("wikit@2022-03-01") && findings[0].rule.contains("follow_ups"),
+            "{}",
+            findings[0].rule
+        );
+    }
 }

@@ -270,6 +270,47 @@ mod tests {
         assert_eq!(names, vec!["2021/a.jsonl", "b.csv"]);
     }
 
+    /// Columnar inputs keep their native types: a naive Datetime is UTC, lists stay lists,
+    /// integers and dates are cast, and Parquet and Arrow IPC read the same.
+    #[test]
+    fn parquet_and_arrow_ipc_are_normalised_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let ts = Column::new("ts".into(), vec![1_614_665_640_000i64, 1_614_665_700_000])
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap();
+        let mut categories = ListStringChunkedBuilder::new("categories".into(), 2, 4);
+        categories.append_values_iter(["identity", "nir"].into_iter());
+        categories.append_null();
+        let mut frame = DataFrame::new(
+            2,
+            vec![
+                Column::new("event_id".into(), ["e1", "e2"]),
+                ts,
+                Column::new("actor_id".into(), ["a1", "a2"]),
+                Column::new("actor_role".into(), ["agent", "agent"]),
+                Column::new("action".into(), ["Transfer", "read"]),
+                Column::new("dataset".into(), ["follow_ups", "follow_ups"]),
+                categories.finish().into_column(),
+                Column::new("record_count".into(), [3i32, 4]),
+                Column::new("site".into(), ["x", "y"]),
+            ],
+        )
+        .unwrap();
+        let parquet = dir.path().join("e.parquet");
+        ParquetWriter::new(std::fs::File::create(&parquet).unwrap()).finish(&mut frame).unwrap();
+        let ipc = dir.path().join("e.arrow");
+        IpcWriter::new(std::fs::File::create(&ipc).unwrap()).finish(&mut frame).unwrap();
+        let from_parquet = load_all(&[(parquet, Format::Parquet)]).unwrap().events;
+        let from_ipc = load_all(&[(ipc, Format::ArrowIpc)]).unwrap().events;
+        assert!(from_parquet.equals_missing(&from_ipc));
+        assert_eq!(from_parquet.column("ts").unwrap().dtype(), &event::timestamp_type());
+        assert_eq!(from_parquet.column("record_count").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(from_parquet.column("action").unwrap().str().unwrap().get(0), Some("transfer"));
+        assert_eq!(from_parquet.column("site").unwrap().str().unwrap().get(1), Some("y"));
+        let first = from_parquet.column("ts").unwrap().datetime().unwrap().physical().get(0);
+        assert_eq!(first, Some(1_614_665_640_000_000));
+    }
+
     #[test]
     fn unsupported_file_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
