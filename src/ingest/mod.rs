@@ -1,6 +1,7 @@
 //! Ingest: find the input files, read each with its format's reader, normalise it into the event
 //! frame, and account for every row (used or quarantined, with the reason).
 
+mod csv_records;
 mod normalise;
 pub mod readers;
 pub mod timestamp;
@@ -245,6 +246,37 @@ mod tests {
         assert_eq!(ingested.events.column("action").unwrap().str().unwrap().get(1), Some("read"));
         let categories = ingested.events.column("categories").unwrap().list().unwrap().get_as_series(1).unwrap();
         assert_eq!(categories.len(), 2);
+    }
+
+    #[test]
+    fn malformed_csv_records_are_quarantined_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = format!(
+            "{HEADER}e1,2021-03-02T06:14:00Z,a1,agent,read,follow_ups,,,\n\
+             e2,2021-03-02T06:15:00Z,a1,agent,read,follow_ups,,,,EXTRA\n\
+             e3,2021-03-02T06:16:00Z,a1,agent,read,follow_ups,\"identity;\nnir\",,\n"
+        )
+        .into_bytes();
+        text.extend_from_slice(b"e4,2021-03-02T06:17:00Z,a\xff,agent,read,follow_ups,,,\ne5,2021-03-02T06:18:00Z,a1,agent,bad,follow_ups,,,\n");
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, text).unwrap();
+        let ingested = load_all(&[(path, Format::Csv)]).unwrap();
+        let report = &ingested.files[0];
+        assert_eq!((report.rows_read, report.rows_used, report.rows_quarantined), (5, 2, 3));
+        let where_why: Vec<(Option<u64>, &str)> =
+            ingested.quarantine.iter().map(|q| (q.line, q.reason.as_str())).collect();
+        assert_eq!(where_why[0], (Some(3), "10 fields, the header has 9"));
+        assert_eq!(where_why[1], (Some(6), "not valid UTF-8 (convert the file to UTF-8)"));
+        // e3 spans lines 4-5, so e5 starts on line 7.
+        assert_eq!(where_why[2].0, Some(7));
+    }
+
+    #[test]
+    fn an_empty_file_is_zero_rows_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "empty.csv", "");
+        let ingested = load_all(&[(path, Format::Csv)]).unwrap();
+        assert_eq!((ingested.files[0].rows_read, ingested.events.height()), (0, 0));
     }
 
     #[test]

@@ -22,9 +22,8 @@ pub struct RawTable {
 
 /// Where row `i` (0-based) sits in the file.
 pub enum RowLines {
-    /// CSV: the header is line 1 and records take one line each, so row i is line i + 2.
-    AfterHeader,
-    /// JSON lines: blank and rejected lines are skipped, so the line of each row is recorded.
+    /// CSV and JSON lines: blank, rejected and multi-line records make line ≠ row + offset, so
+    /// the first line of each row is recorded.
     Listed(Vec<u64>),
     /// Columnar formats have rows, not lines.
     None,
@@ -33,7 +32,6 @@ pub enum RowLines {
 impl RowLines {
     pub fn line_of(&self, row: usize) -> Option<u64> {
         match self {
-            RowLines::AfterHeader => Some(row as u64 + 2),
             RowLines::Listed(lines) => lines.get(row).copied(),
             RowLines::None => None,
         }
@@ -50,16 +48,67 @@ pub fn read(path: &Path, format: Format, display: &str) -> Result<RawTable> {
 }
 
 /// CSV: every field read as text (no type inference, so a bad value in row 9,000 cannot change
-/// how row 1 is read); empty fields are nulls.
+/// how row 1 is read); empty fields are nulls. Rows with the wrong number of fields or invalid
+/// UTF-8 are quarantined with their line instead of failing the whole file.
 fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RawTable { frame: DataFrame::empty(), lines: RowLines::Listed(Vec::new()), rejected: Vec::new() });
+    }
+    let records = super::csv_records::scan(&bytes);
+    let header_fields = records.first().map_or(0, |r| r.fields);
+    let problem = |record: &super::csv_records::Record| {
+        if std::str::from_utf8(&bytes[record.bytes.clone()]).is_err() {
+            Some("not valid UTF-8 (convert the file to UTF-8)".to_string())
+        } else if record.fields != header_fields {
+            Some(format!("{} fields, the header has {header_fields}", record.fields))
+        } else {
+            None
+        }
+    };
+    if let Some(reason) = records.first().and_then(problem) {
+        return Err(Error::Input {
+            file: display.into(),
+            location: "line 1".into(),
+            message: format!("header: {reason}"),
+        });
+    }
+    let mut rejected = Vec::new();
+    let mut lines = Vec::with_capacity(records.len());
+    let mut kept: Option<Vec<u8>> = None;
+    for (index, record) in records.iter().enumerate().skip(1) {
+        match problem(record) {
+            Some(reason) => {
+                let text = String::from_utf8_lossy(&bytes[record.bytes.clone()]).to_string();
+                rejected.push(line_reject(display, record.line, &text, &reason));
+                // From the first bad record on, rebuild the file without the bad records.
+                kept.get_or_insert_with(|| {
+                    let mut copy = Vec::with_capacity(bytes.len());
+                    for earlier in &records[..index] {
+                        copy.extend_from_slice(&bytes[earlier.bytes.clone()]);
+                        copy.push(b'\n');
+                    }
+                    copy
+                });
+            }
+            None => {
+                lines.push(record.line);
+                if let Some(copy) = kept.as_mut() {
+                    copy.extend_from_slice(&bytes[record.bytes.clone()]);
+                    copy.push(b'\n');
+                }
+            }
+        }
+    }
+    let source = kept.unwrap_or(bytes);
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .map_parse_options(|options| options.with_missing_is_null(true))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|reader| reader.finish())
+        .into_reader_with_file_handle(std::io::Cursor::new(source))
+        .finish()
         .polars(format!("{display}: cannot read as CSV"))?;
-    Ok(RawTable { frame, lines: RowLines::AfterHeader, rejected: Vec::new() })
+    Ok(RawTable { frame, lines: RowLines::Listed(lines), rejected })
 }
 
 fn read_columnar(path: &Path, display: &str, ipc: bool) -> Result<RawTable> {
