@@ -75,6 +75,9 @@ pub struct AuditArgs {
     /// Print nothing on success
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the duration of each stage on stderr
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -31,6 +31,24 @@ pub struct AuditConfig {
     /// Exit 1 when a finding is at least this severe; None = never.
     pub fail_on: Option<Severity>,
     pub reveal_identities: bool,
+    /// Print each stage's duration on stderr.
+    #[serde(skip)]
+    pub verbose: bool,
+}
+
+/// Stage timings on stderr under `--verbose` (never in an output file: outputs stay byte-stable).
+struct Stopwatch {
+    enabled: bool,
+    started: std::time::Instant,
+}
+
+impl Stopwatch {
+    fn lap(&mut self, stage: &str) {
+        if self.enabled {
+            eprintln!("driftwatch: {stage}: {:.2} s", self.started.elapsed().as_secs_f64());
+        }
+        self.started = std::time::Instant::now();
+    }
 }
 
 fn serialize_bound<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> std::result::Result<S::Ok, S::Error> {
@@ -48,16 +66,21 @@ pub struct AuditOutcome {
 }
 
 pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
+    let mut stopwatch = Stopwatch { enabled: config.verbose, started: std::time::Instant::now() };
     // Declarations first: a broken register should fail before minutes of reading logs.
     let register = register::load(&register::discover(&config.register)?)?;
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
+    stopwatch.lap("register and habilitations loaded");
     let inputs = ingest::discover(&config.events)?;
     let ingested = ingest::load_all(&inputs)?;
     let rows_used = ingested.events.height() as u64;
+    stopwatch.lap("events read and normalised");
 
     let events = judge(ingested.events, &register, config)?;
+    stopwatch.lap("events judged against the register versions");
     let context = Context { events: &events, register: &register, habilitations: habilitations.as_ref() };
-    let findings = detect::run_all(&context)?;
+    let findings = detect::run_all(&context, config.verbose)?;
+    stopwatch.lap("detectors run");
 
     let mut summary = RunSummary {
         rows_read: ingested.files.iter().map(|f| f.rows_read).sum(),
@@ -83,6 +106,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let outputs =
         report::write_all(&config.out, &config.formats, config.lang, &summary, &findings, &ingested.quarantine)?;
     crate::evidence::manifest::write(&config.out, config, &summary, &outputs)?;
+    stopwatch.lap("outputs written");
 
     let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
     Ok(AuditOutcome { summary, findings, exit_code: i32::from(failing) })
@@ -98,7 +122,18 @@ fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConf
     if let Some(to) = config.to {
         plan = plan.filter(col(TS).lt(lit(to).cast(crate::event::timestamp_type())));
     }
-    plan.with_column(versions::version_in_force(register)).collect().polars("judging events against the register")
+    judged_frame(plan, register)
+}
+
+/// The frame every detector reads: the events, the register version in force for each, and
+/// each row's number. Collected once; the columns keep their per-file chunks (rechunking would
+/// copy every column for no gain).
+pub fn judged_frame(events: LazyFrame, register: &register::RegisterSet) -> Result<DataFrame> {
+    events
+        .with_column(versions::version_in_force(register))
+        .with_row_index(detect::ROW, None)
+        .collect()
+        .polars("judging events against the register")
 }
 
 fn time_bound(events: &DataFrame, first: bool) -> Option<String> {

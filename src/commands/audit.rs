@@ -46,6 +46,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
             FailOn::Never => None,
         },
         reveal_identities: args.reveal_identities,
+        verbose: args.verbose,
     })
 }
 

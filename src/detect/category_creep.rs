@@ -10,13 +10,13 @@
 //! One finding per (dataset, recipient or purpose) listing the undeclared categories; high when
 //! the data left the system, medium otherwise.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 
-use super::{Context, Detector, distinct, list_words, summarise};
+use super::{Context, Detector, EventColumns, ROW, Tally, list_words};
 use crate::error::{PolarsContext, Result};
-use crate::event::{self, CATEGORIES, DATASET, EVENT_ID, PURPOSE, RECIPIENT, RECORD_COUNT, TS};
+use crate::event::{self, CATEGORIES, DATASET, PURPOSE, RECIPIENT};
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::RegisterVersion;
 use crate::register::categories::is_covered;
@@ -25,12 +25,24 @@ use crate::register::versions::REGISTER_VERSION;
 pub struct CategoryCreep;
 
 const OUTBOUND: &str = "outbound";
-const CATEGORY: &str = "category";
-/// `recipient` or `purpose`: what the categories were judged against.
-const JUDGED_BY: &str = "judged_by";
-/// The recipient id, the purpose id, or "" for "any purpose covering the dataset".
-const JUDGED_AGAINST: &str = "judged_against";
-const COMBINATION: [&str; 6] = [REGISTER_VERSION, DATASET, OUTBOUND, RECIPIENT, PURPOSE, CATEGORY];
+
+/// What a finding is about: (`recipient` or `purpose`, its id or "" for any purpose, dataset).
+type GroupKey = (&'static str, String, String);
+
+/// The events sharing a (version, dataset, outbound, recipient, purpose): they are all judged
+/// against the same declared list, so it is resolved once per context, not once per event.
+struct JudgedContext {
+    group: usize,
+    declared: Vec<String>,
+    /// Memo of the categories seen in this context: covered or not.
+    covered: HashMap<String, bool>,
+}
+
+#[derive(Default)]
+struct Group {
+    tally: Tally,
+    categories: BTreeSet<String>,
+}
 
 impl Detector for CategoryCreep {
     fn name(&self) -> &'static str {
@@ -38,83 +50,154 @@ impl Detector for CategoryCreep {
     }
 
     fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let exploded = context
+        // No filter on the whole frame (a filter gathers every selected column, lists
+        // included): events without a version get no context, events without categories no pairs.
+        let contexts = context
             .events()
-            .filter(col(CATEGORIES).is_not_null().and(col(REGISTER_VERSION).is_not_null()))
             .select([
-                col(EVENT_ID),
-                col(TS),
+                col(ROW),
                 col(REGISTER_VERSION),
                 col(DATASET),
                 event::is_outbound().alias(OUTBOUND),
-                col(RECIPIENT).fill_null(lit("")),
-                col(PURPOSE).fill_null(lit("")),
-                col(RECORD_COUNT),
-                col(CATEGORIES).alias(CATEGORY),
+                col(RECIPIENT),
+                col(PURPOSE),
             ])
-            .explode(cols([CATEGORY]), ExplodeOptions { empty_as_null: false, keep_nulls: false });
-        let verdicts = judge(context, &distinct(exploded.clone(), &COMBINATION)?)?;
-        if verdicts.height() == 0 {
-            return Ok(Vec::new());
-        }
-        let on: Vec<Expr> = COMBINATION.iter().map(|c| col(*c)).collect();
-        // Only the offending (event, category) rows: small, so collected once and reused.
-        let offending = exploded
-            .join(verdicts.lazy(), on.clone(), on, JoinArgs::new(JoinType::Inner))
+            .group_by([col(REGISTER_VERSION), col(DATASET), col(OUTBOUND), col(RECIPIENT), col(PURPOSE)])
+            .agg([col(ROW)])
+            .filter(col(REGISTER_VERSION).is_not_null())
             .collect()
-            .polars("matching undeclared categories")?;
-        let per_event = offending
-            .clone()
-            .lazy()
-            .unique_stable(Some(cols([EVENT_ID])), UniqueKeepStrategy::First)
-            .sort([TS, EVENT_ID], SortMultipleOptions::default());
-        let keys = [JUDGED_BY, JUDGED_AGAINST, DATASET];
-        let groups = summarise(per_event, &keys)?;
-        let categories = categories_by_group(&offending)?;
-        Ok(groups
-            .into_iter()
-            .map(|group| {
-                let key: Vec<String> = group.keys.iter().map(|k| k.clone().unwrap_or_default()).collect();
-                let undeclared = categories.get(&key).cloned().unwrap_or_default();
-                let latest = context.register.get(*group.versions.last().expect("judged events"));
-                let (judged_by, against, dataset) = (&key[0], &key[1], &key[2]);
-                let outbound = judged_by == "recipient";
-                let (declared, rule, legal_ref) = declaration(latest, outbound, against, dataset);
-                let summary = format!(
-                    "{} event(s) {} \"{dataset}\" carried {} beyond what {} declares ({})",
-                    group.events,
-                    if outbound { format!("sending to \"{against}\" from") } else { "on".to_string() },
-                    list_words(&undeclared),
-                    rule,
-                    if declared.is_empty() { "nothing".to_string() } else { list_words(&declared) },
-                );
-                FindingDraft {
-                    dataset: Some(dataset.clone()),
-                    recipient: outbound.then(|| against.clone()),
-                    purpose: (!outbound && !against.is_empty()).then(|| against.clone()),
-                    first_seen: Some(group.first_seen),
-                    last_seen: Some(group.last_seen),
-                    events: group.events,
-                    records: group.records,
-                    score: 1.0,
-                    categories: undeclared,
-                    rule: format!(
-                        "{rule} declares categories: {}",
-                        if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
-                    ),
-                    legal_ref,
-                    register_versions: context.version_ids(&group.versions),
-                    summary,
-                    evidence: group.evidence,
-                    ..Default::default()
+            .polars("grouping events by what judges their categories")?;
+        let pairs = context
+            .events()
+            .select([col(ROW), col(CATEGORIES)])
+            .explode(cols([CATEGORIES]), ExplodeOptions { empty_as_null: false, keep_nulls: false })
+            .collect()
+            .polars("listing the categories of each event")?;
+
+        let mut group_keys: BTreeMap<GroupKey, usize> = BTreeMap::new();
+        let (mut judged, context_of_row) = judge_contexts(context, &contexts, &mut group_keys)?;
+        let mut groups: Vec<Group> = (0..group_keys.len()).map(|_| Group::default()).collect();
+        let columns = EventColumns::of(context.events)?;
+        let rows = pairs.column(ROW).and_then(|c| c.idx()).polars("row index")?;
+        let categories = pairs.column(CATEGORIES).and_then(|c| c.str()).polars("categories")?;
+        let mut last_counted: Option<(usize, usize)> = None;
+        for (row, category) in rows.iter().zip(categories.iter()) {
+            let (Some(row), Some(category)) = (row, category) else { continue };
+            let row = row as usize;
+            let Some(judged) = context_of_row[row].and_then(|c| judged[c].as_mut()) else { continue };
+            let covered = match judged.covered.get(category) {
+                Some(covered) => *covered,
+                None => {
+                    let covered = is_covered(category, &judged.declared);
+                    judged.covered.insert(category.to_string(), covered);
+                    covered
                 }
-                .finish(
-                    self.name(),
-                    if outbound { Severity::High } else { Severity::Medium },
-                    &[judged_by],
-                )
-            })
-            .collect())
+            };
+            if covered {
+                continue;
+            }
+            let group = &mut groups[judged.group];
+            group.categories.insert(category.to_string());
+            // An event with several undeclared categories counts once.
+            if last_counted != Some((row, judged.group)) {
+                columns.add_to(&mut group.tally, row);
+                last_counted = Some((row, judged.group));
+            }
+        }
+        let mut findings = Vec::new();
+        for ((judged_by, against, dataset), index) in group_keys {
+            let group = std::mem::take(&mut groups[index]);
+            if group.tally.is_empty() {
+                continue;
+            }
+            let summary = group.tally.into_summary(vec![]);
+            findings.push(self.finding(context, judged_by, &against, &dataset, summary, group.categories));
+        }
+        Ok(findings)
+    }
+}
+
+/// Resolves each context once: which group it reports to and its declared categories (None
+/// for contexts this detector does not judge), and maps every event row to its context.
+fn judge_contexts(
+    context: &Context,
+    contexts: &DataFrame,
+    group_keys: &mut BTreeMap<GroupKey, usize>,
+) -> Result<(Vec<Option<JudgedContext>>, Vec<Option<usize>>)> {
+    let text = |name: &str| contexts.column(name).and_then(|c| c.str()).polars(format!("context {name}"));
+    let (datasets, recipients, purposes) = (text(DATASET)?, text(RECIPIENT)?, text(PURPOSE)?);
+    let versions = contexts.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("context version")?;
+    let outbound = contexts.column(OUTBOUND).and_then(|c| c.bool()).polars("context outbound")?;
+    let row_lists = contexts.column(ROW).and_then(|c| c.list()).polars("context rows")?;
+    let mut judged = Vec::with_capacity(contexts.height());
+    let mut context_of_row = vec![None; context.events.height()];
+    for index in 0..contexts.height() {
+        let version = context.register.get(versions.get(index).expect("not null") as usize);
+        let dataset = datasets.get(index).unwrap_or_default();
+        let resolved = declared_for(
+            version,
+            outbound.get(index).unwrap_or(false),
+            recipients.get(index).unwrap_or_default(),
+            purposes.get(index).unwrap_or_default(),
+            dataset,
+        );
+        judged.push(resolved.map(|(kind, against, declared)| {
+            let next = group_keys.len();
+            let group = *group_keys.entry((kind, against, dataset.to_string())).or_insert(next);
+            JudgedContext { group, declared, covered: HashMap::new() }
+        }));
+        if let Some(rows) = row_lists.get_as_series(index) {
+            for row in rows.idx().polars("context rows")?.iter().flatten() {
+                context_of_row[row as usize] = Some(index);
+            }
+        }
+    }
+    Ok((judged, context_of_row))
+}
+
+impl CategoryCreep {
+    fn finding(
+        &self,
+        context: &Context,
+        judged_by: &'static str,
+        against: &str,
+        dataset: &str,
+        group: super::GroupSummary,
+        categories: BTreeSet<String>,
+    ) -> Finding {
+        let undeclared: Vec<String> = categories.into_iter().collect();
+        let latest = context.register.get(*group.versions.last().expect("judged events"));
+        let outbound = judged_by == "recipient";
+        let (declared, rule, legal_ref) = declaration(latest, outbound, against, dataset);
+        let summary = format!(
+            "{} event(s) {} \"{dataset}\" carried {} beyond what {} declares ({})",
+            group.events,
+            if outbound { format!("sending to \"{against}\" from") } else { "on".to_string() },
+            list_words(&undeclared),
+            rule,
+            if declared.is_empty() { "nothing".to_string() } else { list_words(&declared) },
+        );
+        FindingDraft {
+            dataset: Some(dataset.to_string()),
+            recipient: outbound.then(|| against.to_string()),
+            purpose: (!outbound && !against.is_empty()).then(|| against.to_string()),
+            first_seen: Some(group.first_seen),
+            last_seen: Some(group.last_seen),
+            events: group.events,
+            records: group.records,
+            score: 1.0,
+            categories: undeclared,
+            rule: format!(
+                "{rule} declares categories: {}",
+                if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
+            ),
+            legal_ref,
+            register_versions: context.version_ids(&group.versions),
+            summary,
+            evidence: group.evidence,
+            ..Default::default()
+        }
+        .finish(self.name(), if outbound { Severity::High } else { Severity::Medium }, &[judged_by])
     }
 }
 
@@ -136,51 +219,6 @@ fn declared_for<'a>(
     }
     let union: BTreeSet<String> = version.purposes_for_dataset(dataset).flat_map(|p| p.categories.clone()).collect();
     Some(("purpose", String::new(), union.into_iter().collect()))
-}
-
-/// The undeclared combinations, with what they were judged against.
-fn judge(context: &Context, combinations: &DataFrame) -> Result<DataFrame> {
-    let text = |name: &str| combinations.column(name).and_then(|c| c.str()).expect("text column");
-    let (datasets, recipients, purposes, categories) = (text(DATASET), text(RECIPIENT), text(PURPOSE), text(CATEGORY));
-    let versions = combinations.column(REGISTER_VERSION).and_then(|c| c.i32()).expect("version column");
-    let outbound = combinations.column(OUTBOUND).and_then(|c| c.bool()).expect("outbound column");
-    let mut keep = Vec::with_capacity(combinations.height());
-    let mut judged_by = Vec::new();
-    let mut judged_against = Vec::new();
-    for row in 0..combinations.height() {
-        let version = context.register.get(versions.get(row).expect("not null") as usize);
-        let verdict = declared_for(
-            version,
-            outbound.get(row).unwrap_or(false),
-            recipients.get(row).unwrap_or_default(),
-            purposes.get(row).unwrap_or_default(),
-            datasets.get(row).unwrap_or_default(),
-        )
-        .filter(|(_, _, declared)| !is_covered(categories.get(row).unwrap_or_default(), declared));
-        keep.push(verdict.is_some());
-        if let Some((kind, against, _)) = verdict {
-            judged_by.push(kind);
-            judged_against.push(against);
-        }
-    }
-    let mask: BooleanChunked = keep.into_iter().collect();
-    let mut undeclared = combinations.filter(&mask).polars("filtering undeclared categories")?;
-    undeclared
-        .with_column(Column::new(JUDGED_BY.into(), judged_by))
-        .and_then(|frame| frame.with_column(Column::new(JUDGED_AGAINST.into(), judged_against)))
-        .polars("labelling undeclared categories")?;
-    Ok(undeclared)
-}
-
-fn categories_by_group(offending: &DataFrame) -> Result<BTreeMap<Vec<String>, Vec<String>>> {
-    let text = |name: &str| offending.column(name).and_then(|c| c.str()).expect("text column");
-    let (by, against, dataset, category) = (text(JUDGED_BY), text(JUDGED_AGAINST), text(DATASET), text(CATEGORY));
-    let mut groups: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
-    for row in 0..offending.height() {
-        let key = [by.get(row), against.get(row), dataset.get(row)].map(|v| v.unwrap_or_default().to_string()).to_vec();
-        groups.entry(key).or_default().insert(category.get(row).unwrap_or_default().to_string());
-    }
-    Ok(groups.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect())
 }
 
 /// (declared categories, the rule's name, legal reference) for a finding's text.

@@ -15,16 +15,22 @@ use crate::register::RegisterSet;
 use crate::register::habilitations::Habilitations;
 use crate::register::versions::REGISTER_VERSION;
 
+/// Column of the judged frame: the event's row number, for detectors that classify rows in
+/// Rust and come back to a row's other fields.
+pub const ROW: &str = "event_row";
+
 /// What every detector sees.
 pub struct Context<'a> {
-    /// The event frame (`crate::event`) plus `register_version`, sorted by (ts, event_id).
+    /// The event frame (`crate::event`) plus `register_version` and `event_row`, in input
+    /// order: detectors must not depend on row order (aggregate, and sort evidence).
     pub events: &'a DataFrame,
     pub register: &'a RegisterSet,
     pub habilitations: Option<&'a Habilitations>,
 }
 
 impl Context<'_> {
-    /// A lazy view of the events for a detector to plan its query on.
+    /// A lazy view of the events for a detector to plan its query on. Select the columns you
+    /// need before filtering, so a filter gathers only those.
     pub fn events(&self) -> LazyFrame {
         self.events.clone().lazy()
     }
@@ -47,10 +53,14 @@ pub fn all() -> Vec<&'static dyn Detector> {
 }
 
 /// Runs every detector and returns their findings in the canonical order.
-pub fn run_all(context: &Context) -> Result<Vec<Finding>> {
+pub fn run_all(context: &Context, verbose: bool) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for detector in all() {
+        let started = std::time::Instant::now();
         findings.extend(detector.run(context)?);
+        if verbose {
+            eprintln!("driftwatch:   {}: {:.2} s", detector.name(), started.elapsed().as_secs_f64());
+        }
     }
     finding::sort(&mut findings);
     Ok(findings)
@@ -70,9 +80,8 @@ pub struct GroupSummary {
     pub versions: Vec<usize>,
 }
 
-/// Groups one-row-per-event frames by `keys` (text columns) and summarises each group.
-/// Input rows must be in (ts, event_id) order, as the event frame is, so that the evidence
-/// ids are the earliest ones.
+/// Groups one-row-per-event frames by `keys` (text columns) and summarises each group; the
+/// evidence ids are the earliest (by ts, then id), whatever the frame's order.
 pub fn summarise(events: LazyFrame, keys: &[&str]) -> Result<Vec<GroupSummary>> {
     let key_columns: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     let frame = events
@@ -83,7 +92,10 @@ pub fn summarise(events: LazyFrame, keys: &[&str]) -> Result<Vec<GroupSummary>> 
             len().cast(DataType::Int64).alias("events"),
             col(RECORD_COUNT).sum().alias("records"),
             col(RECORD_COUNT).count().cast(DataType::Int64).alias("records_known"),
-            col(EVENT_ID).head(Some(MAX_EVIDENCE)).alias("evidence"),
+            col(EVENT_ID)
+                .sort_by([col(TS), col(EVENT_ID)], SortMultipleOptions::default())
+                .head(Some(MAX_EVIDENCE))
+                .alias("evidence"),
             col(REGISTER_VERSION).unique().alias("versions"),
         ])
         .sort(keys.iter().map(|k| PlSmallStr::from(*k)).collect::<Vec<_>>(), SortMultipleOptions::default())
@@ -124,6 +136,90 @@ fn read_summaries(frame: &DataFrame, keys: &[&str]) -> PolarsResult<Vec<GroupSum
     Ok(summaries)
 }
 
+/// A group's facts accumulated from events visited in any order, for detectors that classify
+/// events in Rust (low-cardinality keys judged once, then applied row by row).
+#[derive(Debug, Default)]
+pub struct Tally {
+    first_seen: i64,
+    last_seen: i64,
+    events: u64,
+    records: Option<i64>,
+    /// The earliest evidence so far: a max-heap holding at most MAX_EVIDENCE (ts, id).
+    evidence: std::collections::BinaryHeap<(i64, String)>,
+    versions: std::collections::BTreeSet<usize>,
+}
+
+impl Tally {
+    pub fn add(&mut self, ts: i64, event_id: &str, records: Option<i64>, version: Option<usize>) {
+        if self.events == 0 || ts < self.first_seen {
+            self.first_seen = ts;
+        }
+        if self.events == 0 || ts > self.last_seen {
+            self.last_seen = ts;
+        }
+        self.events += 1;
+        if let Some(records) = records {
+            self.records = Some(self.records.unwrap_or(0) + records);
+        }
+        if let Some(version) = version {
+            self.versions.insert(version);
+        }
+        let earlier = |latest: &(i64, String)| (ts, event_id) < (latest.0, latest.1.as_str());
+        if self.evidence.len() < MAX_EVIDENCE || self.evidence.peek().is_some_and(earlier) {
+            self.evidence.push((ts, event_id.to_string()));
+            if self.evidence.len() > MAX_EVIDENCE {
+                self.evidence.pop();
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events == 0
+    }
+
+    pub fn into_summary(self, keys: Vec<Option<String>>) -> GroupSummary {
+        GroupSummary {
+            keys,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            events: self.events,
+            records: self.records,
+            evidence: self.evidence.into_sorted_vec().into_iter().map(|(_, id)| id).collect(),
+            versions: self.versions.into_iter().collect(),
+        }
+    }
+}
+
+/// Row-addressable views of the event columns a Rust loop needs.
+pub struct EventColumns<'a> {
+    pub ts: &'a Int64Chunked,
+    pub event_id: &'a StringChunked,
+    pub record_count: &'a Int64Chunked,
+    pub version: &'a Int32Chunked,
+}
+
+impl<'a> EventColumns<'a> {
+    pub fn of(events: &'a DataFrame) -> Result<EventColumns<'a>> {
+        let get = |name: &str| events.column(name).polars(format!("event column {name}"));
+        Ok(EventColumns {
+            ts: get(TS)?.datetime().polars("ts")?.physical(),
+            event_id: get(EVENT_ID)?.str().polars("event_id")?,
+            record_count: get(RECORD_COUNT)?.i64().polars("record_count")?,
+            version: get(REGISTER_VERSION)?.i32().polars("register_version")?,
+        })
+    }
+
+    /// Adds event `row` to `tally`.
+    pub fn add_to(&self, tally: &mut Tally, row: usize) {
+        tally.add(
+            self.ts.get(row).unwrap_or_default(),
+            self.event_id.get(row).unwrap_or_default(),
+            self.record_count.get(row),
+            self.version.get(row).map(|v| v as usize),
+        );
+    }
+}
+
 /// Frame of the distinct values of `columns` (for judging keys in Rust, then joining back).
 pub fn distinct(events: LazyFrame, columns: &[&str]) -> Result<DataFrame> {
     events
@@ -152,7 +248,7 @@ pub fn list_words(items: &[String]) -> String {
 #[cfg(test)]
 pub mod testing {
     use super::*;
-    use crate::register::{RegisterSet, versions};
+    use crate::register::RegisterSet;
 
     pub fn register(tomls: &[&str]) -> RegisterSet {
         let dir = tempfile::tempdir().unwrap();
@@ -181,7 +277,7 @@ pub mod testing {
         std::fs::write(&path, text).unwrap();
         let ingested = crate::ingest::load_all(&[(path, crate::ingest::Format::Csv)]).unwrap();
         assert!(ingested.quarantine.is_empty(), "{:?}", ingested.quarantine);
-        ingested.events.lazy().with_column(versions::version_in_force(register)).collect().unwrap()
+        crate::pipeline::judged_frame(ingested.events.lazy(), register).unwrap()
     }
 
     pub fn run(detector: &dyn Detector, register: &RegisterSet, rows: &[&str]) -> Vec<Finding> {

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{Context, Detector};
+use super::{Context, Detector, EventColumns, ROW, Tally};
 use crate::error::{PolarsContext, Result};
-use crate::event::{DATASET, EVENT_ID, TS};
-use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity};
+use crate::event::{DATASET, TS};
+use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::RegisterSet;
 use crate::register::versions::{REGISTER_VERSION, day_start_us};
 
@@ -35,12 +35,9 @@ enum Gap {
 }
 
 #[derive(Default)]
-struct Tally {
-    first: i64,
-    last: i64,
-    events: u64,
+struct GapEvents {
+    tally: Tally,
     datasets: std::collections::BTreeSet<String>,
-    evidence: Vec<String>,
 }
 
 impl Detector for RegisterGap {
@@ -51,34 +48,29 @@ impl Detector for RegisterGap {
     fn run(&self, context: &Context) -> Result<Vec<Finding>> {
         let unjudged = context
             .events()
+            .select([col(ROW), col(TS).cast(DataType::Int64), col(DATASET), col(REGISTER_VERSION)])
             .filter(col(REGISTER_VERSION).is_null())
-            .select([col(EVENT_ID), col(TS).cast(DataType::Int64), col(DATASET)])
             .collect()
             .polars("listing events no register version covers")?;
-        let ids = unjudged.column(EVENT_ID).and_then(|c| c.str()).expect("event_id");
-        let times = unjudged.column(TS).and_then(|c| c.i64()).expect("ts");
-        let datasets = unjudged.column(DATASET).and_then(|c| c.str()).expect("dataset");
-        let mut tallies: BTreeMap<Gap, Tally> = BTreeMap::new();
-        for row in 0..unjudged.height() {
-            let (ts, dataset) = (times.get(row).expect("ts"), datasets.get(row).expect("dataset"));
-            let tally = tallies.entry(classify(context.register, dataset, ts)).or_default();
-            if tally.events == 0 {
-                tally.first = ts;
-            }
-            tally.last = ts;
-            tally.events += 1;
-            tally.datasets.insert(dataset.to_string());
-            if tally.evidence.len() < MAX_EVIDENCE {
-                tally.evidence.push(ids.get(row).unwrap_or_default().to_string());
-            }
+        let columns = EventColumns::of(context.events)?;
+        let rows = unjudged.column(ROW).and_then(|c| c.idx()).polars("row index")?;
+        let times = unjudged.column(TS).and_then(|c| c.i64()).polars("ts")?;
+        let datasets = unjudged.column(DATASET).and_then(|c| c.str()).polars("dataset")?;
+        let mut tallies: BTreeMap<Gap, GapEvents> = BTreeMap::new();
+        for ((row, ts), dataset) in rows.iter().zip(times.iter()).zip(datasets.iter()) {
+            let (Some(row), Some(ts), Some(dataset)) = (row, ts, dataset) else { continue };
+            let gap = tallies.entry(classify(context.register, dataset, ts)).or_default();
+            columns.add_to(&mut gap.tally, row as usize);
+            gap.datasets.insert(dataset.to_string());
         }
         Ok(tallies.into_iter().map(|(gap, tally)| self.finding(context.register, gap, tally)).collect())
     }
 }
 
 impl RegisterGap {
-    fn finding(&self, register: &RegisterSet, gap: Gap, tally: Tally) -> Finding {
-        let datasets: Vec<String> = tally.datasets.into_iter().collect();
+    fn finding(&self, register: &RegisterSet, gap: Gap, events: GapEvents) -> Finding {
+        let datasets: Vec<String> = events.datasets.into_iter().collect();
+        let tally = events.tally.into_summary(vec![]);
         let one_dataset = (datasets.len() == 1).then(|| datasets[0].clone());
         let (rule, key) = match &gap {
             Gap::Uncovered { processing, after, before } => {
@@ -110,8 +102,8 @@ impl RegisterGap {
         );
         FindingDraft {
             dataset: one_dataset,
-            first_seen: Some(tally.first),
-            last_seen: Some(tally.last),
+            first_seen: Some(tally.first_seen),
+            last_seen: Some(tally.last_seen),
             events: tally.events,
             score: 1.0,
             rule,

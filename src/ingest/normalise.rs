@@ -193,9 +193,13 @@ fn clean_category_text(input: &Column) -> Result<Series> {
     Ok(builder.finish().into_series())
 }
 
-/// Lower-cases `action` and quarantines values outside the vocabulary.
+/// Lower-cases `action` and quarantines values outside the vocabulary. Most logs already
+/// write the vocabulary exactly, so the column is only rebuilt when some value needs it.
 fn check_actions(column: &Column, rejects: &mut Rejects) -> Result<Column> {
     let texts = column.str().expect("action is text");
+    if texts.iter().all(|text| text.is_none_or(|t| event::ACTIONS.contains(&t))) {
+        return Ok(column.clone());
+    }
     let normalised: StringChunked = texts
         .iter()
         .enumerate()
