@@ -2,6 +2,8 @@
 //! ([`Detector::run`]): the judged event frame and the register in, findings out. A detector
 //! knows nothing of output formats, languages or pseudonyms.
 
+pub mod cadence;
+pub mod calendar;
 mod category_creep;
 mod register_gap;
 mod undeclared_recipient;

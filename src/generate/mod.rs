@@ -3,6 +3,7 @@
 //! Same scenario, size and seed → same bytes. Events are produced day by day and written in
 //! chunks (`sink.rs`), so 100M events stay within memory.
 
+pub mod cadence;
 mod registers;
 mod scenarios;
 mod sink;

@@ -1,0 +1,720 @@
+//! Cadence detection by calendar slot matching (`shared/design/periodic-transfers.md`).
+//!
+//! Beacon detectors score the *intervals* between events; calendar schedules defeat them
+//! (months of 28–31 days, business days giving 1/3/4-day gaps, missed runs doubling a gap,
+//! ad-hoc requests adding short ones). Instead we propose cron-like hypotheses (daily, business
+//! days, some weekdays, every other week, a day of the month, the n-th weekday, the first or last
+//! business day, a sub-daily step, a free-running interval), lay out the slots each expects, match
+//! slots to runs one-to-one, and score how well each explains the runs:
+//!
+//! score = G · √(C · E) · T · V, with coverage C = k/M (missed runs), explained E = k/N (ad-hoc
+//! runs), tightness T = 1/(1 + (s/40 min)²) (s = 1.4826·MAD of the residuals), evidence
+//! G = 1 − e^(−k/4) and volume regularity V = 0.7 + 0.3·max(0, 1 − robust CV of volumes).
+//!
+//! Pure functions over run times: no polars, no register; `periodic_transfer.rs` feeds it flows.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, NaiveDate, NaiveTime, Timelike};
+use serde::Serialize;
+
+use super::calendar::{BusinessCalendar, TimeBase};
+
+const MINUTE_US: i64 = 60_000_000;
+const DAY_US: i64 = 1_440 * MINUTE_US;
+
+/// Tunable thresholds; the defaults are the spec's and what the benchmark validates.
+#[derive(Debug, Clone, Copy)]
+pub struct CadenceParams {
+    /// Events closer than this form one run (paged extractions).
+    pub run_gap_us: i64,
+    /// Fewer runs than this is insufficient evidence (score 0).
+    pub min_runs: usize,
+    /// How far a run may sit from a calendar slot and still match it.
+    pub calendar_tolerance_us: i64,
+    /// Score at or above which a cadence is systematic.
+    pub systematic_score: f64,
+    /// Score at or above which a cadence is worth a review (low severity).
+    pub review_score: f64,
+    /// Matched slots needed for a systematic verdict.
+    pub min_matched: usize,
+    /// The matched slots must span at least this many periods.
+    pub min_periods: f64,
+}
+
+impl Default for CadenceParams {
+    fn default() -> Self {
+        CadenceParams {
+            run_gap_us: 10 * MINUTE_US,
+            min_runs: 4,
+            calendar_tolerance_us: 90 * MINUTE_US,
+            systematic_score: 0.5,
+            review_score: 0.35,
+            min_matched: 4,
+            min_periods: 3.0,
+        }
+    }
+}
+
+/// One event of a flow: when, how much, and its position in the caller's list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    pub ts: i64,
+    pub volume: f64,
+    pub index: usize,
+}
+
+/// Events less than `run_gap` apart, taken as one run at the first event's time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub ts: i64,
+    pub volume: f64,
+    /// Indexes of the observations in the run.
+    pub members: Vec<usize>,
+}
+
+/// Sorts the observations (by time, then index: input order never matters) and collapses runs.
+pub fn collapse_runs(observations: &mut [Observation], run_gap_us: i64) -> Vec<Run> {
+    observations.sort_by(|a, b| (a.ts, a.index).cmp(&(b.ts, b.index)));
+    let mut runs: Vec<Run> = Vec::new();
+    let mut previous: Option<i64> = None;
+    for observation in observations.iter() {
+        match (runs.last_mut(), previous) {
+            (Some(run), Some(previous_ts)) if observation.ts - previous_ts < run_gap_us => {
+                run.volume += observation.volume;
+                run.members.push(observation.index);
+            }
+            _ => runs.push(Run { ts: observation.ts, volume: observation.volume, members: vec![observation.index] }),
+        }
+        previous = Some(observation.ts);
+    }
+    runs
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Roll {
+    /// No slot when the day does not exist in the month; no move on holidays.
+    None,
+    /// A slot on a non-business day moves to the next business day.
+    Following,
+    /// … or to the previous one.
+    Preceding,
+}
+
+/// The calendar families of hypotheses (the "cron grammar").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
+pub enum Family {
+    Daily,
+    BusinessDay,
+    /// Some weekdays (bit 0 = Monday).
+    Weekdays {
+        mask: u8,
+    },
+    Weekly {
+        weekday: u8,
+    },
+    /// Every other week; `parity` is the ISO-week-number parity that runs.
+    Biweekly {
+        weekday: u8,
+        parity: u8,
+    },
+    MonthlyDay {
+        day: u32,
+        roll: Roll,
+    },
+    /// `nth` 1–4, or −1 for the last such weekday of the month.
+    MonthlyNthWeekday {
+        nth: i8,
+        weekday: u8,
+    },
+    FirstBusinessDay,
+    LastBusinessDay,
+    /// Every `period_min` minutes, on the grid of `phase_min`, between `from_min` and
+    /// `to_min` (minutes of the day), every day or business days only.
+    Fixed {
+        period_min: u32,
+        phase_min: u32,
+        from_min: u32,
+        to_min: u32,
+        business_days_only: bool,
+    },
+    /// A period not tied to the clock (a job re-arming itself), from the first run.
+    Interval {
+        period_min: f64,
+    },
+}
+
+impl Family {
+    /// Simpler hypotheses win ties (within 0.02 of the best score).
+    fn complexity(&self) -> u8 {
+        match self {
+            Family::Daily => 0,
+            Family::Weekly { .. } => 1,
+            Family::BusinessDay => 2,
+            Family::MonthlyDay { roll: Roll::None, .. } => 3,
+            Family::Fixed { business_days_only: false, .. } => 4,
+            Family::Fixed { business_days_only: true, .. } => 5,
+            Family::Weekdays { .. } => 6,
+            Family::Biweekly { .. } => 7,
+            Family::MonthlyDay { .. } => 8,
+            Family::MonthlyNthWeekday { .. } => 9,
+            Family::FirstBusinessDay | Family::LastBusinessDay => 10,
+            Family::Interval { .. } => 11,
+        }
+    }
+
+    /// The family's name, as in the finding's `cadence.family`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Family::Daily => "daily",
+            Family::BusinessDay => "business_day",
+            Family::Weekdays { .. } => "weekdays",
+            Family::Weekly { .. } => "weekly",
+            Family::Biweekly { .. } => "biweekly",
+            Family::MonthlyDay { .. } => "monthly_day",
+            Family::MonthlyNthWeekday { .. } => "monthly_nth_weekday",
+            Family::FirstBusinessDay => "first_business_day",
+            Family::LastBusinessDay => "last_business_day",
+            Family::Fixed { .. } => "fixed",
+            Family::Interval { .. } => "interval",
+        }
+    }
+
+    /// The nominal period, in days.
+    pub fn period_days(&self) -> f64 {
+        match self {
+            Family::Daily => 1.0,
+            Family::BusinessDay => 7.0 / 5.0,
+            Family::Weekdays { mask } => 7.0 / f64::from(mask.count_ones().max(1)),
+            Family::Weekly { .. } => 7.0,
+            Family::Biweekly { .. } => 14.0,
+            Family::MonthlyDay { .. }
+            | Family::MonthlyNthWeekday { .. }
+            | Family::FirstBusinessDay
+            | Family::LastBusinessDay => 365.25 / 12.0,
+            Family::Fixed { period_min, .. } => f64::from(*period_min) / 1440.0,
+            Family::Interval { period_min } => period_min / 1440.0,
+        }
+    }
+}
+
+/// A family at a time of day, in a time base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hypothesis {
+    pub family: Family,
+    /// Minute of the day of the slots (calendar families).
+    pub minute: u32,
+    pub base: TimeBase,
+}
+
+/// The best explanation of a flow's runs and what an auditor cites from it.
+#[derive(Debug, Clone)]
+pub struct Cadence {
+    pub hypothesis: Hypothesis,
+    pub score: f64,
+    pub verdict: Verdict,
+    /// k: slots matched to a run.
+    pub matched: usize,
+    /// M: slots expected between the first and last matched slot.
+    pub expected: usize,
+    /// N: runs in the flow.
+    pub runs: usize,
+    pub coverage: f64,
+    pub explained: f64,
+    /// 1.4826·MAD of the residuals, minutes.
+    pub spread_minutes: f64,
+    /// Expected slots with no run (instants, µs).
+    pub missed: Vec<i64>,
+    /// Runs matched to no slot (indexes into the runs).
+    pub ad_hoc: Vec<usize>,
+    /// (slot, run index) pairs, in slot order.
+    pub hits: Vec<(i64, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Systematic,
+    Review,
+    Punctual,
+}
+
+/// Finds the best cadence of `runs` (sorted by time), trying every hypothesis in both bases.
+/// None when there are fewer than `min_runs` runs: not enough evidence to say anything.
+pub fn detect(
+    runs: &[Run],
+    params: &CadenceParams,
+    timezone: chrono_tz::Tz,
+    calendar: &BusinessCalendar,
+) -> Option<Cadence> {
+    if runs.len() < params.min_runs {
+        return None;
+    }
+    let mut best: Option<Cadence> = None;
+    for base in [TimeBase::Local(timezone), TimeBase::Utc] {
+        for hypothesis in hypotheses(runs, base) {
+            let Some(candidate) = evaluate(&hypothesis, runs, params, calendar) else { continue };
+            best = Some(match best {
+                None => candidate,
+                Some(current) => better(current, candidate),
+            });
+        }
+    }
+    best
+}
+
+/// Keeps the better of two candidates: a clearly higher score wins; within 0.02 the simpler.
+fn better(current: Cadence, candidate: Cadence) -> Cadence {
+    let difference = candidate.score - current.score;
+    let simpler = candidate.hypothesis.family.complexity() < current.hypothesis.family.complexity();
+    if difference > 0.02 || (difference.abs() <= 0.02 && simpler) { candidate } else { current }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hypotheses
+
+fn minute_of_day(base: TimeBase, us: i64) -> u32 {
+    let wall = base.wall_clock(us);
+    wall.hour() * 60 + wall.minute()
+}
+
+/// Signed distance from `b` to `a` on the 1440-minute circle, in (−720, 720].
+fn circular_offset(a: u32, b: u32) -> i32 {
+    let mut d = a as i32 - b as i32;
+    if d > 720 {
+        d -= 1440;
+    }
+    if d <= -720 {
+        d += 1440;
+    }
+    d
+}
+
+/// Up to three times of day around which runs cluster (circular histogram smoothed ±15 min,
+/// peaks with ≥ 3 runs, refined to the circular median of the runs within ±30 min).
+pub fn anchors(minutes: &[u32]) -> Vec<u32> {
+    let mut histogram = [0u32; 1440];
+    for &m in minutes {
+        histogram[m as usize % 1440] += 1;
+    }
+    let smoothed: Vec<u32> =
+        (0..1440).map(|i| (-15i32..=15).map(|d| histogram[((i as i32 + d).rem_euclid(1440)) as usize]).sum()).collect();
+    let mut order: Vec<usize> = (0..1440).filter(|&i| smoothed[i] >= 3).collect();
+    order.sort_by(|&a, &b| smoothed[b].cmp(&smoothed[a]).then(a.cmp(&b)));
+    let mut peaks: Vec<u32> = Vec::new();
+    for candidate in order {
+        if peaks.len() == 3 {
+            break;
+        }
+        if peaks.iter().all(|&p| circular_offset(candidate as u32, p).abs() > 30) {
+            peaks.push(candidate as u32);
+        }
+    }
+    peaks
+        .into_iter()
+        .map(|peak| {
+            let mut near: Vec<i32> =
+                minutes.iter().map(|&m| circular_offset(m, peak)).filter(|d| d.abs() <= 30).collect();
+            near.sort_unstable();
+            let median = if near.is_empty() { 0 } else { near[near.len() / 2] };
+            (peak as i32 + median).rem_euclid(1440) as u32
+        })
+        .collect()
+}
+
+fn weekday_index(date: NaiveDate) -> u8 {
+    date.weekday().num_days_from_monday() as u8
+}
+
+/// Most frequent values first, ties broken by the value.
+fn ranked<K: Ord + Clone>(values: impl Iterator<Item = K>) -> Vec<(K, usize)> {
+    let mut counts: BTreeMap<K, usize> = BTreeMap::new();
+    for value in values {
+        *counts.entry(value).or_default() += 1;
+    }
+    let mut ranked: Vec<(K, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+}
+
+fn nth_weekday_of(date: NaiveDate) -> (i8, u8) {
+    let nth = ((date.day() - 1) / 7 + 1) as i8;
+    (nth.min(5), weekday_index(date))
+}
+
+fn is_last_weekday_of_month(date: NaiveDate) -> bool {
+    (date + Days::new(7)).month() != date.month()
+}
+
+const SUB_DAILY_STEPS: [u32; 12] = [5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720];
+
+/// About sixty hypotheses per anchor and base, drawn from where the runs actually fall.
+fn hypotheses(runs: &[Run], base: TimeBase) -> Vec<Hypothesis> {
+    let minutes: Vec<u32> = runs.iter().map(|r| minute_of_day(base, r.ts)).collect();
+    let mut families: Vec<(Family, u32)> = Vec::new();
+    for anchor in anchors(&minutes) {
+        // The runs of this anchor (within 90 min): their days decide the calendar candidates.
+        let days: Vec<NaiveDate> = runs
+            .iter()
+            .zip(&minutes)
+            .filter(|(_, m)| circular_offset(**m, anchor).abs() <= 90)
+            .map(|(r, _)| base.wall_clock(r.ts).date())
+            .collect();
+        families.push((Family::Daily, anchor));
+        families.push((Family::BusinessDay, anchor));
+        families.push((Family::FirstBusinessDay, anchor));
+        families.push((Family::LastBusinessDay, anchor));
+        let weekdays = ranked(days.iter().map(|d| weekday_index(*d)));
+        for (weekday, _) in &weekdays {
+            families.push((Family::Weekly { weekday: *weekday }, anchor));
+        }
+        if let Some(&(_, top_count)) = weekdays.first() {
+            let mask = weekdays.iter().filter(|(_, c)| *c * 2 >= top_count).fold(0u8, |m, (w, _)| m | 1 << w);
+            if (2..=5).contains(&mask.count_ones()) {
+                families.push((Family::Weekdays { mask }, anchor));
+            }
+            for (weekday, _) in weekdays.iter().take(2) {
+                for parity in 0..2 {
+                    families.push((Family::Biweekly { weekday: *weekday, parity }, anchor));
+                }
+            }
+        }
+        for (day, _) in ranked(days.iter().map(|d| d.day())).into_iter().take(2) {
+            for roll in [Roll::None, Roll::Following, Roll::Preceding] {
+                families.push((Family::MonthlyDay { day, roll }, anchor));
+            }
+        }
+        for ((nth, weekday), _) in ranked(days.iter().map(|d| nth_weekday_of(*d))).into_iter().take(2) {
+            if nth <= 4 {
+                families.push((Family::MonthlyNthWeekday { nth, weekday }, anchor));
+            }
+        }
+        for (weekday, _) in
+            ranked(days.iter().filter(|d| is_last_weekday_of_month(**d)).map(|d| weekday_index(*d))).into_iter().take(1)
+        {
+            families.push((Family::MonthlyNthWeekday { nth: -1, weekday }, anchor));
+        }
+    }
+    let gaps: Vec<f64> = runs.windows(2).map(|w| (w[1].ts - w[0].ts) as f64 / MINUTE_US as f64).collect();
+    let median_gap = median(&gaps).unwrap_or(0.0);
+    if median_gap > 0.0 && median_gap < 20.0 * 60.0 {
+        let (from, to) = active_hours(&minutes);
+        for &period in &SUB_DAILY_STEPS {
+            for phase in anchors(&minutes).into_iter().map(|a| a % period).take(1) {
+                for business_days_only in [false, true] {
+                    let family = Family::Fixed {
+                        period_min: period,
+                        phase_min: phase,
+                        from_min: from,
+                        to_min: to,
+                        business_days_only,
+                    };
+                    families.push((family, phase));
+                }
+            }
+        }
+    }
+    if median_gap >= 10.0 {
+        families.push((Family::Interval { period_min: median_gap }, 0));
+    }
+    let mut seen = Vec::new();
+    families
+        .into_iter()
+        .filter(|f| {
+            let new = !seen.contains(f);
+            if new {
+                seen.push(f.clone());
+            }
+            new
+        })
+        .map(|(family, minute)| Hypothesis { family, minute, base })
+        .collect()
+}
+
+/// The span of the day the runs use (minutes), for sub-daily schedules in office hours.
+fn active_hours(minutes: &[u32]) -> (u32, u32) {
+    let mut sorted = minutes.to_vec();
+    sorted.sort_unstable();
+    let low = sorted[sorted.len() / 50];
+    let high = sorted[sorted.len() - 1 - sorted.len() / 50];
+    (low, high)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slots and matching
+
+/// The dates a calendar family expects a run on, between two dates inclusive.
+fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &BusinessCalendar) -> Vec<NaiveDate> {
+    let every_day = || first.iter_days().take_while(move |d| *d <= last);
+    let months = || {
+        let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).expect("month start");
+        std::iter::from_fn(move || {
+            if month > last {
+                return None;
+            }
+            let current = month;
+            month = month.checked_add_months(chrono::Months::new(1)).expect("next month");
+            Some(current)
+        })
+    };
+    let month_end = |start: NaiveDate| start.checked_add_months(chrono::Months::new(1)).expect("month") - Days::new(1);
+    let dates: Vec<NaiveDate> = match family {
+        Family::Daily => every_day().collect(),
+        Family::BusinessDay => every_day().filter(|d| calendar.is_business_day(*d)).collect(),
+        Family::Weekdays { mask } => every_day().filter(|d| mask & (1 << weekday_index(*d)) != 0).collect(),
+        Family::Weekly { weekday } => every_day().filter(|d| weekday_index(*d) == *weekday).collect(),
+        Family::Biweekly { weekday, parity } => every_day()
+            .filter(|d| weekday_index(*d) == *weekday && (d.iso_week().week() % 2) as u8 == *parity)
+            .collect(),
+        Family::MonthlyDay { day, roll } => months()
+            .filter_map(|start| NaiveDate::from_ymd_opt(start.year(), start.month(), *day))
+            .map(|nominal| match roll {
+                Roll::None => nominal,
+                Roll::Following => calendar.roll(nominal, true),
+                Roll::Preceding => calendar.roll(nominal, false),
+            })
+            .collect(),
+        Family::MonthlyNthWeekday { nth, weekday } => months()
+            .filter_map(|start| {
+                let days: Vec<NaiveDate> = start
+                    .iter_days()
+                    .take_while(|d| d.month() == start.month())
+                    .filter(|d| weekday_index(*d) == *weekday)
+                    .collect();
+                if *nth < 0 { days.last().copied() } else { days.get(*nth as usize - 1).copied() }
+            })
+            .collect(),
+        Family::FirstBusinessDay => months().map(|start| calendar.roll(start, true)).collect(),
+        Family::LastBusinessDay => months().map(|start| calendar.roll(month_end(start), false)).collect(),
+        Family::Fixed { business_days_only, .. } => {
+            every_day().filter(|d| !business_days_only || calendar.is_business_day(*d)).collect()
+        }
+        Family::Interval { .. } => Vec::new(),
+    };
+    dates.into_iter().filter(|d| *d >= first && *d <= last).collect()
+}
+
+/// Expected slot instants between the first and last run (± tolerance), sorted.
+fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &BusinessCalendar) -> Vec<i64> {
+    let (start, end) = (runs[0].ts - tolerance, runs[runs.len() - 1].ts + tolerance);
+    let base = hypothesis.base;
+    let mut instants: Vec<i64> = match &hypothesis.family {
+        Family::Interval { period_min } => {
+            let period = (period_min * MINUTE_US as f64) as i64;
+            let count = ((end - runs[0].ts) / period.max(1)) as usize;
+            (0..=count).map(|i| runs[0].ts + i as i64 * period).collect()
+        }
+        family => {
+            let first = base.wall_clock(start).date() - Days::new(1);
+            let last = base.wall_clock(end).date() + Days::new(1);
+            let minutes_of_day: Vec<u32> = match family {
+                Family::Fixed { period_min, phase_min, from_min, to_min, .. } => {
+                    (0..1440).filter(|m| m % period_min == *phase_min && m >= from_min && m <= to_min).collect()
+                }
+                _ => vec![hypothesis.minute],
+            };
+            slot_dates(family, first, last, calendar)
+                .into_iter()
+                .flat_map(|date| {
+                    minutes_of_day.iter().map(move |m| {
+                        base.instant(date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid minute")))
+                    })
+                })
+                .collect()
+        }
+    };
+    instants.retain(|t| *t >= start && *t <= end);
+    instants.sort_unstable();
+    instants.dedup();
+    instants
+}
+
+/// One-to-one matching, nearest pairs first, within `tolerance`. Returns, per slot, its run.
+fn match_slots(slots: &[i64], runs: &[Run], tolerance: i64) -> Vec<Option<usize>> {
+    let mut candidates: Vec<(i64, usize, usize)> = Vec::new();
+    let mut low = 0;
+    for (slot_index, &slot) in slots.iter().enumerate() {
+        while low < runs.len() && runs[low].ts < slot - tolerance {
+            low += 1;
+        }
+        let mut run_index = low;
+        while run_index < runs.len() && runs[run_index].ts <= slot + tolerance {
+            candidates.push(((runs[run_index].ts - slot).abs(), slot_index, run_index));
+            run_index += 1;
+        }
+    }
+    candidates.sort_unstable();
+    let mut slot_run = vec![None; slots.len()];
+    let mut run_taken = vec![false; runs.len()];
+    for (_, slot_index, run_index) in candidates {
+        if slot_run[slot_index].is_none() && !run_taken[run_index] {
+            slot_run[slot_index] = Some(run_index);
+            run_taken[run_index] = true;
+        }
+    }
+    slot_run
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    let middle = sorted.len() / 2;
+    Some(if sorted.len() % 2 == 0 { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] })
+}
+
+/// 1.4826 · median absolute deviation: a robust standard deviation.
+fn robust_sigma(values: &[f64]) -> f64 {
+    let Some(center) = median(values) else { return 0.0 };
+    let deviations: Vec<f64> = values.iter().map(|v| (v - center).abs()).collect();
+    1.4826 * median(&deviations).unwrap_or(0.0)
+}
+
+fn tolerance_of(family: &Family, params: &CadenceParams) -> i64 {
+    match family {
+        Family::Fixed { period_min, .. } => i64::from(*period_min) * MINUTE_US / 4,
+        Family::Interval { period_min } => {
+            ((period_min * MINUTE_US as f64 / 4.0) as i64).min(params.calendar_tolerance_us)
+        }
+        _ => params.calendar_tolerance_us,
+    }
+}
+
+/// Scores one hypothesis against the runs.
+pub fn evaluate(
+    hypothesis: &Hypothesis,
+    runs: &[Run],
+    params: &CadenceParams,
+    calendar: &BusinessCalendar,
+) -> Option<Cadence> {
+    let tolerance = tolerance_of(&hypothesis.family, params);
+    let slots = slots(hypothesis, runs, tolerance, calendar);
+    let assignment = match_slots(&slots, runs, tolerance);
+    let first = assignment.iter().position(Option::is_some)?;
+    let last = assignment.iter().rposition(Option::is_some)?;
+    // Unmatched slots before the first hit and after the last are trimmed: a job that started
+    // or stopped inside the window did not miss them.
+    let window = &assignment[first..=last];
+    let hits: Vec<(i64, usize)> =
+        window.iter().enumerate().filter_map(|(i, run)| run.map(|r| (slots[first + i], r))).collect();
+    let missed: Vec<i64> =
+        window.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| slots[first + i]).collect();
+    let (k, m, n) = (hits.len(), window.len(), runs.len());
+    let coverage = k as f64 / m as f64;
+    let explained = k as f64 / n as f64;
+    let residuals: Vec<f64> = hits.iter().map(|(slot, run)| (runs[*run].ts - slot) as f64 / MINUTE_US as f64).collect();
+    let spread = robust_sigma(&residuals);
+    let tightness = 1.0 / (1.0 + (spread / 40.0).powi(2));
+    let evidence = 1.0 - (-(k as f64) / 4.0).exp();
+    let volumes: Vec<f64> = hits.iter().map(|(_, run)| runs[*run].volume).collect();
+    let volume_center = median(&volumes).unwrap_or(0.0);
+    let robust_cv = if volume_center > 0.0 { robust_sigma(&volumes) / volume_center } else { 0.0 };
+    let regularity = 0.7 + 0.3 * (1.0 - robust_cv).max(0.0);
+    let score = (evidence * (coverage * explained).sqrt() * tightness * regularity).clamp(0.0, 1.0);
+    let span_days = (hits[hits.len() - 1].0 - hits[0].0) as f64 / DAY_US as f64;
+    let periods = span_days / hypothesis.family.period_days();
+    let verdict = if score >= params.systematic_score && k >= params.min_matched && periods >= params.min_periods {
+        Verdict::Systematic
+    } else if score >= params.review_score && k >= params.min_matched {
+        Verdict::Review
+    } else {
+        Verdict::Punctual
+    };
+    let mut matched_runs = vec![false; n];
+    for (_, run) in &hits {
+        matched_runs[*run] = true;
+    }
+    let ad_hoc = (0..n).filter(|r| !matched_runs[*r]).collect();
+    Some(Cadence {
+        hypothesis: hypothesis.clone(),
+        score,
+        verdict,
+        matched: k,
+        expected: m,
+        runs: n,
+        coverage,
+        explained,
+        spread_minutes: spread,
+        missed,
+        ad_hoc,
+        hits,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+fn ordinal(n: i8) -> &'static str {
+    match n {
+        1 => "first",
+        2 => "second",
+        3 => "third",
+        4 => "fourth",
+        _ => "last",
+    }
+}
+
+fn clock(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+fn weekday_list(mask: u8) -> String {
+    let names: Vec<String> =
+        (0..7).filter(|i| mask & (1 << i) != 0).map(|i| WEEKDAYS[i as usize].to_string()).collect();
+    super::list_words(&names)
+}
+
+impl Hypothesis {
+    /// "every Tuesday ≈ 06:00 Europe/Paris": what an auditor writes in a letter.
+    pub fn describe(&self) -> String {
+        let at = format!("≈ {} {}", clock(self.minute), self.base.name());
+        match &self.family {
+            Family::Daily => format!("every day {at}"),
+            Family::BusinessDay => format!("every business day {at}"),
+            Family::Weekdays { mask } => format!("every {} {at}", weekday_list(*mask)),
+            Family::Weekly { weekday } => format!("every {} {at}", WEEKDAYS[*weekday as usize]),
+            Family::Biweekly { weekday, .. } => format!("every other {} {at}", WEEKDAYS[*weekday as usize]),
+            Family::MonthlyDay { day, roll } => {
+                let rolled = match roll {
+                    Roll::None => "",
+                    Roll::Following => " (or the next business day)",
+                    Roll::Preceding => " (or the previous business day)",
+                };
+                format!("on day {day} of each month{rolled} {at}")
+            }
+            Family::MonthlyNthWeekday { nth, weekday } => {
+                format!("on the {} {} of each month {at}", ordinal(*nth), WEEKDAYS[*weekday as usize])
+            }
+            Family::FirstBusinessDay => format!("on the first business day of each month {at}"),
+            Family::LastBusinessDay => format!("on the last business day of each month {at}"),
+            Family::Fixed { period_min, from_min, to_min, business_days_only, .. } => {
+                let step =
+                    if period_min % 60 == 0 { format!("{} h", period_min / 60) } else { format!("{period_min} min") };
+                let days = if *business_days_only { "business days" } else { "every day" };
+                format!("every {step} from {} to {} {}, {days}", clock(*from_min), clock(*to_min), self.base.name())
+            }
+            Family::Interval { period_min } => {
+                let total = period_min.round() as i64;
+                let (days, hours, minutes) = (total / 1440, total % 1440 / 60, total % 60);
+                let mut parts = Vec::new();
+                if days > 0 {
+                    parts.push(format!("{days} d"));
+                }
+                if hours > 0 {
+                    parts.push(format!("{hours} h"));
+                }
+                if minutes > 0 || parts.is_empty() {
+                    parts.push(format!("{minutes} min"));
+                }
+                format!("every {} (a period not tied to the clock)", parts.join(" "))
+            }
+        }
+    }
+}
