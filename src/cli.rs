@@ -75,6 +75,21 @@ pub struct AuditArgs {
     /// Print nothing on success
     #[arg(long, short)]
     pub quiet: bool,
+    /// Local civil time of schedules and calendars (IANA name)
+    #[arg(long, default_value = "Europe/Paris", help_heading = "Periodic transfers")]
+    pub timezone: String,
+    /// Cadence score at or above which a flow is a systematic transfer (high)
+    #[arg(long, default_value_t = 0.5, help_heading = "Periodic transfers")]
+    pub cadence_threshold: f64,
+    /// Cadence score at or above which a flow is reported for review (low)
+    #[arg(long, default_value_t = 0.35, help_heading = "Periodic transfers")]
+    pub review_threshold: f64,
+    /// Events closer than this (minutes) form one run, e.g. a paged extraction
+    #[arg(long, default_value_t = 10, value_name = "MINUTES", help_heading = "Periodic transfers")]
+    pub run_gap: u32,
+    /// How far (minutes) a run may sit from its calendar slot
+    #[arg(long, default_value_t = 90, value_name = "MINUTES", help_heading = "Periodic transfers")]
+    pub slot_tolerance: u32,
     /// Print the duration of each stage on stderr
     #[arg(long, short)]
     pub verbose: bool,

@@ -1,6 +1,8 @@
 //! Findings: what a detector reports, with a stable id and a total order so that the same
 //! inputs always give the same bytes.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::ingest::timestamp::format_us;
@@ -68,6 +70,25 @@ pub struct Finding {
     /// One sentence: what was declared versus what was observed.
     pub summary: String,
     pub evidence: Vec<String>,
+    /// Detector-specific facts (e.g. the cadence of a periodic transfer), sorted by key.
+    pub details: BTreeMap<String, serde_json::Value>,
+    /// What the evidence charts draw; not written to the tables.
+    #[serde(skip)]
+    pub timeline: Option<Timeline>,
+}
+
+/// A periodic flow laid out for its chart: expected slots (hit or missed) and runs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Timeline {
+    /// The clock the schedule follows (`Europe/Paris`, `UTC`).
+    pub time_base: String,
+    /// (slot, run) instants of matched slots, µs.
+    pub hits: Vec<(i64, i64)>,
+    pub missed: Vec<i64>,
+    /// Runs no slot explains.
+    pub ad_hoc: Vec<i64>,
+    /// Every run's (instant, weekday 0 = Monday, hour) in the schedule's clock.
+    pub runs: Vec<(i64, u8, u8)>,
 }
 
 fn serialize_instant<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -97,6 +118,8 @@ pub struct FindingDraft {
     pub register_versions: Vec<String>,
     pub summary: String,
     pub evidence: Vec<String>,
+    pub details: BTreeMap<String, serde_json::Value>,
+    pub timeline: Option<Timeline>,
 }
 
 impl FindingDraft {
@@ -133,6 +156,8 @@ impl FindingDraft {
             register_versions: self.register_versions,
             summary: self.summary,
             evidence,
+            details: self.details,
+            timeline: self.timeline,
         }
     }
 }

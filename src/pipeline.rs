@@ -31,9 +31,42 @@ pub struct AuditConfig {
     /// Exit 1 when a finding is at least this severe; None = never.
     pub fail_on: Option<Severity>,
     pub reveal_identities: bool,
+    /// Local civil time of schedules (IANA name).
+    pub timezone: String,
+    /// Cadence score at or above which a flow is systematic.
+    pub cadence_threshold: f64,
+    /// Cadence score at or above which a flow is reported for review (low severity).
+    pub review_threshold: f64,
+    /// Events closer than this many minutes form one run.
+    pub run_gap_minutes: u32,
+    /// How far (minutes) a run may sit from a calendar slot and still match it.
+    pub slot_tolerance_minutes: u32,
     /// Print each stage's duration on stderr.
     #[serde(skip)]
     pub verbose: bool,
+}
+
+impl AuditConfig {
+    /// The detectors' parameters, validated.
+    pub fn detector_settings(&self) -> Result<detect::Settings> {
+        let timezone: chrono_tz::Tz = self.timezone.parse().map_err(|_| {
+            crate::error::Error::Usage(format!(
+                "--timezone {}: not an IANA time zone (e.g. Europe/Paris, UTC)",
+                self.timezone
+            ))
+        })?;
+        let minute = 60_000_000;
+        Ok(detect::Settings {
+            timezone,
+            cadence: detect::cadence::CadenceParams {
+                run_gap_us: i64::from(self.run_gap_minutes) * minute,
+                calendar_tolerance_us: i64::from(self.slot_tolerance_minutes) * minute,
+                systematic_score: self.cadence_threshold,
+                review_score: self.review_threshold,
+                ..Default::default()
+            },
+        })
+    }
 }
 
 /// Stage timings on stderr under `--verbose` (never in an output file: outputs stay byte-stable).
@@ -78,7 +111,12 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
 
     let events = judge(ingested.events, &register, config)?;
     stopwatch.lap("events judged against the register versions");
-    let context = Context { events: &events, register: &register, habilitations: habilitations.as_ref() };
+    let context = Context {
+        events: &events,
+        register: &register,
+        habilitations: habilitations.as_ref(),
+        settings: config.detector_settings()?,
+    };
     let findings = detect::run_all(&context, config.verbose)?;
     stopwatch.lap("detectors run");
 

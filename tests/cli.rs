@@ -321,3 +321,23 @@ fn generation_is_deterministic() {
         );
     }
 }
+
+#[test]
+fn the_wikit_weekly_extraction_is_periodic_and_the_lawful_flows_are_not() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("all");
+    generate(&dir, "all", 5_000, "csv");
+    let (_, findings) = audit_scenario(&dir, &dir.join("out"), &[]);
+    let periodic: Vec<&Value> =
+        findings["findings"].as_array().unwrap().iter().filter(|f| f["detector"] == "periodic_transfer").collect();
+    // Only the MOE feed: not the prefecture's referenced requests, not the declared SIPSI → SI-CIP flow.
+    assert_eq!(periodic.len(), 1, "{periodic:?}");
+    let moe = periodic[0];
+    assert_eq!((moe["recipient"].as_str(), moe["dataset"].as_str()), (Some("moe_platforms"), Some("follow_ups")));
+    assert_eq!(moe["period_days"].as_f64(), Some(7.0));
+    assert_eq!(moe["severity"], "high");
+    assert_eq!(moe["details"]["cadence"]["family"], "weekly");
+    assert_eq!(moe["details"]["cadence"]["weekday_name"], "Tuesday");
+    assert_eq!(moe["details"]["cadence"]["time_base"], "Europe/Paris");
+    assert!(moe["legal_ref"].as_str().unwrap().contains("L.811-4"));
+}

@@ -27,6 +27,11 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
     {
         return Err(Error::Usage("--from must be before --to".into()));
     }
+    if !(0.0..=1.0).contains(&args.cadence_threshold)
+        || !(0.0..=args.cadence_threshold).contains(&args.review_threshold)
+    {
+        return Err(Error::Usage("thresholds must satisfy 0 <= --review-threshold <= --cadence-threshold <= 1".into()));
+    }
     let mut formats = args.format.clone();
     formats.sort();
     formats.dedup();
@@ -47,6 +52,11 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         },
         reveal_identities: args.reveal_identities,
         verbose: args.verbose,
+        timezone: args.timezone.clone(),
+        cadence_threshold: args.cadence_threshold,
+        review_threshold: args.review_threshold,
+        run_gap_minutes: args.run_gap,
+        slot_tolerance_minutes: args.slot_tolerance,
     })
 }
 

@@ -718,3 +718,7 @@ impl Hypothesis {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "cadence_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@
 pub mod cadence;
 pub mod calendar;
 mod category_creep;
+mod periodic_transfer;
 mod register_gap;
 mod undeclared_recipient;
 
@@ -21,6 +22,20 @@ use crate::register::versions::REGISTER_VERSION;
 /// Rust and come back to a row's other fields.
 pub const ROW: &str = "event_row";
 
+/// Detector parameters from the command line (defaults are the specs').
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The local civil time of schedules and calendars.
+    pub timezone: chrono_tz::Tz,
+    pub cadence: cadence::CadenceParams,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { timezone: chrono_tz::Europe::Paris, cadence: cadence::CadenceParams::default() }
+    }
+}
+
 /// What every detector sees.
 pub struct Context<'a> {
     /// The event frame (`crate::event`) plus `register_version` and `event_row`, in input
@@ -28,6 +43,7 @@ pub struct Context<'a> {
     pub events: &'a DataFrame,
     pub register: &'a RegisterSet,
     pub habilitations: Option<&'a Habilitations>,
+    pub settings: Settings,
 }
 
 impl Context<'_> {
@@ -51,7 +67,12 @@ pub trait Detector: Sync {
 
 /// Every detector, in the order they run.
 pub fn all() -> Vec<&'static dyn Detector> {
-    vec![&register_gap::RegisterGap, &undeclared_recipient::UndeclaredRecipient, &category_creep::CategoryCreep]
+    vec![
+        &register_gap::RegisterGap,
+        &undeclared_recipient::UndeclaredRecipient,
+        &category_creep::CategoryCreep,
+        &periodic_transfer::PeriodicTransfer,
+    ]
 }
 
 /// Runs every detector and returns their findings in the canonical order.
@@ -266,12 +287,17 @@ pub mod testing {
         crate::register::load(&paths).unwrap()
     }
 
+    const HEADER: &str = "event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count";
+
     /// Columns: event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count
     pub fn judged_events(register: &RegisterSet, rows: &[&str]) -> DataFrame {
+        judged_events_with(register, HEADER, rows)
+    }
+
+    pub fn judged_events_with(register: &RegisterSet, header: &str, rows: &[&str]) -> DataFrame {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.csv");
-        let mut text =
-            String::from("event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count\n");
+        let mut text = format!("{header}\n");
         for row in rows {
             text.push_str(row);
             text.push('\n');
@@ -282,10 +308,18 @@ pub mod testing {
         crate::pipeline::judged_frame(ingested.events.lazy(), register).unwrap()
     }
 
-    pub fn run(detector: &dyn Detector, register: &RegisterSet, rows: &[&str]) -> Vec<Finding> {
-        let events = judged_events(register, rows);
-        let context = Context { events: &events, register, habilitations: None };
+    fn run_frame(detector: &dyn Detector, register: &RegisterSet, events: DataFrame) -> Vec<Finding> {
+        let context = Context { events: &events, register, habilitations: None, settings: Settings::default() };
         detector.run(&context).unwrap()
+    }
+
+    pub fn run(detector: &dyn Detector, register: &RegisterSet, rows: &[&str]) -> Vec<Finding> {
+        run_frame(detector, register, judged_events(register, rows))
+    }
+
+    /// Like [`run`], with a last column `request_ref`.
+    pub fn run_with_request_ref(detector: &dyn Detector, register: &RegisterSet, rows: &[&str]) -> Vec<Finding> {
+        run_frame(detector, register, judged_events_with(register, &format!("{HEADER},request_ref"), rows))
     }
 
     pub const WIKIT_V1: &str = r#"

@@ -231,8 +231,10 @@ impl ScenarioGenerator for WikitTransfers {
         let (y, m, d) = MOE_DECLARED_FROM;
         let moe_declared = date >= NaiveDate::from_ymd_opt(y, m, d).expect("date");
         if date.weekday() == Weekday::Tue && rng.gen_bool(0.9) {
-            // One run: 1–3 pages a few seconds apart, around 05:00 UTC.
-            let start = at(date, 5, 0, 0) + rng.gen_range(-300..300) * 1_000_000;
+            // One run: 1–3 pages a few seconds apart, around 06:00 in Paris (a local cron job).
+            let paris = crate::detect::calendar::TimeBase::Local(chrono_tz::Europe::Paris);
+            let six = date.and_hms_opt(6, 0, 0).expect("valid time");
+            let start = paris.instant(six) + rng.gen_range(-300..300) * 1_000_000;
             for page in 0..rng.gen_range(1..=3) {
                 events.push(GeneratedEvent {
                     ts: start + page * 7_000_000,
@@ -246,6 +248,10 @@ impl ScenarioGenerator for WikitTransfers {
                     record_count: Some(rng.gen_range(50..200)),
                     ..Default::default()
                 });
+                // Undeclared, then declared on request only: either way a weekly feed is unlawful.
+                let mut periodic = key("periodic_transfer", "follow_ups");
+                periodic.recipient = Some("moe_platforms".into());
+                truth.expect(periodic, &[]);
                 if moe_declared {
                     let mut expected = key("category_creep", "follow_ups");
                     expected.recipient = Some("moe_platforms".into());

@@ -85,8 +85,14 @@ pub fn write_csv(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(text_column("register_versions", findings, |f| Some(joined(&f.register_versions))));
     columns.push(text_column("summary", findings, |f| Some(f.summary.clone())));
     columns.push(text_column("evidence", findings, |f| Some(joined(&f.evidence))));
+    columns.push(text_column("details", findings, details_json));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;
     write_frame_csv(path, &mut frame)
+}
+
+/// Detector-specific details as one JSON object (empty when a detector has none).
+fn details_json(finding: &Finding) -> Option<String> {
+    (!finding.details.is_empty()).then(|| serde_json::to_string(&finding.details).expect("details serialise"))
 }
 
 fn list_column(name: &str, findings: &[Finding], get: impl Fn(&Finding) -> &Vec<String>) -> Column {
@@ -114,6 +120,7 @@ pub fn write_parquet(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(list_column("register_versions", findings, |f| &f.register_versions));
     columns.push(text_column("summary", findings, |f| Some(f.summary.clone())));
     columns.push(list_column("evidence", findings, |f| &f.evidence));
+    columns.push(text_column("details", findings, details_json));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     ParquetWriter::new(file).finish(&mut frame).map(|_| ()).polars(format!("writing {}", path.display()))

@@ -1,0 +1,410 @@
+//! `periodic_transfer`: a (recipient, dataset) flow that follows a schedule where the register
+//! only allows punctual communication on request (seed 000: weekly extractions of follow-ups
+//! to the work-permit platforms; CESEDA L.811-4: « sur demande … de manière ponctuelle »).
+//!
+//! Rule relied on: the `[[recipient]]` entry of the version in force. A flow is judged only on
+//! its events whose recipient is undeclared or declared `mode = "on_request"`; a declared
+//! `mode = "scheduled"` flow (the SIPSI → SI-CIP daily feed) is lawful and never analysed. Each
+//! flow is analysed whole, then on its part without `request_ref` (a feed hidden among genuine
+//! requests); the cadence engine (`cadence.rs`) decides. Systematic → high; review band → low.
+//! Flows run in parallel (rayon); results are collected in flow order, so output is stable.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, Timelike};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::cadence::{self, Cadence, Observation, Verdict};
+use super::calendar::BusinessCalendar;
+use super::{Context, Detector};
+use crate::error::{PolarsContext, Result};
+use crate::event::{self, DATASET, EVENT_ID, RECIPIENT, RECORD_COUNT, REQUEST_REF, TS};
+use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, Timeline};
+use crate::register::versions::REGISTER_VERSION;
+use crate::register::{Mode, RegisterVersion};
+
+pub struct PeriodicTransfer;
+
+/// The events of one (recipient, dataset) flow that a schedule would make unlawful.
+#[derive(Default)]
+struct Flow {
+    observations: Vec<Observation>,
+    /// Per observation: has a request reference.
+    referenced: Vec<bool>,
+    event_ids: Vec<String>,
+    versions: std::collections::BTreeSet<usize>,
+}
+
+/// Which part of the flow the cadence was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subset {
+    All,
+    WithoutRequestRef,
+}
+
+impl Detector for PeriodicTransfer {
+    fn name(&self) -> &'static str {
+        "periodic_transfer"
+    }
+
+    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+        let flows = unlawful_if_scheduled(context)?;
+        if flows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (first_year, last_year) = year_span(&flows);
+        let calendar = BusinessCalendar::french(first_year - 1, last_year + 1);
+        let settings = context.settings;
+        let analysed: Vec<Option<(Cadence, Subset, Vec<usize>)>> =
+            flows.par_iter().map(|(_, flow)| analyse(flow, &settings, &calendar)).collect();
+        Ok(flows
+            .iter()
+            .zip(analysed)
+            .filter_map(|(((recipient, dataset), flow), result)| {
+                let (cadence, subset, members) = result?;
+                Some(self.finding(context, recipient, dataset, flow, &cadence, subset, &members))
+            })
+            .collect())
+    }
+}
+
+/// Outbound events whose version in force leaves the recipient undeclared or on request,
+/// grouped by (recipient, dataset) in sorted order.
+fn unlawful_if_scheduled(context: &Context) -> Result<BTreeMap<(String, String), Flow>> {
+    let outbound = context
+        .events()
+        .select([
+            col(EVENT_ID),
+            col(TS).cast(DataType::Int64),
+            col(REGISTER_VERSION),
+            col(RECIPIENT),
+            col(DATASET),
+            col(REQUEST_REF).is_not_null().alias(REQUEST_REF),
+            col(RECORD_COUNT),
+            event::is_outbound().alias("outbound"),
+        ])
+        .filter(col("outbound").and(col(REGISTER_VERSION).is_not_null()))
+        .collect()
+        .polars("selecting transfers and exports")?;
+    let text = |name: &str| outbound.column(name).and_then(|c| c.str()).polars(name.to_string());
+    let (ids, recipients, datasets) = (text(EVENT_ID)?, text(RECIPIENT)?, text(DATASET)?);
+    let times = outbound.column(TS).and_then(|c| c.i64()).polars("ts")?;
+    let versions = outbound.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("version")?;
+    let referenced = outbound.column(REQUEST_REF).and_then(|c| c.bool()).polars("request_ref")?;
+    let volumes = outbound.column(RECORD_COUNT).and_then(|c| c.i64()).polars("record_count")?;
+    let mut lawful_schedule: HashMap<(i32, &str, &str), bool> = HashMap::new();
+    let mut flows: BTreeMap<(String, String), Flow> = BTreeMap::new();
+    for row in 0..outbound.height() {
+        let (Some(version), Some(recipient), Some(dataset), Some(ts)) =
+            (versions.get(row), recipients.get(row), datasets.get(row), times.get(row))
+        else {
+            continue;
+        };
+        let scheduled = *lawful_schedule.entry((version, recipient, dataset)).or_insert_with(|| {
+            let entry = context.register.get(version as usize).recipient_entry(recipient, dataset);
+            entry.is_some_and(|r| r.mode == Mode::Scheduled)
+        });
+        if scheduled {
+            continue;
+        }
+        let flow = flows.entry((recipient.to_string(), dataset.to_string())).or_default();
+        let index = flow.observations.len();
+        let volume = volumes.get(row).map_or(1.0, |v| v as f64);
+        flow.observations.push(Observation { ts, volume, index });
+        flow.referenced.push(referenced.get(row).unwrap_or(false));
+        flow.event_ids.push(ids.get(row).unwrap_or_default().to_string());
+        flow.versions.insert(version as usize);
+    }
+    Ok(flows)
+}
+
+fn year_span(flows: &BTreeMap<(String, String), Flow>) -> (i32, i32) {
+    let years = flows
+        .values()
+        .flat_map(|f| f.observations.iter())
+        .map(|o| chrono::DateTime::from_timestamp_micros(o.ts).map_or(1970, |t| t.year()));
+    let (mut first, mut last) = (i32::MAX, i32::MIN);
+    for year in years {
+        first = first.min(year);
+        last = last.max(year);
+    }
+    (first, last)
+}
+
+/// The flow's cadence if it is systematic or worth a review: on the whole flow, else on its
+/// part without request reference. Also returns the observation indexes of each run.
+fn analyse(
+    flow: &Flow,
+    settings: &super::Settings,
+    calendar: &BusinessCalendar,
+) -> Option<(Cadence, Subset, Vec<usize>)> {
+    let attempt = |subset: Subset| {
+        let mut observations: Vec<Observation> =
+            flow.observations.iter().filter(|o| subset == Subset::All || !flow.referenced[o.index]).copied().collect();
+        let runs = cadence::collapse_runs(&mut observations, settings.cadence.run_gap_us);
+        let found = cadence::detect(&runs, &settings.cadence, settings.timezone, calendar)?;
+        let first_members = runs.iter().map(|r| r.members[0]).collect::<Vec<_>>();
+        (found.verdict != Verdict::Punctual).then_some((found, subset, first_members, runs))
+    };
+    let whole = attempt(Subset::All);
+    let chosen = match whole {
+        Some(found) if found.0.verdict == Verdict::Systematic => Some(found),
+        whole => {
+            let unreferenced = attempt(Subset::WithoutRequestRef);
+            match (whole, unreferenced) {
+                (_, Some(part)) if part.0.verdict == Verdict::Systematic => Some(part),
+                (Some(whole), _) => Some(whole),
+                (None, part) => part,
+            }
+        }
+    };
+    chosen.map(|(cadence, subset, first_members, runs)| {
+        // Map run indexes to the first observation of each run (for evidence ids).
+        let mut cadence = cadence;
+        cadence.ad_hoc = cadence.ad_hoc.iter().map(|&r| first_members[r]).collect();
+        cadence.hits = cadence.hits.iter().map(|&(slot, r)| (slot, first_members[r])).collect();
+        let members: Vec<usize> = runs.iter().flat_map(|r| r.members.clone()).collect();
+        (cadence, subset, members)
+    })
+}
+
+impl PeriodicTransfer {
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        context: &Context,
+        recipient: &str,
+        dataset: &str,
+        flow: &Flow,
+        cadence: &Cadence,
+        subset: Subset,
+        members: &[usize],
+    ) -> Finding {
+        let latest = context.register.get(*flow.versions.iter().next_back().expect("flow has events"));
+        let (rule, legal_ref) = rule_of(latest, recipient, dataset);
+        let ts_of = |index: usize| flow.observations[index].ts;
+        let (first, last) =
+            members.iter().map(|&i| ts_of(i)).fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+        let records: f64 = members.iter().map(|&i| flow.observations[i].volume).sum();
+        let hypothesis = &cadence.hypothesis;
+        let description = hypothesis.describe();
+        let subset_words = match subset {
+            Subset::All => "",
+            Subset::WithoutRequestRef => " (transfers without a request reference)",
+        };
+        let summary = format!(
+            "transfers of \"{dataset}\" to \"{recipient}\"{subset_words} follow a schedule, {description}: {} of {} expected runs, {} ad-hoc; {}",
+            cadence.matched,
+            cadence.expected,
+            cadence.ad_hoc.len(),
+            if flow_declared(latest, recipient, dataset) {
+                "the register allows only punctual communication on request"
+            } else {
+                "the register does not declare this recipient at all"
+            }
+        );
+        let evidence: Vec<String> =
+            cadence.hits.iter().take(MAX_EVIDENCE).map(|&(_, i)| flow.event_ids[i].clone()).collect();
+        let mut details = BTreeMap::new();
+        details.insert("cadence".to_string(), cadence_fields(cadence));
+        details.insert(
+            "subset".to_string(),
+            json!(match subset {
+                Subset::All => "all",
+                Subset::WithoutRequestRef => "without_request_ref",
+            }),
+        );
+        details.insert("runs".to_string(), json!(cadence.runs));
+        details.insert("matched_slots".to_string(), json!(cadence.matched));
+        details.insert("expected_slots".to_string(), json!(cadence.expected));
+        details.insert("coverage".to_string(), json!(round3(cadence.coverage)));
+        details.insert("explained_share".to_string(), json!(round3(cadence.explained)));
+        details.insert("spread_minutes".to_string(), json!(round3(cadence.spread_minutes)));
+        let missed: Vec<String> =
+            cadence.missed.iter().map(|&t| hypothesis.base.wall_clock(t).date().to_string()).collect();
+        details.insert("missed_slot_dates".to_string(), json!(missed));
+        let ad_hoc: Vec<&String> = cadence.ad_hoc.iter().take(MAX_EVIDENCE).map(|&i| &flow.event_ids[i]).collect();
+        details.insert("ad_hoc_events".to_string(), json!(ad_hoc));
+        details.insert("total_volume".to_string(), json!(records));
+        let timeline = Timeline {
+            time_base: hypothesis.base.name(),
+            hits: cadence.hits.iter().map(|&(slot, i)| (slot, ts_of(i))).collect(),
+            missed: cadence.missed.clone(),
+            ad_hoc: cadence.ad_hoc.iter().map(|&i| ts_of(i)).collect(),
+            runs: cadence
+                .hits
+                .iter()
+                .map(|&(_, i)| i)
+                .chain(cadence.ad_hoc.iter().copied())
+                .map(|i| {
+                    let wall = hypothesis.base.wall_clock(ts_of(i));
+                    (ts_of(i), wall.weekday().num_days_from_monday() as u8, wall.hour() as u8)
+                })
+                .collect(),
+        };
+        let severity = if cadence.verdict == Verdict::Systematic { Severity::High } else { Severity::Low };
+        FindingDraft {
+            dataset: Some(dataset.to_string()),
+            recipient: Some(recipient.to_string()),
+            first_seen: Some(first),
+            last_seen: Some(last),
+            events: members.len() as u64,
+            records: Some(records.round() as i64),
+            score: round3(cadence.score),
+            period_days: Some(round3(hypothesis.family.period_days())),
+            rule,
+            legal_ref,
+            register_versions: context.version_ids(&flow.versions.iter().copied().collect::<Vec<_>>()),
+            summary,
+            evidence,
+            details,
+            timeline: Some(timeline),
+            ..Default::default()
+        }
+        .finish(self.name(), severity, &[])
+    }
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn flow_declared(version: &RegisterVersion, recipient: &str, dataset: &str) -> bool {
+    version.recipient_entry(recipient, dataset).is_some()
+}
+
+fn rule_of(version: &RegisterVersion, recipient: &str, dataset: &str) -> (String, String) {
+    match version.recipient_entry(recipient, dataset) {
+        Some(entry) => (
+            format!(
+                "[[recipient]] \"{recipient}\" for \"{dataset}\": mode = \"on_request\" (punctual communication on request, no schedule)"
+            ),
+            entry.legal_ref.clone().unwrap_or_else(|| version.legal_ref()),
+        ),
+        None => (
+            format!("no [[recipient]] entry of \"{}\" declares \"{recipient}\"", version.processing()),
+            version.legal_ref(),
+        ),
+    }
+}
+
+/// The cadence as machine fields: family, its parameters, time of day and time base.
+fn cadence_fields(cadence: &Cadence) -> serde_json::Value {
+    let hypothesis = &cadence.hypothesis;
+    let mut fields = serde_json::to_value(&hypothesis.family).expect("family serialises");
+    let object = fields.as_object_mut().expect("tagged enum is an object");
+    if let Some(weekday) = object.get("weekday").and_then(|w| w.as_u64()) {
+        object.insert(
+            "weekday_name".into(),
+            json!(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][weekday as usize]),
+        );
+    }
+    object.insert("time".into(), json!(format!("{:02}:{:02}", hypothesis.minute / 60, hypothesis.minute % 60)));
+    object.insert("time_base".into(), json!(hypothesis.base.name()));
+    object.insert("description".into(), json!(hypothesis.describe()));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    /// Tuesdays 05:00Z from 2021-09-07 for `weeks` weeks, to `recipient`, with `request_ref`.
+    fn weekly_rows(recipient: &str, weeks: u64, with_ref: bool) -> Vec<String> {
+        let start = chrono::NaiveDate::from_ymd_opt(2021, 9, 7).unwrap();
+        (0..weeks)
+            .map(|w| {
+                let day = start + chrono::Days::new(7 * w);
+                let reference = if with_ref { format!("REQ-{w}") } else { String::new() };
+                format!("{recipient}-{w},{day}T05:00:00Z,batch,agent,transfer,follow_ups,identity,{recipient},,100,{reference}")
+            })
+            .collect()
+    }
+
+    fn run_rows(rows: &[String], registers: &[&str]) -> Vec<Finding> {
+        let register = register(registers);
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        run_with_request_ref(&PeriodicTransfer, &register, &rows)
+    }
+
+    const SCHEDULED: &str = r#"
+processing = "wikit"
+in_force_from = "2015-10-06"
+[[dataset]]
+id = "follow_ups"
+[[role]]
+id = "agent"
+[[purpose]]
+id = "inspection"
+datasets = ["follow_ups"]
+[[recipient]]
+id = "moe"
+datasets = ["follow_ups"]
+mode = "scheduled"
+"#;
+
+    #[test]
+    fn a_weekly_feed_to_an_on_request_recipient_is_flagged_with_its_cadence() {
+        let findings =
+            run_rows(&weekly_rows("moe", 30, false), &[WIKIT_V2.replace("2022-03-01", "2015-10-06").as_str()]);
+        assert_eq!(findings.len(), 1);
+        let finding = &findings[0];
+        assert_eq!((finding.severity, finding.events), (Severity::High, 30));
+        assert_eq!(finding.period_days, Some(7.0));
+        assert_eq!(finding.details["cadence"]["family"], "weekly");
+        assert_eq!(finding.details["cadence"]["weekday_name"], "Tuesday");
+        assert_eq!(finding.details["subset"], "all");
+        assert_eq!(finding.legal_ref, "CESEDA L.811-3");
+        assert!(finding.summary.contains("every Tuesday"), "{}", finding.summary);
+        assert_eq!(finding.evidence[0], "moe-0");
+    }
+
+    #[test]
+    fn undeclared_recipients_are_flagged_and_scheduled_ones_are_not() {
+        let undeclared = run_rows(&weekly_rows("moe", 30, false), &[WIKIT_V1]);
+        assert_eq!(undeclared.len(), 1);
+        assert!(undeclared[0].rule.contains("no [[recipient]]"), "{}", undeclared[0].rule);
+        let scheduled = run_rows(&weekly_rows("moe", 30, false), &[SCHEDULED]);
+        assert!(scheduled.is_empty());
+    }
+
+    #[test]
+    fn a_feed_hidden_among_requests_is_found_in_the_unreferenced_part() {
+        let mut rows = weekly_rows("moe", 30, false);
+        // 150 irregular, referenced requests drown the feed (explained share 30/180)...
+        for i in 0..150u64 {
+            let date = chrono::NaiveDate::from_ymd_opt(2021, 9, 1).unwrap() + chrono::Days::new(i * 37 % 210);
+            rows.push(format!(
+                "req-{i},{date}T{:02}:{:02}:00Z,a1,agent,transfer,follow_ups,identity,moe,,1,PREF-{i}",
+                8 + i * 5 % 9,
+                i * 13 % 60
+            ));
+        }
+        // ... but the part without a request reference is a weekly feed.
+        let findings = run_rows(&rows, &[WIKIT_V2.replace("2022-03-01", "2015-10-06").as_str()]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].details["subset"], "without_request_ref");
+        assert_eq!(findings[0].events, 30);
+    }
+
+    #[test]
+    fn punctual_requests_and_too_few_runs_are_not_flagged() {
+        let rows: Vec<String> = [3u64, 11, 12, 40, 77, 130, 171, 200]
+            .iter()
+            .enumerate()
+            .map(|(i, day)| {
+                let date = chrono::NaiveDate::from_ymd_opt(2021, 9, 1).unwrap() + chrono::Days::new(*day);
+                format!(
+                    "req-{i},{date}T{:02}:{:02}:00Z,a1,agent,transfer,follow_ups,identity,moe,,1,PREF-{i}",
+                    8 + i % 9,
+                    (i * 7) % 60
+                )
+            })
+            .collect();
+        assert!(run_rows(&rows, &[WIKIT_V1]).is_empty());
+        assert!(run_rows(&weekly_rows("moe", 3, false), &[WIKIT_V1]).is_empty());
+    }
+}
