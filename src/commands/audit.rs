@@ -20,6 +20,12 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         }
         (true, false) => return Err(Error::Usage("--register needs --events: the logs to audit".into())),
     };
+    // Order never matters to the audit; sorted, it does not change the manifest either.
+    let (mut events, mut register) = (events, register);
+    events.sort();
+    events.dedup();
+    register.sort();
+    register.dedup();
     let from = args.from.as_deref().map(|t| parse_bound("--from", t)).transpose()?;
     let to = args.to.as_deref().map(|t| parse_bound("--to", t)).transpose()?;
     if let (Some(from), Some(to)) = (from, to)

@@ -154,6 +154,9 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
     }
     let evidence: Vec<String> = finding.evidence.iter().map(|e| escape(e)).collect();
     md.push_str(&format!("- **{}**: {}\n\n", t(Msg::Evidence), evidence.join(", ")));
+    for chart in super::charts::files_of(finding) {
+        md.push_str(&format!("![{}]({chart})\n\n", finding.id));
+    }
     md
 }
 

@@ -2,6 +2,7 @@
 //! manifest that hashes them all. Every output is a pure function of the run's results, so the
 //! same inputs give the same bytes (the manifest's `generated_at` is the one exception).
 
+pub mod charts;
 mod i18n;
 mod markdown;
 pub mod tables;
@@ -113,6 +114,7 @@ pub fn write_all(
         }
         written.push(PathBuf::from(format.file_name()));
     }
+    written.extend(charts::write_all(out, findings)?);
     let quarantine_path = out.join("quarantine.csv");
     tables::write_quarantine(&quarantine_path, quarantine)?;
     written.push(PathBuf::from("quarantine.csv"));

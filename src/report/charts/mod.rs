@@ -1,0 +1,66 @@
+//! Evidence charts, one chart a file, each drawn on any plotters backend and written as SVG and
+//! PNG. The PNG uses the DejaVu Sans font shipped in `assets/` (no system font lookup, so a
+//! fresh machine renders the same pixels); the SVG names `sans-serif` and lets the viewer draw.
+
+pub mod periodic;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+
+pub const FONT: &str = "sans-serif";
+const DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
+
+fn register_font() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
+    if ok { Ok(()) } else { Err(Error::Usage("the embedded DejaVu Sans font could not be loaded".into())) }
+}
+
+/// A chart error as ours, naming the chart.
+pub fn chart_error(chart: &str, error: impl std::fmt::Display) -> Error {
+    Error::file(chart, format!("drawing the chart failed: {error}"))
+}
+
+/// Draws `draw` into `<dir>/<stem>.svg` and `<dir>/<stem>.png`; returns the two paths relative
+/// to the output directory.
+pub fn write_both(
+    out: &Path,
+    stem: &str,
+    size: (u32, u32),
+    draw_svg: impl Fn(DrawingArea<SVGBackend, Shift>) -> Result<()>,
+    draw_png: impl Fn(DrawingArea<BitMapBackend, Shift>) -> Result<()>,
+) -> Result<Vec<PathBuf>> {
+    register_font()?;
+    let directory = out.join("charts");
+    std::fs::create_dir_all(&directory).map_err(|e| Error::io(&directory, e))?;
+    let svg_path = directory.join(format!("{stem}.svg"));
+    let mut svg = String::new();
+    draw_svg(SVGBackend::with_string(&mut svg, size).into_drawing_area())?;
+    std::fs::write(&svg_path, svg).map_err(|e| Error::io(&svg_path, e))?;
+    let png_path = directory.join(format!("{stem}.png"));
+    draw_png(BitMapBackend::new(&png_path, size).into_drawing_area())?;
+    Ok(vec![PathBuf::from("charts").join(format!("{stem}.svg")), PathBuf::from("charts").join(format!("{stem}.png"))])
+}
+
+/// Every chart the findings call for, written under `<out>/charts/`; sorted relative paths.
+pub fn write_all(out: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for finding in findings {
+        if let Some(timeline) = &finding.timeline {
+            written.extend(periodic::write(out, finding, timeline)?);
+        }
+    }
+    written.sort();
+    Ok(written)
+}
+
+/// The chart files of one finding (relative to the output directory), for the reports to link.
+pub fn files_of(finding: &Finding) -> Vec<String> {
+    if finding.timeline.is_some() { vec![format!("charts/{}.svg", periodic::stem(finding))] } else { Vec::new() }
+}
