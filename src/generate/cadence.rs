@@ -420,6 +420,10 @@ impl Flow {
         }
     }
 
+    fn pages_at(&mut self, ts: i64, rng: &mut ChaCha8Rng) {
+        self.pages(ts, 1, rng);
+    }
+
     /// One event at `minute` (plus up to a minute), one page.
     fn run_local_exact(&mut self, date: NaiveDate, minute: u32, rng: &mut ChaCha8Rng) {
         let ts = self.local(date, minute) + rng.gen_range(0..60) * 1_000_000;
@@ -468,4 +472,53 @@ impl Flow {
         let minute = rng.gen_range(8 * 60..18 * 60);
         self.request(day, minute, rng);
     }
+}
+
+/// The schedules of the stress grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StressSchedule {
+    /// Tuesdays 06:00 local.
+    Weekly,
+    /// Business days 07:30 local.
+    BusinessDays,
+    /// The 5th of each month 04:00 local.
+    Monthly,
+}
+
+impl StressSchedule {
+    pub const ALL: [StressSchedule; 3] = [StressSchedule::Weekly, StressSchedule::BusinessDays, StressSchedule::Monthly];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StressSchedule::Weekly => "weekly",
+            StressSchedule::BusinessDays => "business days",
+            StressSchedule::Monthly => "monthly",
+        }
+    }
+}
+
+/// A stress-grid flow: `schedule` with a share of runs `missed`, Gaussian jitter of
+/// `jitter_minutes` (σ), and ad-hoc office-hours requests making up `ad_hoc_share` of all runs.
+pub fn stress_flow(schedule: StressSchedule, missed: f64, jitter_minutes: f64, ad_hoc_share: f64, seed: u64) -> Vec<Observation> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(7_919).wrapping_add((missed * 100.0 + jitter_minutes * 7.0 + ad_hoc_share * 1000.0) as u64));
+    let mut flow = Flow::new();
+    let calendar = flow.calendar.clone();
+    let (select, minute): (Box<dyn Fn(NaiveDate) -> bool>, u32) = match schedule {
+        StressSchedule::Weekly => (Box::new(|d: NaiveDate| d.weekday() == Weekday::Tue), 6 * 60),
+        StressSchedule::BusinessDays => (Box::new(move |d: NaiveDate| calendar.is_business_day(d)), 7 * 60 + 30),
+        StressSchedule::Monthly => (Box::new(|d: NaiveDate| d.day() == 5), 4 * 60),
+    };
+    flow.each_day(select, 1.0 - missed, &mut rng, |f, d, r| {
+        // Box–Muller: a normal deviate from two uniforms.
+        let (u1, u2): (f64, f64) = (r.gen_range(f64::EPSILON..1.0), r.gen_range(0.0..1.0));
+        let normal = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        let ts = f.local(d, minute) + (normal * jitter_minutes * 60.0 * 1e6) as i64;
+        f.pages_at(ts, r);
+    });
+    let scheduled = flow.observations.len() as f64;
+    let extra = (scheduled * ad_hoc_share / (1.0 - ad_hoc_share)).round() as usize;
+    for _ in 0..extra {
+        flow.office_hours_request(&mut rng);
+    }
+    flow.observations
 }
