@@ -93,7 +93,12 @@ fn stress_grid(seeds: u64, params: &CadenceParams, calendar: &BusinessCalendar) 
                     found += detected;
                     total += seeds as usize;
                     if detected < seeds as usize {
-                        println!("| {} | {:.0}% | {jitter} min | {:.0}% | {detected}/{seeds} |", schedule.name(), missed * 100.0, ad_hoc * 100.0);
+                        println!(
+                            "| {} | {:.0}% | {jitter} min | {:.0}% | {detected}/{seeds} |",
+                            schedule.name(),
+                            missed * 100.0,
+                            ad_hoc * 100.0
+                        );
                     }
                 }
             }

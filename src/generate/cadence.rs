@@ -486,7 +486,8 @@ pub enum StressSchedule {
 }
 
 impl StressSchedule {
-    pub const ALL: [StressSchedule; 3] = [StressSchedule::Weekly, StressSchedule::BusinessDays, StressSchedule::Monthly];
+    pub const ALL: [StressSchedule; 3] =
+        [StressSchedule::Weekly, StressSchedule::BusinessDays, StressSchedule::Monthly];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -499,8 +500,16 @@ impl StressSchedule {
 
 /// A stress-grid flow: `schedule` with a share of runs `missed`, Gaussian jitter of
 /// `jitter_minutes` (σ), and ad-hoc office-hours requests making up `ad_hoc_share` of all runs.
-pub fn stress_flow(schedule: StressSchedule, missed: f64, jitter_minutes: f64, ad_hoc_share: f64, seed: u64) -> Vec<Observation> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(7_919).wrapping_add((missed * 100.0 + jitter_minutes * 7.0 + ad_hoc_share * 1000.0) as u64));
+pub fn stress_flow(
+    schedule: StressSchedule,
+    missed: f64,
+    jitter_minutes: f64,
+    ad_hoc_share: f64,
+    seed: u64,
+) -> Vec<Observation> {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        seed.wrapping_mul(7_919).wrapping_add((missed * 100.0 + jitter_minutes * 7.0 + ad_hoc_share * 1000.0) as u64),
+    );
     let mut flow = Flow::new();
     let calendar = flow.calendar.clone();
     let (select, minute): (Box<dyn Fn(NaiveDate) -> bool>, u32) = match schedule {
