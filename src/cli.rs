@@ -62,10 +62,12 @@ pub struct AuditArgs {
     /// Language of the report
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
-    /// Write agent identities raw. Pseudonymisation is not implemented yet (issue #4): until it
-    /// is, every output carries raw identities whether or not this flag is given
+    /// Write agent identities raw instead of keyed pseudonyms (ag-…)
     #[arg(long)]
     pub reveal_identities: bool,
+    /// Pseudonymisation key (else $DRIFTWATCH_KEY, else <out>/.driftwatch-key, created 0600)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
     pub format: Vec<OutputFormat>,

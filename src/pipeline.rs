@@ -10,6 +10,7 @@ use crate::error::{PolarsContext, Result};
 use crate::event::TS;
 use crate::finding::{Finding, Severity};
 use crate::ingest::{self, timestamp::format_us};
+use crate::pseudonym::{self, Pseudonymiser};
 use crate::register::{self, habilitations, versions};
 use crate::report::{self, HabilitationSummary, Lang, OutputFormat, RunSummary, Window};
 
@@ -31,6 +32,8 @@ pub struct AuditConfig {
     /// Exit 1 when a finding is at least this severe; None = never.
     pub fail_on: Option<Severity>,
     pub reveal_identities: bool,
+    /// Pseudonymisation key file (else DRIFTWATCH_KEY, else <out>/.driftwatch-key).
+    pub key_file: Option<PathBuf>,
     /// Local civil time of schedules (IANA name).
     pub timezone: String,
     /// Cadence score at or above which a flow is systematic.
@@ -120,6 +123,13 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let findings = detect::run_all(&context, config.verbose)?;
     stopwatch.lap("detectors run");
 
+    // Agents are pseudonymised once, here, so every output goes through the same code.
+    let (key, key_info) = pseudonym::load_key(config.key_file.as_deref(), &config.out)?;
+    let pseudonymiser = Pseudonymiser::new(key, service_accounts(&events, &register)?, config.reveal_identities);
+    let mut safe_findings: Vec<Finding> = findings.iter().map(|f| pseudonymiser.finding(f)).collect();
+    crate::finding::sort(&mut safe_findings);
+    let safe_quarantine: Vec<_> = ingested.quarantine.iter().map(|q| pseudonymiser.quarantine(q)).collect();
+
     let mut summary = RunSummary {
         rows_read: ingested.files.iter().map(|f| f.rows_read).sum(),
         rows_used,
@@ -142,12 +152,12 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     };
     summary.count_findings(&findings);
     let outputs =
-        report::write_all(&config.out, &config.formats, config.lang, &summary, &findings, &ingested.quarantine)?;
-    crate::evidence::manifest::write(&config.out, config, &summary, &outputs)?;
+        report::write_all(&config.out, &config.formats, config.lang, &summary, &safe_findings, &safe_quarantine)?;
+    crate::evidence::manifest::write(&config.out, config, &summary, &key_info, &outputs)?;
     stopwatch.lap("outputs written");
 
     let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
-    Ok(AuditOutcome { summary, findings, exit_code: i32::from(failing) })
+    Ok(AuditOutcome { summary, findings: safe_findings, exit_code: i32::from(failing) })
 }
 
 /// Keeps the events inside the window and tags each with the register version in force:
@@ -172,6 +182,30 @@ pub fn judged_frame(events: LazyFrame, register: &register::RegisterSet) -> Resu
         .with_row_index(detect::ROW, None)
         .collect()
         .polars("judging events against the register")
+}
+
+/// Actors that acted under a service role (`Role::is_service`) in any register version.
+fn service_accounts(
+    events: &DataFrame,
+    register: &register::RegisterSet,
+) -> Result<std::collections::BTreeSet<String>> {
+    let roles: Vec<String> = register
+        .versions
+        .iter()
+        .flat_map(|v| v.doc.roles.iter().filter(|r| r.is_service()).map(|r| r.id.clone()))
+        .collect();
+    let role_list = Series::new("roles".into(), roles);
+    let actors = events
+        .clone()
+        .lazy()
+        .select([col(crate::event::ACTOR_ID), col(crate::event::ACTOR_ROLE)])
+        .filter(col(crate::event::ACTOR_ROLE).is_in(lit(role_list).implode(false), false))
+        .select([col(crate::event::ACTOR_ID)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .polars("listing service accounts")?;
+    let ids = actors.column(crate::event::ACTOR_ID).and_then(|c| c.str()).polars("actor ids")?;
+    Ok(ids.iter().flatten().map(str::to_string).collect())
 }
 
 fn time_bound(events: &DataFrame, first: bool) -> Option<String> {

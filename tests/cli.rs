@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// A fixed pseudonymisation key, so runs into different directories agree.
+const TEST_KEY: &str = "driftwatch-test-key-0123456789";
+
 fn driftwatch() -> Command {
     Command::cargo_bin("driftwatch").expect("binary built")
 }
@@ -21,10 +24,13 @@ fn generate(dir: &Path, scenario: &str, events: u64, format: &str) {
         .success();
 }
 
-/// Audits a generated scenario directory; returns (exit code, findings.json).
+/// Audits a generated scenario directory with raw identities (truth.json names agents);
+/// returns (exit code, findings.json).
 fn audit_scenario(dir: &Path, out: &Path, extra: &[&str]) -> (i32, Value) {
     let output = driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
         .arg("audit")
+        .arg("--reveal-identities")
         .arg("--events")
         .arg(dir.join("events"))
         .arg("--register")
@@ -80,10 +86,24 @@ fn detectors_run(findings: &Value) -> Vec<String> {
     findings["summary"]["detectors"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect()
 }
 
+/// The measure truth.json gives some findings: agents watched, or the smallest cell.
+fn measure(finding: &Value) -> Option<i64> {
+    match finding["detector"].as_str()? {
+        "individual_monitoring" => finding["details"]["agents_watched"].as_i64().filter(|n| *n > 0),
+        "small_cell" => finding["details"]["smallest_cell"].as_i64(),
+        _ => None,
+    }
+}
+
 fn assert_matches_truth(scenario_dir: &Path, findings: &Value) {
     let truth = read_json(&scenario_dir.join("truth.json"));
     let detectors = detectors_run(findings);
     assert_eq!(found(findings), expected(&truth, &detectors));
+    for expected in truth["expected"].as_array().unwrap().iter().filter(|e| e["measure"].is_i64()) {
+        let finding =
+            findings["findings"].as_array().unwrap().iter().find(|f| subject(f) == subject(expected)).unwrap();
+        assert_eq!(measure(finding), expected["measure"].as_i64(), "{}", expected);
+    }
     assert_eq!(findings["summary"]["rows_read"], truth["events"]);
 }
 
@@ -118,8 +138,13 @@ fn all_formats_give_the_same_findings() {
 fn seed_000_and_004_are_found_in_the_shipped_sample() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("reports");
-    let assert =
-        driftwatch().current_dir(env!("CARGO_MANIFEST_DIR")).arg("audit").arg("--out").arg(&out).assert().code(1);
+    let assert = driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--reveal-identities", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert!(stdout.contains("rows read") && stdout.contains("findings:"), "{stdout}");
     let findings = read_json(&out.join("findings.json"));
@@ -280,6 +305,7 @@ fn same_inputs_give_byte_identical_outputs_whatever_the_order_or_threads() {
     files.sort();
     let run = |out: &Path, files: &[PathBuf], threads: &str| {
         driftwatch()
+            .env("DRIFTWATCH_KEY", TEST_KEY)
             .env("RAYON_NUM_THREADS", threads)
             .env("POLARS_MAX_THREADS", threads)
             .arg("audit")
@@ -304,7 +330,10 @@ fn same_inputs_give_byte_identical_outputs_whatever_the_order_or_threads() {
         "{:?}",
         first.keys()
     );
-    assert_eq!(first, reordered, "outputs differ with files reversed and one thread");
+    assert_eq!(first.keys().collect::<Vec<_>>(), reordered.keys().collect::<Vec<_>>());
+    for (name, bytes) in &first {
+        assert!(bytes == &reordered[name], "{name} differs with files reversed and one thread");
+    }
 }
 
 #[test]
@@ -351,4 +380,141 @@ fn the_wikit_weekly_extraction_is_periodic_and_the_lawful_flows_are_not() {
     assert_eq!(moe["details"]["cadence"]["weekday_name"], "Tuesday");
     assert_eq!(moe["details"]["cadence"]["time_base"], "Europe/Paris");
     assert!(moe["legal_ref"].as_str().unwrap().contains("L.811-4"));
+}
+
+/// Every agent id (actors and targets, not service accounts) of a generated CSV scenario.
+fn agent_ids(dir: &Path) -> Vec<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir.join("events")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (actor, role, target) = (column("actor_id"), column("actor_role"), column("target_agent"));
+        for line in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields.len() == header.len() {
+                if fields[role] != "batch" {
+                    ids.insert(fields[actor].to_string());
+                }
+                if !fields[target].is_empty() {
+                    ids.insert(fields[target].to_string());
+                }
+            }
+        }
+    }
+    ids.into_iter().collect()
+}
+
+fn run_default(dir: &Path, out: &Path, key: Option<&str>) -> Value {
+    let mut command = driftwatch();
+    command.env_remove("DRIFTWATCH_KEY");
+    if let Some(key) = key {
+        command.env("DRIFTWATCH_KEY", key);
+    }
+    command
+        .arg("audit")
+        .arg("--events")
+        .arg(dir.join("events"))
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(1);
+    read_json(&out.join("findings.json"))
+}
+
+fn watchers(findings: &Value) -> Vec<String> {
+    findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["detector"] == "individual_monitoring")
+        .map(|f| f["actor"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn no_output_of_a_default_run_contains_a_raw_agent_id() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("all");
+    generate(&dir, "all", 4_000, "csv");
+    // A broken line naming an agent: its text must not reach quarantine.csv either.
+    let wikit = dir.join("events").join("wikit-monitoring.csv");
+    let mut text = std::fs::read_to_string(&wikit).unwrap();
+    text.push_str("broken,2022-01-03T10:00:00Z,wk-ag-0042,agent,read\n");
+    std::fs::write(&wikit, text).unwrap();
+    let out = temp.path().join("out");
+    let findings = run_default(&dir, &out, None);
+    assert!(!watchers(&findings).is_empty(), "the scenario has watchers to pseudonymise");
+    assert!(out.join(".driftwatch-key").is_file(), "a key was created in the output directory");
+    let ids = agent_ids(&dir);
+    assert!(ids.len() > 100);
+    let mut pending = vec![out.clone()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            for id in &ids {
+                assert!(!text.contains(id.as_str()), "{} contains the raw agent id {id}", path.display());
+            }
+        }
+    }
+    let manifest = read_json(&out.join("manifest.json"));
+    assert_eq!(manifest["pseudonymisation"]["source"], "created");
+    assert_eq!(manifest["pseudonymisation"]["key_id"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn the_same_key_gives_the_same_pseudonyms_and_another_key_others() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("monitoring");
+    generate(&dir, "wikit-monitoring", 2_000, "csv");
+    let first = watchers(&run_default(&dir, &temp.path().join("a"), Some("first-key-0123456789")));
+    let again = watchers(&run_default(&dir, &temp.path().join("b"), Some("first-key-0123456789")));
+    let other = watchers(&run_default(&dir, &temp.path().join("c"), Some("other-key-0123456789")));
+    assert!(first.iter().all(|w| w.starts_with("ag-") && w.len() == 15), "{first:?}");
+    assert_eq!(first, again);
+    let (mut first_sorted, mut other_sorted) = (first.clone(), other.clone());
+    first_sorted.sort();
+    other_sorted.sort();
+    assert!(first_sorted.iter().all(|w| !other_sorted.contains(w)), "{first:?} vs {other:?}");
+    // Reusing an output directory reuses its key.
+    let reused = watchers(&run_default(&dir, &temp.path().join("d"), None));
+    let reused_again = watchers(&run_default(&dir, &temp.path().join("d"), None));
+    assert_eq!(reused, reused_again);
+}
+
+#[test]
+fn only_the_planted_supervisors_are_found_watching() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("monitoring");
+    generate(&dir, "wikit-monitoring", 3_000, "csv");
+    let (_, findings) = audit_scenario(&dir, &dir.join("out"), &[]);
+    let mut found = watchers(&findings);
+    found.sort();
+    // Agents viewing their own reports and unit heads' lawful aggregates are not there.
+    assert_eq!(found, vec!["wk-rd-GE", "wk-uh-ARA-69", "wk-uh-GE-51", "wk-uh-GE-67", "wk-uh-IDF-75"]);
+    let by_actor = |actor: &str| {
+        findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["actor"] == actor && f["detector"] == "individual_monitoring")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_actor("wk-uh-GE-51")["severity"], "high", "month after month");
+    assert_eq!(by_actor("wk-uh-IDF-75")["severity"], "low", "a one-off lookup");
+    let small: Vec<&Value> =
+        findings["findings"].as_array().unwrap().iter().filter(|f| f["detector"] == "small_cell").collect();
+    assert_eq!(small.len(), 1);
+    assert_eq!(small[0]["actor"], "wk-uh-ARA-38");
+    assert!(small[0]["details"]["smallest_cell"].as_i64().unwrap() < 5);
 }

@@ -57,6 +57,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
             FailOn::Never => None,
         },
         reveal_identities: args.reveal_identities,
+        key_file: args.key_file.clone(),
         verbose: args.verbose,
         timezone: args.timezone.clone(),
         cadence_threshold: args.cadence_threshold,

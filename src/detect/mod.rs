@@ -5,8 +5,10 @@
 pub mod cadence;
 pub mod calendar;
 mod category_creep;
+mod individual_monitoring;
 mod periodic_transfer;
 mod register_gap;
+mod small_cell;
 mod undeclared_recipient;
 
 use polars::prelude::*;
@@ -72,6 +74,8 @@ pub fn all() -> Vec<&'static dyn Detector> {
         &undeclared_recipient::UndeclaredRecipient,
         &category_creep::CategoryCreep,
         &periodic_transfer::PeriodicTransfer,
+        &individual_monitoring::IndividualMonitoring,
+        &small_cell::SmallCell,
     ]
 }
 

@@ -27,6 +27,8 @@ struct Manifest<'a, P: Serialize> {
     inputs: &'a [crate::ingest::FileReport],
     register_versions: &'a [crate::register::VersionSummary],
     habilitations: &'a Option<crate::report::HabilitationSummary>,
+    /// Which pseudonymisation key was used (its id, never the key).
+    pseudonymisation: &'a crate::pseudonym::KeyInfo,
     rows: Rows,
     outputs: Vec<OutputHash>,
 }
@@ -56,7 +58,13 @@ pub fn hash_outputs(out: &Path, files: &[PathBuf]) -> Result<Vec<OutputHash>> {
         .collect()
 }
 
-pub fn write<P: Serialize>(out: &Path, parameters: &P, summary: &RunSummary, outputs: &[PathBuf]) -> Result<()> {
+pub fn write<P: Serialize>(
+    out: &Path,
+    parameters: &P,
+    summary: &RunSummary,
+    key: &crate::pseudonym::KeyInfo,
+    outputs: &[PathBuf],
+) -> Result<()> {
     let manifest = Manifest {
         tool: crate::report::tables::tool(),
         command: "audit",
@@ -65,6 +73,7 @@ pub fn write<P: Serialize>(out: &Path, parameters: &P, summary: &RunSummary, out
         inputs: &summary.files,
         register_versions: &summary.register_versions,
         habilitations: &summary.habilitations,
+        pseudonymisation: key,
         rows: Rows {
             read: summary.rows_read,
             used: summary.rows_used,

@@ -107,6 +107,19 @@ fn some_of(pool: &[&'static str], max: usize, rng: &mut ChaCha8Rng) -> Vec<&'sta
     chosen
 }
 
+/// What activity reports are judged against in Wiki'T (aggregate only, cells ≥ 5).
+const ACTIVITY_STATISTICS: &str = "activity_statistics";
+
+fn monitoring_key(detector: &'static str, actor: &str) -> ExpectedKey {
+    ExpectedKey {
+        detector,
+        dataset: Some("activity_reports".to_string()),
+        recipient: None,
+        purpose: Some(ACTIVITY_STATISTICS.to_string()),
+        actor: Some(actor.to_string()),
+    }
+}
+
 fn key(detector: &'static str, dataset: &str) -> ExpectedKey {
     ExpectedKey { detector, dataset: Some(dataset.to_string()), recipient: None, purpose: None, actor: None }
 }
@@ -384,9 +397,7 @@ impl ScenarioGenerator for WikitMonitoring {
                     event.target_agent = Some(agent.clone());
                     event.report_kind = Some("per_agent");
                     events.push(event);
-                    let mut expected = key("individual_monitoring", "activity_reports");
-                    expected.actor = Some(head.clone());
-                    truth.watched(expected, agent);
+                    truth.watched(monitoring_key("individual_monitoring", &head), agent);
                 }
             }
         }
@@ -394,9 +405,7 @@ impl ScenarioGenerator for WikitMonitoring {
             let mut ranking = activity_report(date, "wk-rd-GE".into(), "regional_director", "GE", rng);
             ranking.report_kind = Some("ranking");
             events.push(ranking);
-            let mut expected = key("individual_monitoring", "activity_reports");
-            expected.actor = Some("wk-rd-GE".into());
-            truth.expect(expected, &[]);
+            truth.expect(monitoring_key("individual_monitoring", "wk-rd-GE"), &[]);
 
             let head = wikit_unit_head(SMALL_CELL_UNIT);
             let mut small = activity_report(date, head.clone(), "unit_head", WIKIT_UNITS[SMALL_CELL_UNIT], rng);
@@ -404,9 +413,7 @@ impl ScenarioGenerator for WikitMonitoring {
             small.group_size = Some(size);
             small.report_kind = Some("aggregate");
             events.push(small);
-            let mut expected = key("small_cell", "activity_reports");
-            expected.actor = Some(head);
-            truth.small_cell(expected, size);
+            truth.small_cell(monitoring_key("small_cell", &head), size);
         }
         if date == NaiveDate::from_ymd_opt(2022, 5, 17).expect("date") {
             let head = wikit_unit_head(ONE_OFF_UNIT);
@@ -415,9 +422,7 @@ impl ScenarioGenerator for WikitMonitoring {
             lookup.target_agent = Some(target.clone());
             lookup.report_kind = Some("per_agent");
             events.push(lookup);
-            let mut expected = key("individual_monitoring", "activity_reports");
-            expected.actor = Some(head);
-            truth.watched(expected, &target);
+            truth.watched(monitoring_key("individual_monitoring", &head), &target);
         }
         events
     }

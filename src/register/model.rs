@@ -52,6 +52,16 @@ pub struct Role {
     /// Management roles may not watch one agent's own activity.
     #[serde(default)]
     pub management: bool,
+    /// Service or batch accounts: not people, so never pseudonymised. Roles named `batch` or
+    /// `service` are service roles even without this key.
+    #[serde(default)]
+    pub service: bool,
+}
+
+impl Role {
+    pub fn is_service(&self) -> bool {
+        self.service || self.id == "batch" || self.id == "service"
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -1,0 +1,189 @@
+//! `individual_monitoring`: management watching agents one by one where the register allows
+//! only aggregated statistics (seed 001: the CNIL took note that Wiki'T's activity follow-up is
+//! "statistiques agrégées ne permettant pas d'identifier les personnes" and not for individual
+//! control; supervisors nonetheless demanded per-agent reports and ranked units).
+//!
+//! Rule relied on: a purpose with `monitoring = "aggregate_only"` covering the dataset, and the
+//! `management = true` roles of the version in force. An event watches an agent when its
+//! `target_agent` is someone else than the actor (an agent viewing their own activity is
+//! lawful), or when its `report_kind` is `ranking` (agents or units ordered by activity) or
+//! `per_agent` without a single target. One finding per watching actor: distinct agents
+//! watched, months active, units; severity grows with repetition (one month low, two medium,
+//! three or more high).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Datelike;
+use polars::prelude::*;
+use serde_json::json;
+
+use super::{Context, Detector, EventColumns, ROW, Tally};
+use crate::error::{PolarsContext, Result};
+use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
+use crate::finding::{Finding, FindingDraft, Severity};
+use crate::register::versions::REGISTER_VERSION;
+use crate::register::{Monitoring, Purpose, RegisterVersion};
+
+pub struct IndividualMonitoring;
+
+/// Extra column naming the kind of report: `per_agent`, `aggregate` or `ranking`.
+pub const REPORT_KIND: &str = "report_kind";
+
+/// The aggregate-only purpose an event on `dataset` is judged against: the one it names, else
+/// any aggregate-only purpose covering the dataset.
+pub fn aggregate_only_purpose<'a>(
+    version: &'a RegisterVersion,
+    dataset: &'a str,
+    named: Option<&str>,
+) -> Option<&'a Purpose> {
+    let aggregate_only = |p: &&Purpose| p.monitoring == Some(Monitoring::AggregateOnly);
+    named
+        .and_then(|id| version.purpose(id))
+        .filter(|p| p.datasets.iter().any(|d| d == dataset))
+        .filter(aggregate_only)
+        .or_else(|| version.purposes_for_dataset(dataset).find(aggregate_only))
+}
+
+/// `report_kind` when the log has it, else nulls.
+pub fn report_kind(context: &Context) -> Expr {
+    if context.events.column(REPORT_KIND).is_ok() {
+        col(REPORT_KIND).cast(DataType::String)
+    } else {
+        lit(NULL).cast(DataType::String).alias(REPORT_KIND)
+    }
+}
+
+#[derive(Default)]
+struct Watcher {
+    tally: Tally,
+    targets: BTreeSet<String>,
+    months: BTreeSet<String>,
+    units: BTreeSet<String>,
+    rankings: u64,
+    purpose: Option<(String, String)>,
+}
+
+impl Detector for IndividualMonitoring {
+    fn name(&self) -> &'static str {
+        "individual_monitoring"
+    }
+
+    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+        let kind = report_kind(context);
+        let watching = col(TARGET_AGENT)
+            .is_not_null()
+            .and(col(TARGET_AGENT).neq(col(ACTOR_ID)))
+            .or(col(REPORT_KIND).eq(lit("ranking")))
+            .or(col(REPORT_KIND).eq(lit("per_agent")).and(col(TARGET_AGENT).is_null()));
+        let candidates = context
+            .events()
+            .select([
+                col(ROW),
+                col(REGISTER_VERSION),
+                col(ACTOR_ID),
+                col(ACTOR_ROLE),
+                col(ACTOR_UNIT),
+                col(DATASET),
+                col(PURPOSE),
+                col(TARGET_AGENT),
+                kind,
+            ])
+            .filter(col(REGISTER_VERSION).is_not_null().and(watching))
+            .collect()
+            .polars("selecting reports on single agents")?;
+        let text = |name: &str| candidates.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let (actors, roles, units, datasets, purposes, targets, kinds) = (
+            text(ACTOR_ID)?,
+            text(ACTOR_ROLE)?,
+            text(ACTOR_UNIT)?,
+            text(DATASET)?,
+            text(PURPOSE)?,
+            text(TARGET_AGENT)?,
+            text(REPORT_KIND)?,
+        );
+        let rows = candidates.column(ROW).and_then(|c| c.idx()).polars("rows")?;
+        let versions = candidates.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
+        let columns = EventColumns::of(context.events)?;
+        let mut watchers: BTreeMap<(String, String), Watcher> = BTreeMap::new();
+        for index in 0..candidates.height() {
+            let version = context.register.get(versions.get(index).expect("filtered") as usize);
+            let (role, dataset) = (roles.get(index).unwrap_or_default(), datasets.get(index).unwrap_or_default());
+            let management = version.doc.roles.iter().any(|r| r.id == role && r.management);
+            let Some(purpose) = aggregate_only_purpose(version, dataset, purposes.get(index)).filter(|_| management)
+            else {
+                continue;
+            };
+            let actor = actors.get(index).unwrap_or_default().to_string();
+            let watcher = watchers.entry((actor, dataset.to_string())).or_default();
+            let row = rows.get(index).expect("row") as usize;
+            columns.add_to(&mut watcher.tally, row);
+            let ts = columns.ts.get(row).unwrap_or_default();
+            let date = chrono::DateTime::from_timestamp_micros(ts).expect("timestamp").date_naive();
+            watcher.months.insert(format!("{:04}-{:02}", date.year(), date.month()));
+            if let Some(target) = targets.get(index) {
+                watcher.targets.insert(target.to_string());
+            }
+            if kinds.get(index) == Some("ranking") {
+                watcher.rankings += 1;
+            }
+            if let Some(unit) = units.get(index) {
+                watcher.units.insert(unit.to_string());
+            }
+            watcher.purpose =
+                Some((purpose.id.clone(), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref())));
+        }
+        Ok(watchers
+            .into_iter()
+            .map(|((actor, dataset), watcher)| self.finding(context, actor, dataset, watcher))
+            .collect())
+    }
+}
+
+impl IndividualMonitoring {
+    fn finding(&self, context: &Context, actor: String, dataset: String, watcher: Watcher) -> Finding {
+        let (purpose, legal_ref) = watcher.purpose.clone().unwrap_or_default();
+        let months = watcher.months.len();
+        let severity = match months {
+            0 | 1 => Severity::Low,
+            2 => Severity::Medium,
+            _ => Severity::High,
+        };
+        let group = watcher.tally.into_summary(vec![]);
+        let mut what = Vec::new();
+        if !watcher.targets.is_empty() {
+            what.push(format!("reports on {} individual agent(s)", watcher.targets.len()));
+        }
+        if watcher.rankings > 0 {
+            what.push(format!("{} ranking(s) of agents or units", watcher.rankings));
+        }
+        let summary = format!(
+            "{actor} ({} event(s) over {months} month(s)) produced {} from \"{dataset}\", whose purpose \"{purpose}\" allows only aggregated statistics that do not identify agents",
+            group.events,
+            what.join(" and ")
+        );
+        let mut details = BTreeMap::new();
+        details.insert("agents_watched".to_string(), json!(watcher.targets.len()));
+        details.insert("months_active".to_string(), json!(months));
+        details.insert("months".to_string(), json!(watcher.months));
+        details.insert("units".to_string(), json!(watcher.units));
+        details.insert("rankings".to_string(), json!(watcher.rankings));
+        details.insert("watched_agents".to_string(), json!(watcher.targets.iter().take(50).collect::<Vec<_>>()));
+        FindingDraft {
+            dataset: Some(dataset),
+            actor: Some(actor),
+            purpose: Some(purpose.clone()),
+            first_seen: Some(group.first_seen),
+            last_seen: Some(group.last_seen),
+            events: group.events,
+            score: 1.0,
+            rule: format!("purpose \"{purpose}\": monitoring = \"aggregate_only\"; roles with management = true may not watch one agent"),
+            legal_ref,
+            register_versions: context.version_ids(&group.versions),
+            summary,
+            evidence: group.evidence,
+            details,
+            ..Default::default()
+        }
+        .finish(self.name(), severity, &[])
+    }
+}

@@ -1,0 +1,106 @@
+//! `small_cell`: aggregated reports whose smallest cell holds fewer agents than the purpose's
+//! `min_group_size` — an "aggregate" of two or three people identifies them (seed 001).
+//!
+//! Rule relied on: a purpose with `monitoring = "aggregate_only"` and `min_group_size` covering
+//! the dataset. Judged on events with a `group_size` and no single `target_agent`. One finding
+//! per actor with the smallest cell seen; severity medium.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::individual_monitoring::aggregate_only_purpose;
+use super::{Context, Detector, EventColumns, ROW, Tally};
+use crate::error::{PolarsContext, Result};
+use crate::event::{ACTOR_ID, DATASET, GROUP_SIZE, PURPOSE, TARGET_AGENT};
+use crate::finding::{Finding, FindingDraft, Severity};
+use crate::register::versions::REGISTER_VERSION;
+
+pub struct SmallCell;
+
+#[derive(Default)]
+struct Cells {
+    tally: Tally,
+    smallest: i64,
+    minimum: u32,
+    purpose: String,
+    legal_ref: String,
+}
+
+impl Detector for SmallCell {
+    fn name(&self) -> &'static str {
+        "small_cell"
+    }
+
+    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+        let aggregated = context
+            .events()
+            .select([
+                col(ROW),
+                col(REGISTER_VERSION),
+                col(ACTOR_ID),
+                col(DATASET),
+                col(PURPOSE),
+                col(GROUP_SIZE),
+                col(TARGET_AGENT),
+            ])
+            .filter(
+                col(REGISTER_VERSION).is_not_null().and(col(GROUP_SIZE).is_not_null()).and(col(TARGET_AGENT).is_null()),
+            )
+            .collect()
+            .polars("selecting aggregated reports")?;
+        let text = |name: &str| aggregated.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let (actors, datasets, purposes) = (text(ACTOR_ID)?, text(DATASET)?, text(PURPOSE)?);
+        let sizes = aggregated.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
+        let versions = aggregated.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
+        let rows = aggregated.column(ROW).and_then(|c| c.idx()).polars("rows")?;
+        let columns = EventColumns::of(context.events)?;
+        let mut by_actor: BTreeMap<(String, String), Cells> = BTreeMap::new();
+        for index in 0..aggregated.height() {
+            let version = context.register.get(versions.get(index).expect("filtered") as usize);
+            let dataset = datasets.get(index).unwrap_or_default();
+            let size = sizes.get(index).expect("filtered");
+            let Some(purpose) = aggregate_only_purpose(version, dataset, purposes.get(index)) else { continue };
+            let Some(minimum) = purpose.min_group_size.filter(|m| size < i64::from(*m)) else { continue };
+            let cells =
+                by_actor.entry((actors.get(index).unwrap_or_default().to_string(), dataset.to_string())).or_default();
+            if cells.tally.is_empty() || size < cells.smallest {
+                cells.smallest = size;
+            }
+            columns.add_to(&mut cells.tally, rows.get(index).expect("row") as usize);
+            cells.minimum = minimum;
+            cells.purpose = purpose.id.clone();
+            cells.legal_ref = purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
+        }
+        Ok(by_actor
+            .into_iter()
+            .map(|((actor, dataset), cells)| {
+                let group = cells.tally.into_summary(vec![]);
+                let mut details = BTreeMap::new();
+                details.insert("smallest_cell".to_string(), json!(cells.smallest));
+                details.insert("min_group_size".to_string(), json!(cells.minimum));
+                FindingDraft {
+                    summary: format!(
+                        "{actor} produced {} aggregated report(s) from \"{dataset}\" with cells as small as {} agent(s), below the declared minimum of {}",
+                        group.events, cells.smallest, cells.minimum
+                    ),
+                    dataset: Some(dataset),
+                    actor: Some(actor),
+                    purpose: Some(cells.purpose.clone()),
+                    first_seen: Some(group.first_seen),
+                    last_seen: Some(group.last_seen),
+                    events: group.events,
+                    score: 1.0,
+                    rule: format!("purpose \"{}\": min_group_size = {}", cells.purpose, cells.minimum),
+                    legal_ref: cells.legal_ref,
+                    register_versions: context.version_ids(&group.versions),
+                    evidence: group.evidence,
+                    details,
+                    ..Default::default()
+                }
+                .finish(self.name(), Severity::Medium, &[])
+            })
+            .collect())
+    }
+}

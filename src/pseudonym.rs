@@ -1,0 +1,193 @@
+//! Pseudonyms for agents (actors and targets) in every output: `ag-` + the first 12 hex digits
+//! of HMAC-SHA-256(key, id). Stable across runs with the same key, unlinkable without it.
+//! Service accounts (roles marked `service = true` in the register, or named `batch`/`service`)
+//! and recipients (organisations) are not people and stay as they are.
+//!
+//! The key comes from `--key-file`, else `DRIFTWATCH_KEY`, else `<out>/.driftwatch-key`, which
+//! is created (mode 0600) on the first run into a directory and reused after. Only its id (the
+//! first 16 hex digits of SHA-256(key)) is ever written, in the manifest.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::ingest::QuarantineRecord;
+
+pub const KEY_FILE_NAME: &str = ".driftwatch-key";
+pub const KEY_ENV: &str = "DRIFTWATCH_KEY";
+
+/// Where the key came from, for the manifest (never the key itself).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyInfo {
+    pub key_id: String,
+    pub source: &'static str,
+}
+
+pub struct Pseudonymiser {
+    key: Vec<u8>,
+    /// Ids left as they are: service accounts.
+    keep: BTreeSet<String>,
+    reveal: bool,
+}
+
+impl Pseudonymiser {
+    pub fn new(key: Vec<u8>, service_accounts: BTreeSet<String>, reveal: bool) -> Pseudonymiser {
+        Pseudonymiser { key, keep: service_accounts, reveal }
+    }
+
+    /// The pseudonym of an agent id (or the id itself for service accounts or when revealing).
+    pub fn name(&self, id: &str) -> String {
+        if self.reveal || self.keep.contains(id) {
+            return id.to_string();
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        mac.update(id.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("ag-{hex}")
+    }
+
+    /// The finding as it may be written: agents replaced in the subject fields, the sentences
+    /// and the details' `*_agents` lists.
+    pub fn finding(&self, finding: &Finding) -> Finding {
+        let mut safe = finding.clone();
+        if self.reveal {
+            return safe;
+        }
+        let mut replacements: Vec<(String, String)> = Vec::new();
+        for field in [&mut safe.actor, &mut safe.target] {
+            if let Some(id) = field.as_mut() {
+                let pseudonym = self.name(id);
+                if pseudonym != *id {
+                    replacements.push((id.clone(), pseudonym.clone()));
+                }
+                *id = pseudonym;
+            }
+        }
+        if !replacements.is_empty() {
+            // The id hashes the raw subject: anyone with a list of agents could recompute it.
+            // Keyed, it stays stable with the same key and says nothing without it.
+            safe.id = format!("DW-{}", &self.name(&finding.id)["ag-".len()..]);
+        }
+        for (key, value) in safe.details.iter_mut() {
+            if key.ends_with("_agents")
+                && let Some(items) = value.as_array_mut()
+            {
+                for item in items.iter_mut() {
+                    if let Some(id) = item.as_str() {
+                        *item = serde_json::Value::String(self.name(id));
+                    }
+                }
+            }
+        }
+        // Longest ids first, so an id that contains another is replaced whole.
+        replacements.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        for (raw, pseudonym) in replacements {
+            safe.summary = safe.summary.replace(&raw, &pseudonym);
+            safe.rule = safe.rule.replace(&raw, &pseudonym);
+        }
+        safe
+    }
+
+    /// Quarantined values of agent columns are pseudonymised; whole rejected lines are withheld
+    /// (they may hold identities in any field).
+    pub fn quarantine(&self, record: &QuarantineRecord) -> QuarantineRecord {
+        let mut safe = record.clone();
+        if self.reveal {
+            return safe;
+        }
+        match record.column.as_str() {
+            "actor_id" | "target_agent" if !record.value.is_empty() => safe.value = self.name(&record.value),
+            "" if !record.value.is_empty() => {
+                safe.value = "(line withheld: it may identify agents; rerun with --reveal-identities)".into()
+            }
+            _ => {}
+        }
+        safe
+    }
+}
+
+/// Loads or creates the pseudonymisation key.
+pub fn load_key(key_file: Option<&Path>, out: &Path) -> Result<(Vec<u8>, KeyInfo)> {
+    let (key, source) = if let Some(path) = key_file {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        (trimmed(bytes), "key-file")
+    } else if let Ok(text) = std::env::var(KEY_ENV) {
+        (trimmed(text.into_bytes()), "environment")
+    } else {
+        let path = out.join(KEY_FILE_NAME);
+        if path.is_file() {
+            (trimmed(std::fs::read(&path).map_err(|e| Error::io(&path, e))?), "output-directory")
+        } else {
+            std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+            let mut random = [0u8; 32];
+            getrandom::getrandom(&mut random)
+                .map_err(|e| Error::file(path.display(), format!("no randomness for a key: {e}")))?;
+            let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            write_private(&path, text.as_bytes())?;
+            (text.into_bytes(), "created")
+        }
+    };
+    if key.len() < 16 {
+        return Err(Error::Usage("the pseudonymisation key must be at least 16 bytes".into()));
+    }
+    let key_id = crate::evidence::sha256_bytes(&key)[..16].to_string();
+    Ok((key, KeyInfo { key_id, source }))
+}
+
+fn trimmed(mut bytes: Vec<u8>) -> Vec<u8> {
+    while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
+        bytes.pop();
+    }
+    bytes
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_are_keyed_stable_and_spare_service_accounts() {
+        let service: BTreeSet<String> = ["svc-batch".to_string()].into();
+        let a = Pseudonymiser::new(b"0123456789abcdef".to_vec(), service.clone(), false);
+        let b = Pseudonymiser::new(b"0123456789abcdef".to_vec(), service.clone(), false);
+        let other = Pseudonymiser::new(b"fedcba9876543210".to_vec(), service, false);
+        assert_eq!(a.name("wk-ag-0001"), b.name("wk-ag-0001"));
+        assert_ne!(a.name("wk-ag-0001"), other.name("wk-ag-0001"));
+        assert_ne!(a.name("wk-ag-0001"), a.name("wk-ag-0002"));
+        assert!(a.name("wk-ag-0001").starts_with("ag-") && a.name("wk-ag-0001").len() == 15);
+        assert_eq!(a.name("svc-batch"), "svc-batch");
+    }
+
+    #[test]
+    fn the_key_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, info) = load_key(None, dir.path()).unwrap();
+        assert_eq!(info.source, "created");
+        let (again, info_again) = load_key(None, dir.path()).unwrap();
+        assert_eq!((first, info.key_id), (again, info_again.key_id));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
