@@ -58,7 +58,9 @@ struct Watcher {
     tally: Tally,
     targets: BTreeSet<String>,
     months: BTreeSet<String>,
-    units: BTreeSet<String>,
+    /// month → agents watched that month
+    targets_by_month: BTreeMap<String, BTreeSet<String>>,
+    units: BTreeMap<String, u64>,
     rankings: u64,
     purpose: Option<(String, String)>,
 }
@@ -119,16 +121,17 @@ impl Detector for IndividualMonitoring {
             columns.add_to(&mut watcher.tally, row);
             let ts = columns.ts.get(row).unwrap_or_default();
             let date = chrono::DateTime::from_timestamp_micros(ts).expect("timestamp").date_naive();
-            watcher.months.insert(format!("{:04}-{:02}", date.year(), date.month()));
+            let month = format!("{:04}-{:02}", date.year(), date.month());
+            watcher.months.insert(month.clone());
+            let in_month = watcher.targets_by_month.entry(month).or_default();
             if let Some(target) = targets.get(index) {
                 watcher.targets.insert(target.to_string());
+                in_month.insert(target.to_string());
             }
             if kinds.get(index) == Some("ranking") {
                 watcher.rankings += 1;
             }
-            if let Some(unit) = units.get(index) {
-                watcher.units.insert(unit.to_string());
-            }
+            *watcher.units.entry(units.get(index).unwrap_or("(no unit)").to_string()).or_default() += 1;
             watcher.purpose =
                 Some((purpose.id.clone(), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref())));
         }
@@ -165,7 +168,9 @@ impl IndividualMonitoring {
         details.insert("agents_watched".to_string(), json!(watcher.targets.len()));
         details.insert("months_active".to_string(), json!(months));
         details.insert("months".to_string(), json!(watcher.months));
-        details.insert("units".to_string(), json!(watcher.units));
+        details.insert("events_by_unit".to_string(), json!(watcher.units));
+        let by_month: BTreeMap<&String, usize> = watcher.targets_by_month.iter().map(|(m, t)| (m, t.len())).collect();
+        details.insert("agents_watched_by_month".to_string(), json!(by_month));
         details.insert("rankings".to_string(), json!(watcher.rankings));
         details.insert("watched_agents".to_string(), json!(watcher.targets.iter().take(50).collect::<Vec<_>>()));
         FindingDraft {

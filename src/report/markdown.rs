@@ -105,6 +105,9 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
         let count = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
         md.push_str(&format!("| {detector} | {} | {} | {} |\n", count("high"), count("medium"), count("low")));
     }
+    for chart in super::charts::overview_files(findings) {
+        md.push_str(&format!("\n![{chart}]({chart})\n"));
+    }
     md.push_str(&format!("\n## {} ({})\n\n", t(Msg::Findings), findings.len()));
     if findings.is_empty() {
         md.push_str(t(Msg::NoFindings));

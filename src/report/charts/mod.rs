@@ -2,6 +2,7 @@
 //! PNG. The PNG uses the DejaVu Sans font shipped in `assets/` (no system font lookup, so a
 //! fresh machine renders the same pixels); the SVG names `sans-serif` and lets the viewer draw.
 
+pub mod monitoring;
 pub mod periodic;
 
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ pub fn write_both(
 
 /// Every chart the findings call for, written under `<out>/charts/`; sorted relative paths.
 pub fn write_all(out: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
+    let mut written = monitoring::write(out, findings)?;
     for finding in findings {
         if let Some(timeline) = &finding.timeline {
             written.extend(periodic::write(out, finding, timeline)?);
@@ -63,4 +64,13 @@ pub fn write_all(out: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
 /// The chart files of one finding (relative to the output directory), for the reports to link.
 pub fn files_of(finding: &Finding) -> Vec<String> {
     if finding.timeline.is_some() { vec![format!("charts/{}.svg", periodic::stem(finding))] } else { Vec::new() }
+}
+
+/// Charts about the whole run (not one finding), for the report's overview.
+pub fn overview_files(findings: &[Finding]) -> Vec<String> {
+    if findings.iter().any(|f| f.detector == "individual_monitoring") {
+        vec![format!("charts/{}.svg", monitoring::HEATMAP), format!("charts/{}.svg", monitoring::BY_UNIT)]
+    } else {
+        Vec::new()
+    }
 }

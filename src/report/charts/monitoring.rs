@@ -1,0 +1,145 @@
+//! Charts of individual monitoring (seed 001), pseudonymised like every output: a heatmap of
+//! watching actors × months (cells = distinct agents watched that month) and a bar chart of
+//! watching events by unit. Drawn from the findings' details, which hold no agent id.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{FONT, chart_error, write_both};
+use crate::error::Result;
+use crate::finding::Finding;
+
+pub const HEATMAP: &str = "monitoring-heatmap";
+pub const BY_UNIT: &str = "monitoring-by-unit";
+
+/// (watcher, month → agents watched) for each individual_monitoring finding.
+fn rows(findings: &[Finding]) -> Vec<(String, BTreeMap<String, u64>)> {
+    findings
+        .iter()
+        .filter(|f| f.detector == "individual_monitoring")
+        .map(|f| {
+            let months = f.details.get("agents_watched_by_month").and_then(|m| m.as_object()).map(|m| {
+                m.iter().map(|(month, n)| (month.clone(), n.as_u64().unwrap_or(0))).collect::<BTreeMap<_, _>>()
+            });
+            (f.actor.clone().unwrap_or_default(), months.unwrap_or_default())
+        })
+        .collect()
+}
+
+fn by_unit(findings: &[Finding]) -> BTreeMap<String, u64> {
+    let mut units = BTreeMap::new();
+    for finding in findings.iter().filter(|f| f.detector == "individual_monitoring") {
+        if let Some(counts) = finding.details.get("events_by_unit").and_then(|u| u.as_object()) {
+            for (unit, n) in counts {
+                *units.entry(unit.clone()).or_insert(0) += n.as_u64().unwrap_or(0);
+            }
+        }
+    }
+    units
+}
+
+pub fn write(out: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
+    let rows = rows(findings);
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let height = 160 + 28 * rows.len() as u32;
+    let mut written = write_both(out, HEATMAP, (1100, height), |a| heatmap(a, &rows), |a| heatmap(a, &rows))?;
+    let units = by_unit(findings);
+    written.extend(write_both(out, BY_UNIT, (900, 500), |a| bars(a, &units), |a| bars(a, &units))?);
+    Ok(written)
+}
+
+fn heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[(String, BTreeMap<String, u64>)]) -> Result<()> {
+    let fail = |e: &dyn std::fmt::Display| chart_error(HEATMAP, e);
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let months: Vec<String> =
+        rows.iter().flat_map(|(_, m)| m.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let most = rows.iter().flat_map(|(_, m)| m.values().copied()).max().unwrap_or(1).max(1);
+    let (columns, lines) = (months.len() as f64, rows.len() as f64);
+    // Two columns' width on the left hold the watcher names.
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Agents watched one by one, per supervisor and month (pseudonymised)", (FONT, 18))
+        .margin(14)
+        .x_label_area_size(50)
+        .y_label_area_size(10)
+        .build_cartesian_2d(-3f64..columns, 0f64..lines)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_y_axis()
+        .x_labels(months.len().min(24) + 3)
+        .x_label_formatter(&|x| {
+            let index = x.floor() as i64;
+            if *x >= 0.0 && (*x - x.floor()).abs() < 1e-9 && (index as usize) < months.len() {
+                months[index as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .label_style((FONT, 11))
+        .draw()
+        .map_err(|e| fail(&e))?;
+    let cells = rows.iter().enumerate().flat_map(|(line, (_, by_month))| {
+        months.iter().enumerate().map(move |(column, month)| (line, column, by_month.get(month).copied().unwrap_or(0)))
+    });
+    chart
+        .draw_series(cells.map(|(line, column, count)| {
+            let share = count as f64 / most as f64;
+            let shade = (235.0 - share * 200.0) as u8;
+            let color = if count == 0 { RGBColor(245, 245, 245) } else { RGBColor(255, shade, shade) };
+            let y = lines - 1.0 - line as f64;
+            Rectangle::new([(column as f64, y + 0.08), (column as f64 + 0.92, y + 0.92)], color.filled())
+        }))
+        .map_err(|e| fail(&e))?;
+    chart
+        .draw_series(rows.iter().enumerate().map(|(line, (watcher, _))| {
+            Text::new(watcher.clone(), (-2.9, lines - 1.0 - line as f64 + 0.65), (FONT, 13).into_font())
+        }))
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
+fn bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, units: &BTreeMap<String, u64>) -> Result<()> {
+    let fail = |e: &dyn std::fmt::Display| chart_error(BY_UNIT, e);
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let names: Vec<&String> = units.keys().collect();
+    let most = units.values().copied().max().unwrap_or(1).max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Reports on single agents, by unit of the supervisor", (FONT, 18))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..names.len() as f64, 0f64..most * 1.1)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(names.len() * 2 + 1)
+        .x_label_formatter(&|x| {
+            let index = x.floor() as usize;
+            if (*x - x.floor() - 0.5).abs() < 1e-9 && index < names.len() {
+                names[index].clone()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("events")
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()
+        .map_err(|e| fail(&e))?;
+    chart
+        .draw_series(names.iter().enumerate().map(|(i, unit)| {
+            Rectangle::new(
+                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, units[*unit] as f64)],
+                RGBColor(200, 60, 60).filled(),
+            )
+        }))
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
