@@ -192,3 +192,82 @@ impl IndividualMonitoring {
         .finish(self.name(), severity, &[])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::*;
+
+    const REGISTER: &str = r#"
+processing = "wikit"
+in_force_from = "2015-10-06"
+[[dataset]]
+id = "activity_reports"
+[[role]]
+id = "agent"
+[[role]]
+id = "unit_head"
+management = true
+[[purpose]]
+id = "activity_statistics"
+datasets = ["activity_reports"]
+roles = ["agent", "unit_head"]
+monitoring = "aggregate_only"
+min_group_size = 5
+legal_ref = "CNIL: aggregated statistics only"
+"#;
+
+    pub const HEADER: &str = "event_id,ts,actor_id,actor_role,action,dataset,target_agent,group_size,report_kind";
+
+    pub fn findings(detector: &dyn Detector, rows: &[&str]) -> Vec<Finding> {
+        let register = register(&[REGISTER]);
+        let events = judged_events_with(&register, HEADER, rows);
+        let context =
+            Context { events: &events, register: &register, habilitations: None, settings: Default::default() };
+        detector.run(&context).unwrap()
+    }
+
+    #[test]
+    fn supervisors_watching_others_are_found_and_lawful_uses_are_not() {
+        let found = findings(
+            &IndividualMonitoring,
+            &[
+                // a unit head's per-agent reports on two agents, in three months: high
+                "e1,2022-01-10T09:00:00Z,uh1,unit_head,report,activity_reports,ag1,,per_agent",
+                "e2,2022-02-10T09:00:00Z,uh1,unit_head,report,activity_reports,ag2,,per_agent",
+                "e3,2022-03-10T09:00:00Z,uh1,unit_head,report,activity_reports,ag1,,per_agent",
+                // a one-off ranking by another: low
+                "e4,2022-03-01T09:00:00Z,uh2,unit_head,report,activity_reports,,,ranking",
+                // lawful: an agent's own report, a head's own report, an aggregate
+                "e5,2022-03-01T09:00:00Z,ag1,agent,report,activity_reports,ag1,,per_agent",
+                "e6,2022-03-01T09:00:00Z,uh3,unit_head,report,activity_reports,uh3,,per_agent",
+                "e7,2022-03-01T09:00:00Z,uh3,unit_head,report,activity_reports,,12,aggregate",
+                // an agent (not management) looking at a colleague is not this detector's finding
+                "e8,2022-03-01T09:00:00Z,ag2,agent,report,activity_reports,ag1,,per_agent",
+            ],
+        );
+        let summary: Vec<_> = found.iter().map(|f| (f.actor.clone().unwrap(), f.severity, f.events)).collect();
+        assert_eq!(summary, vec![("uh1".to_string(), Severity::High, 3), ("uh2".to_string(), Severity::Low, 1)]);
+        assert_eq!(found[0].details["agents_watched"], 2);
+        assert_eq!(found[0].details["months_active"], 3);
+        assert_eq!(found[1].details["rankings"], 1);
+        assert_eq!(found[0].legal_ref, "CNIL: aggregated statistics only");
+    }
+
+    #[test]
+    fn cells_below_the_minimum_are_small_cells() {
+        let found = findings(
+            &super::super::small_cell::SmallCell,
+            &[
+                "e1,2022-01-10T09:00:00Z,uh1,unit_head,report,activity_reports,,3,aggregate",
+                "e2,2022-02-10T09:00:00Z,uh1,unit_head,report,activity_reports,,2,aggregate",
+                "e3,2022-02-10T09:00:00Z,uh1,unit_head,report,activity_reports,,5,aggregate",
+                "e4,2022-02-10T09:00:00Z,uh2,unit_head,report,activity_reports,,9,aggregate",
+            ],
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].actor.as_deref(), found[0].events), (Some("uh1"), 2));
+        assert_eq!(found[0].details["smallest_cell"], 2);
+        assert_eq!(found[0].evidence, vec!["e1", "e2"]);
+    }
+}
