@@ -44,6 +44,8 @@ pub struct AuditConfig {
     pub run_gap_minutes: u32,
     /// How far (minutes) a run may sit from a calendar slot and still match it.
     pub slot_tolerance_minutes: u32,
+    /// Grants not reviewed for this many days are stale.
+    pub review_days: u32,
     /// Print each stage's duration on stderr.
     #[serde(skip)]
     pub verbose: bool,
@@ -68,6 +70,8 @@ impl AuditConfig {
                 review_score: self.review_threshold,
                 ..Default::default()
             },
+            review_days: self.review_days,
+            window_end: self.to,
         })
     }
 }

@@ -51,11 +51,14 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("valid JSON")
 }
 
-type Subject = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+type Subject = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
+/// What a finding is about; `reason` (in a finding's details) splits an actor's or a dataset's
+/// findings by kind.
 fn subject(item: &Value) -> Subject {
     let text = |key: &str| item[key].as_str().map(str::to_string);
-    (text("detector").unwrap(), text("dataset"), text("recipient"), text("purpose"), text("actor"))
+    let reason = item["reason"].as_str().or(item["details"]["reason"].as_str()).map(str::to_string);
+    (text("detector").unwrap(), text("dataset"), text("recipient"), text("purpose"), text("actor"), reason)
 }
 
 fn categories(item: &Value) -> Vec<String> {
@@ -517,4 +520,87 @@ fn only_the_planted_supervisors_are_found_watching() {
     assert_eq!(small.len(), 1);
     assert_eq!(small[0]["actor"], "wk-uh-ARA-38");
     assert!(small[0]["details"]["smallest_cell"].as_i64().unwrap() < 5);
+}
+
+#[test]
+fn habilitations_and_retention_are_judged_to_the_second_and_the_day() {
+    let temp = tempfile::tempdir().unwrap();
+    let register = r#"
+processing = "social"
+in_force_from = "2015-01-01"
+legal_ref = "CNIL"
+[[dataset]]
+id = "files"
+retention_days = 10
+[[role]]
+id = "worker"
+[[role]]
+id = "secretary"
+[[purpose]]
+id = "support"
+datasets = ["files"]
+roles = ["worker"]
+"#;
+    let events = "event_id,ts,actor_id,actor_role,actor_unit,action,dataset,record_date\n\
+        before,2022-03-31T23:59:59Z,w1,worker,U1,read,files,2022-03-25\n\
+        after,2022-04-01T00:00:01Z,w1,worker,U1,read,files,2022-03-25\n\
+        scope,2022-03-02T10:00:00Z,w2,worker,U2,read,files,2022-03-01\n\
+        role,2022-03-02T10:00:00Z,s1,secretary,U1,read,files,2022-03-01\n\
+        last_day,2022-03-11T10:00:00Z,w2,worker,U1,read,files,2022-03-01\n\
+        day_after,2022-03-12T10:00:00Z,w2,worker,U1,read,files,2022-03-01\n";
+    let grants = "actor_id,role,scope,granted_at,revoked_at,reviewed_at\n\
+        w1,worker,U1,2021-01-01,2022-04-01T00:00:00Z,2022-01-01\n\
+        w2,worker,U1,2021-01-01,,\n\
+        s1,secretary,U1,2021-01-01,,2022-01-01\n";
+    let (events_path, register_path) = fixture(temp.path(), events, register);
+    std::fs::write(temp.path().join("grants.csv"), grants).unwrap();
+    let out = temp.path().join("out");
+    driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--reveal-identities", "--events"])
+        .arg(&events_path)
+        .arg("--register")
+        .arg(&register_path)
+        .arg("--habilitations")
+        .arg(temp.path().join("grants.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let findings = read_json(&out.join("findings.json"));
+    let of = |detector: &str| -> Vec<(String, String, Vec<String>)> {
+        findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["detector"] == detector)
+            .map(|f| {
+                let evidence =
+                    f["evidence"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_string()).collect();
+                (
+                    f["actor"].as_str().unwrap_or("").to_string(),
+                    f["details"]["reason"].as_str().unwrap().to_string(),
+                    evidence,
+                )
+            })
+            .collect()
+    };
+    let mut outside = of("outside_habilitation");
+    outside.sort();
+    assert_eq!(
+        outside,
+        vec![
+            ("s1".to_string(), "role_not_allowed".to_string(), vec!["role".to_string()]),
+            ("w1".to_string(), "revoked".to_string(), vec!["after".to_string()]),
+            ("w2".to_string(), "out_of_scope".to_string(), vec!["scope".to_string()]),
+        ]
+    );
+    // w2's grant was never reviewed; w1's is revoked, s1's reviewed within the year.
+    let stale = of("stale_habilitation");
+    assert_eq!(stale, vec![("w2".to_string(), "not_reviewed".to_string(), vec![])]);
+    // Record of 2022-03-01 kept 10 days: fine on 2022-03-11, overrun on 2022-03-12.
+    let retention = of("retention_overrun");
+    assert_eq!(retention.len(), 1);
+    assert!(retention[0].2.contains(&"day_after".to_string()) && !retention[0].2.contains(&"last_day".to_string()));
+    assert!(!retention[0].2.contains(&"before".to_string()));
 }

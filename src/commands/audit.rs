@@ -64,6 +64,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         review_threshold: args.review_threshold,
         run_gap_minutes: args.run_gap,
         slot_tolerance_minutes: args.slot_tolerance,
+        review_days: args.review_days,
     })
 }
 

@@ -6,9 +6,12 @@ pub mod cadence;
 pub mod calendar;
 mod category_creep;
 mod individual_monitoring;
+mod outside_habilitation;
 mod periodic_transfer;
 mod register_gap;
+mod retention_overrun;
 mod small_cell;
+mod stale_habilitation;
 mod undeclared_recipient;
 
 use polars::prelude::*;
@@ -30,11 +33,20 @@ pub struct Settings {
     /// The local civil time of schedules and calendars.
     pub timezone: chrono_tz::Tz,
     pub cadence: cadence::CadenceParams,
+    /// A grant not reviewed for this many days before the window's end is stale.
+    pub review_days: u32,
+    /// End of the audit window (`--to`), µs; else the last event.
+    pub window_end: Option<i64>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { timezone: chrono_tz::Europe::Paris, cadence: cadence::CadenceParams::default() }
+        Settings {
+            timezone: chrono_tz::Europe::Paris,
+            cadence: cadence::CadenceParams::default(),
+            review_days: 365,
+            window_end: None,
+        }
     }
 }
 
@@ -76,6 +88,9 @@ pub fn all() -> Vec<&'static dyn Detector> {
         &periodic_transfer::PeriodicTransfer,
         &individual_monitoring::IndividualMonitoring,
         &small_cell::SmallCell,
+        &outside_habilitation::OutsideHabilitation,
+        &stale_habilitation::StaleHabilitation,
+        &retention_overrun::RetentionOverrun,
     ]
 }
 

@@ -76,6 +76,8 @@ pub struct ExpectedKey {
     pub recipient: Option<String>,
     pub purpose: Option<String>,
     pub actor: Option<String>,
+    /// `details.reason` of the finding, for detectors with several kinds per subject.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -101,6 +103,11 @@ impl Truth {
         tally.events += 1;
         tally.categories.extend(categories.iter().map(|c| c.to_string()));
         tally
+    }
+
+    /// A finding with no events behind it (e.g. a grant never reviewed).
+    pub fn exists(&mut self, key: ExpectedKey) {
+        self.expected.entry(key).or_default();
     }
 
     pub fn watched(&mut self, key: ExpectedKey, target: &str) {
@@ -149,6 +156,8 @@ pub fn generate(
     let mut truth = Truth::default();
     let mut grants = BTreeSet::new();
     let mut written = 0;
+    let mut used: BTreeSet<(String, &'static str)> = BTreeSet::new();
+    let mut last_event = i64::MIN;
     let per_scenario = total_events / parts.len() as u64;
     for part in &parts {
         let mut generator = part.generator();
@@ -171,6 +180,8 @@ pub fn generate(
             allocated = target;
             day.sort_by(|a, b| (a.ts, &a.actor_id).cmp(&(b.ts, &b.actor_id)));
             for mut event in day {
+                used.insert((event.actor_id.clone(), event.actor_role));
+                last_event = last_event.max(event.ts);
                 sequence += 1;
                 event.event_id = format!("{}-{sequence:09}", part.id_prefix());
                 sink.push(event)?;
@@ -179,6 +190,7 @@ pub fn generate(
         written += sink.finish()?;
     }
     write_grants(&out.join("habilitations.csv"), &grants)?;
+    expect_stale_grants(&mut truth, &grants, &used, last_event);
     let expected = truth
         .expected
         .iter()
@@ -201,6 +213,43 @@ pub fn generate(
     let text = serde_json::to_string_pretty(&file).expect("serialisable") + "\n";
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
     Ok(GenerateReport { events: written, expected_findings: truth.expected.len() })
+}
+
+/// The grants `stale_habilitation` must report: active at the last event, and not reviewed
+/// within 365 days of it, or never used.
+fn expect_stale_grants(
+    truth: &mut Truth,
+    grants: &BTreeSet<GrantRow>,
+    used: &BTreeSet<(String, &'static str)>,
+    end: i64,
+) {
+    let day_us = 86_400_000_000i64;
+    let instant = |text: &str| {
+        crate::ingest::timestamp::parse_date_days(text)
+            .map(|d| i64::from(d) * day_us)
+            .expect("generator dates are valid")
+    };
+    for (actor, role, _, granted, revoked, reviewed) in grants {
+        let active = instant(granted) <= end && revoked.as_deref().is_none_or(|r| instant(r) > end);
+        let not_reviewed = reviewed.as_deref().is_none_or(|r| instant(r) < end - 365 * day_us);
+        let unused = !used.contains(&(actor.clone(), *role));
+        let reason = match (not_reviewed, unused) {
+            (true, true) => "not_reviewed+unused",
+            (true, false) => "not_reviewed",
+            (false, true) => "unused",
+            (false, false) => continue,
+        };
+        if active {
+            truth.exists(ExpectedKey {
+                detector: "stale_habilitation",
+                dataset: None,
+                recipient: None,
+                purpose: None,
+                actor: Some(actor.clone()),
+                reason: Some(reason.to_string()),
+            });
+        }
+    }
 }
 
 /// Offices work on weekdays: five times the weekend's activity.

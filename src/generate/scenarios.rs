@@ -117,11 +117,28 @@ fn monitoring_key(detector: &'static str, actor: &str) -> ExpectedKey {
         recipient: None,
         purpose: Some(ACTIVITY_STATISTICS.to_string()),
         actor: Some(actor.to_string()),
+        reason: None,
     }
 }
 
 fn key(detector: &'static str, dataset: &str) -> ExpectedKey {
-    ExpectedKey { detector, dataset: Some(dataset.to_string()), recipient: None, purpose: None, actor: None }
+    ExpectedKey {
+        detector,
+        dataset: Some(dataset.to_string()),
+        recipient: None,
+        purpose: None,
+        actor: None,
+        reason: None,
+    }
+}
+
+/// The expected finding of an actor's events outside their habilitations.
+fn habilitation_key(dataset: &str, actor: &str, reason: &str) -> ExpectedKey {
+    ExpectedKey {
+        actor: Some(actor.to_string()),
+        reason: Some(reason.to_string()),
+        ..key("outside_habilitation", dataset)
+    }
 }
 
 fn people(prefix: &str, count: usize) -> Vec<String> {
@@ -177,15 +194,15 @@ fn wikit_grants() -> Vec<GrantRow> {
     let mut grants: Vec<GrantRow> = (0..WIKIT_AGENTS)
         .map(|i| {
             let (agent, unit) = wikit_agent(i);
-            grant(&agent, "agent", unit, "2019-01-07", None, Some("2021-06-30"))
+            grant(&agent, "agent", unit, "2019-01-07", None, Some("2022-06-30"))
         })
         .collect();
     for (unit_index, unit) in WIKIT_UNITS.iter().enumerate() {
-        grants.push(grant(&wikit_unit_head(unit_index), "unit_head", unit, "2018-09-01", None, Some("2021-06-30")));
+        grants.push(grant(&wikit_unit_head(unit_index), "unit_head", unit, "2018-09-01", None, Some("2022-06-30")));
     }
     grants.push(grant("wk-rd-GE", "regional_director", "*", "2018-09-01", None, None));
     for staff in people("wk-cs", 6) {
-        grants.push(grant(&staff, "central_staff", "*", "2019-03-01", None, Some("2021-06-30")));
+        grants.push(grant(&staff, "central_staff", "*", "2019-03-01", None, Some("2022-06-30")));
     }
     grants.push(grant("svc-wikit-extract", "batch", "*", "2020-11-02", None, None));
     grants
@@ -439,6 +456,9 @@ const SIPSI_SENT: [&str; 6] = ["identity", "birth", "nationality", "employer", "
 const SIPSI_READ: [&str; 7] =
     ["identity.name", "birth", "nationality", "employer", "service_address", "service_dates", "posting_details"];
 
+const SIPSI_REVOKED: &str = "sp-in-0040";
+const SIPSI_CONTRACTOR: &str = "sp-ext-0001";
+
 fn sipsi_uncovered(date: NaiveDate) -> bool {
     date >= NaiveDate::from_ymd_opt(2022, 1, 1).expect("date")
         && date < NaiveDate::from_ymd_opt(2022, 2, 1).expect("date")
@@ -452,7 +472,11 @@ impl ScenarioGenerator for SipsiCip {
     fn grants(&self) -> Vec<GrantRow> {
         let mut grants: Vec<GrantRow> = people("sp-in", 40)
             .iter()
-            .map(|a| grant(a, "instructor", "*", "2019-02-01", None, Some("2021-01-15")))
+            .map(|a| {
+                // sp-in-0040 left the service on 2022-04-01 but kept using the account.
+                let revoked = (a == SIPSI_REVOKED).then_some("2022-04-01");
+                grant(a, "instructor", "*", "2019-02-01", revoked, Some("2022-03-01"))
+            })
             .collect();
         grants.push(grant("svc-sipsi-cip", "batch", "*", "2018-06-01", None, Some("2021-01-15")));
         grants
@@ -490,9 +514,34 @@ impl ScenarioGenerator for SipsiCip {
                 record_date: Some(record_date),
                 ..Default::default()
             });
+            let event = events.last().expect("just pushed");
             if overrun && !sipsi_uncovered(date) {
-                truth.expect(key("retention_overrun", "posting_declarations"), &[]);
+                let reason = Some(event.action.to_string());
+                truth.expect(ExpectedKey { reason, ..key("retention_overrun", "posting_declarations") }, &[]);
             }
+            if event.actor_id == SIPSI_REVOKED
+                && date >= NaiveDate::from_ymd_opt(2022, 4, 1).expect("date")
+                && !sipsi_uncovered(date)
+            {
+                truth.expect(habilitation_key("posting_declarations", SIPSI_REVOKED, "revoked"), &[]);
+            }
+        }
+        // A contractor's account that was never granted anything, used on the 1st of each month.
+        if date.day() == 1 && !sipsi_uncovered(date) {
+            events.push(GeneratedEvent {
+                ts: office_time(date, rng),
+                actor_id: SIPSI_CONTRACTOR.into(),
+                actor_role: "instructor",
+                actor_unit: "DGT-SIPSI".into(),
+                action: "read",
+                dataset: "posting_declarations",
+                categories: vec!["identity.name", "employer"],
+                purpose: Some("posting_control"),
+                record_count: Some(1),
+                record_date: Some(date - chrono::Days::new(30)),
+                ..Default::default()
+            });
+            truth.expect(habilitation_key("posting_declarations", SIPSI_CONTRACTOR, "never_granted"), &[]);
         }
         // The declared daily flow, 01:30 UTC.
         events.push(GeneratedEvent {
@@ -534,7 +583,7 @@ impl ScenarioGenerator for SocialFiles {
     fn grants(&self) -> Vec<GrantRow> {
         let mut grants: Vec<GrantRow> = people("so-sw", 30)
             .iter()
-            .map(|a| grant(a, "social_worker", "MDS-91", "2019-09-01", None, Some("2021-09-01")))
+            .map(|a| grant(a, "social_worker", "MDS-91", "2019-09-01", None, Some("2022-05-01")))
             .collect();
         grants.extend(people("so-sec", 8).iter().map(|a| grant(a, "secretary", "MDS-91", "2019-09-01", None, None)));
         grants
@@ -563,6 +612,15 @@ impl ScenarioGenerator for SocialFiles {
                 if action == "update" && rng.gen_bool(0.08) {
                     undeclared.push("subjective_appraisal");
                 }
+                let actor_id = if secretary {
+                    format!("so-sec-{:04}", rng.gen_range(1..=8))
+                } else {
+                    format!("so-sw-{:04}", rng.gen_range(1..=30))
+                };
+                if secretary {
+                    // Only social workers may open the files: habilitations by profession.
+                    truth.expect(habilitation_key("social_files", &actor_id, "role_not_allowed"), &[]);
+                }
                 if !undeclared.is_empty() {
                     categories.extend(&undeclared);
                     let mut expected = key("category_creep", "social_files");
@@ -571,11 +629,7 @@ impl ScenarioGenerator for SocialFiles {
                 }
                 GeneratedEvent {
                     ts: office_time(date, rng),
-                    actor_id: if secretary {
-                        format!("so-sec-{:04}", rng.gen_range(1..=8))
-                    } else {
-                        format!("so-sw-{:04}", rng.gen_range(1..=30))
-                    },
+                    actor_id,
                     actor_role: if secretary { "secretary" } else { "social_worker" },
                     actor_unit: "MDS-91".into(),
                     action,

@@ -1,0 +1,237 @@
+//! `outside_habilitation`: events by an actor holding no habilitation for that role and scope at
+//! that instant — never granted, not yet granted, after `revoked_at` (exclusive), or for another
+//! unit — and events by a role the purpose in force does not allow for that dataset (seed 003:
+//! all staff reading every social file instead of habilitations by profession).
+//!
+//! An interval (as-of) join of events against grants, done as one hash lookup per event into the
+//! grants of its (actor, role): linear in events, so 100M events × 100k grants is not quadratic.
+//! An event without `actor_unit` cannot be checked against a scope and is not flagged for it.
+//! One finding per (actor, reason); severity high, medium for "not yet granted" and "scope".
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::{Context, Detector, EventColumns, ROW, Tally};
+use crate::error::{PolarsContext, Result};
+use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TS};
+use crate::finding::{Finding, FindingDraft, Severity};
+use crate::register::habilitations::Grant;
+use crate::register::versions::REGISTER_VERSION;
+
+pub struct OutsideHabilitation;
+
+/// Why an event was outside the actor's habilitations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    RoleNotAllowed,
+    NeverGranted,
+    NotYetGranted,
+    Revoked,
+    OutOfScope,
+}
+
+impl Reason {
+    fn name(self) -> &'static str {
+        match self {
+            Reason::RoleNotAllowed => "role_not_allowed",
+            Reason::NeverGranted => "never_granted",
+            Reason::NotYetGranted => "not_yet_granted",
+            Reason::Revoked => "revoked",
+            Reason::OutOfScope => "out_of_scope",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Reason::RoleNotAllowed => "acted in a role that no purpose in force allows on that dataset",
+            Reason::NeverGranted => "acted in a role never granted to them",
+            Reason::NotYetGranted => "acted before their habilitation was granted",
+            Reason::Revoked => "acted after their habilitation was revoked",
+            Reason::OutOfScope => "acted outside the unit their habilitation covers",
+        }
+    }
+
+    fn severity(self) -> Severity {
+        match self {
+            Reason::NotYetGranted | Reason::OutOfScope => Severity::Medium,
+            _ => Severity::High,
+        }
+    }
+}
+
+/// Judges one event against the grants of its (actor, role), in no particular order.
+pub fn grant_verdict(grants: &[&Grant], ts: i64, unit: Option<&str>) -> Option<Reason> {
+    if grants.is_empty() {
+        return Some(Reason::NeverGranted);
+    }
+    let active: Vec<&&Grant> =
+        grants.iter().filter(|g| g.granted_at <= ts && g.revoked_at.is_none_or(|revoked| ts < revoked)).collect();
+    if active.is_empty() {
+        let first = grants.iter().map(|g| g.granted_at).min().expect("not empty");
+        return Some(if ts < first { Reason::NotYetGranted } else { Reason::Revoked });
+    }
+    let covered = active.iter().any(|g| g.scope == "*" || unit.is_none_or(|u| g.scope == u));
+    (!covered).then_some(Reason::OutOfScope)
+}
+
+#[derive(Default)]
+struct Offence {
+    tally: Tally,
+    datasets: BTreeSet<String>,
+    roles: BTreeSet<String>,
+}
+
+impl Detector for OutsideHabilitation {
+    fn name(&self) -> &'static str {
+        "outside_habilitation"
+    }
+
+    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+        let events = context
+            .events()
+            .select([
+                col(ROW),
+                col(REGISTER_VERSION),
+                col(ACTOR_ID),
+                col(ACTOR_ROLE),
+                col(ACTOR_UNIT),
+                col(DATASET),
+                col(PURPOSE),
+                col(TS).cast(DataType::Int64),
+            ])
+            .filter(col(REGISTER_VERSION).is_not_null())
+            .collect()
+            .polars("selecting events to check against habilitations")?;
+        let text = |name: &str| events.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let (actors, roles, units, datasets, purposes) =
+            (text(ACTOR_ID)?, text(ACTOR_ROLE)?, text(ACTOR_UNIT)?, text(DATASET)?, text(PURPOSE)?);
+        let versions = events.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
+        let times = events.column(TS).and_then(|c| c.i64()).polars("ts")?;
+        let rows = events.column(ROW).and_then(|c| c.idx()).polars("rows")?;
+        let mut grants: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
+        if let Some(habilitations) = context.habilitations {
+            for grant in &habilitations.grants {
+                grants.entry((grant.actor_id.as_str(), grant.role.as_str())).or_default().push(grant);
+            }
+        }
+        let mut allowed: HashMap<(i32, &str, &str, Option<&str>), bool> = HashMap::new();
+        let columns = EventColumns::of(context.events)?;
+        let mut offences: BTreeMap<(String, Reason), Offence> = BTreeMap::new();
+        for index in 0..events.height() {
+            let (Some(version), Some(actor), Some(role), Some(dataset), Some(ts)) =
+                (versions.get(index), actors.get(index), roles.get(index), datasets.get(index), times.get(index))
+            else {
+                continue;
+            };
+            let purpose = purposes.get(index);
+            let role_allowed = *allowed.entry((version, dataset, role, purpose)).or_insert_with(|| {
+                let register = context.register.get(version as usize);
+                let named =
+                    purpose.and_then(|p| register.purpose(p)).filter(|p| p.datasets.iter().any(|d| d == dataset));
+                let candidates: Vec<_> = match named {
+                    Some(p) => vec![p],
+                    None => register.purposes_for_dataset(dataset).collect(),
+                };
+                candidates.iter().any(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role))
+            });
+            let reason = if !role_allowed {
+                Some(Reason::RoleNotAllowed)
+            } else if context.habilitations.is_some() {
+                grant_verdict(grants.get(&(actor, role)).map_or(&[][..], |g| g.as_slice()), ts, units.get(index))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                let offence = offences.entry((actor.to_string(), reason)).or_default();
+                columns.add_to(&mut offence.tally, rows.get(index).expect("row") as usize);
+                offence.datasets.insert(dataset.to_string());
+                offence.roles.insert(role.to_string());
+            }
+        }
+        Ok(offences
+            .into_iter()
+            .map(|((actor, reason), offence)| self.finding(context, actor, reason, offence))
+            .collect())
+    }
+}
+
+impl OutsideHabilitation {
+    fn finding(&self, context: &Context, actor: String, reason: Reason, offence: Offence) -> Finding {
+        let group = offence.tally.into_summary(vec![]);
+        let datasets: Vec<String> = offence.datasets.into_iter().collect();
+        let roles: Vec<String> = offence.roles.into_iter().collect();
+        let latest = context.register.get(*group.versions.last().expect("judged events"));
+        let (rule, legal_ref) = match reason {
+            Reason::RoleNotAllowed => (
+                format!("the purposes of \"{}\" covering {} do not list role(s) {}", latest.processing(), datasets.join(", "), roles.join(", ")),
+                latest.legal_ref(),
+            ),
+            _ => (
+                "habilitations: an actor acts only within a grant for that role and scope, between granted_at and revoked_at".to_string(),
+                context
+                    .habilitations
+                    .map(|h| format!("GDPR art. 32 (access only by authorised persons); habilitations sha256 {}", &h.sha256[..16]))
+                    .unwrap_or_default(),
+            ),
+        };
+        let mut details = BTreeMap::new();
+        details.insert("reason".to_string(), json!(reason.name()));
+        details.insert("datasets".to_string(), json!(datasets));
+        details.insert("roles".to_string(), json!(roles));
+        FindingDraft {
+            summary: format!("{actor} {} ({} event(s) on {})", reason.words(), group.events, datasets.join(", ")),
+            dataset: (datasets.len() == 1).then(|| datasets[0].clone()),
+            actor: Some(actor),
+            first_seen: Some(group.first_seen),
+            last_seen: Some(group.last_seen),
+            events: group.events,
+            score: 1.0,
+            rule,
+            legal_ref,
+            register_versions: context.version_ids(&group.versions),
+            evidence: group.evidence,
+            details,
+            ..Default::default()
+        }
+        .finish(self.name(), reason.severity(), &[reason.name()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(granted: i64, revoked: Option<i64>, scope: &str) -> Grant {
+        Grant {
+            actor_id: "a".into(),
+            role: "agent".into(),
+            scope: scope.into(),
+            granted_at: granted,
+            revoked_at: revoked,
+            reviewed_at: None,
+        }
+    }
+
+    #[test]
+    fn revocation_is_exclusive_to_the_second() {
+        let second = 1_000_000;
+        let g = grant(0, Some(100 * second), "*");
+        assert_eq!(grant_verdict(&[&g], 100 * second - second, None), None);
+        assert_eq!(grant_verdict(&[&g], 100 * second, None), Some(Reason::Revoked));
+        assert_eq!(grant_verdict(&[&g], 100 * second + second, None), Some(Reason::Revoked));
+        assert_eq!(grant_verdict(&[&g], -second, None), Some(Reason::NotYetGranted));
+        assert_eq!(grant_verdict(&[], 0, None), Some(Reason::NeverGranted));
+    }
+
+    #[test]
+    fn scope_must_cover_the_unit() {
+        let unit = grant(0, None, "UC-75");
+        let everywhere = grant(0, None, "*");
+        assert_eq!(grant_verdict(&[&unit], 5, Some("UC-75")), None);
+        assert_eq!(grant_verdict(&[&unit], 5, Some("UC-93")), Some(Reason::OutOfScope));
+        assert_eq!(grant_verdict(&[&unit, &everywhere], 5, Some("UC-93")), None);
+        assert_eq!(grant_verdict(&[&unit], 5, None), None, "no unit logged: nothing to check the scope against");
+    }
+}

@@ -1,0 +1,114 @@
+//! `stale_habilitation`: grants still active at the end of the audit window that were not
+//! reviewed within `--review-days` (default 365) or never, and grants never used in the window
+//! (seed 002: permissions to be removed when no longer justified, a global review held
+//! regularly). One finding per grant; severity medium when both, low otherwise.
+
+use std::collections::{BTreeMap, HashSet};
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::{Context, Detector};
+use crate::error::{PolarsContext, Result};
+use crate::event::{ACTOR_ID, ACTOR_ROLE, TS};
+use crate::finding::{Finding, FindingDraft, Severity};
+use crate::ingest::timestamp::format_us;
+
+pub struct StaleHabilitation;
+
+const DAY_US: i64 = 86_400_000_000;
+const LEGAL_REF: &str =
+    "CNIL: permissions removed for users no longer entitled; regular global review of habilitations";
+
+impl Detector for StaleHabilitation {
+    fn name(&self) -> &'static str {
+        "stale_habilitation"
+    }
+
+    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+        let Some(habilitations) = context.habilitations else { return Ok(Vec::new()) };
+        let used = context
+            .events()
+            .select([col(ACTOR_ID), col(ACTOR_ROLE)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()
+            .polars("listing who used which role")?;
+        let (actors, roles) = (
+            used.column(ACTOR_ID).and_then(|c| c.str()).polars("actors")?,
+            used.column(ACTOR_ROLE).and_then(|c| c.str()).polars("roles")?,
+        );
+        let used: HashSet<(&str, &str)> = actors.iter().zip(roles.iter()).filter_map(|(a, r)| Some((a?, r?))).collect();
+        let window_end = match context.settings.window_end {
+            Some(end) => end,
+            None => {
+                match context.events.column(TS).ok().and_then(|c| c.datetime().ok()).and_then(|t| t.physical().max()) {
+                    Some(last) => last,
+                    None => return Ok(Vec::new()),
+                }
+            }
+        };
+        let review_limit = window_end - i64::from(context.settings.review_days) * DAY_US;
+        let mut findings = Vec::new();
+        for grant in &habilitations.grants {
+            let active = grant.granted_at <= window_end && grant.revoked_at.is_none_or(|r| r > window_end);
+            if !active {
+                continue;
+            }
+            let not_reviewed = grant.reviewed_at.is_none_or(|reviewed| reviewed < review_limit);
+            let unused = !used.contains(&(grant.actor_id.as_str(), grant.role.as_str()));
+            if !not_reviewed && !unused {
+                continue;
+            }
+            let reason = match (not_reviewed, unused) {
+                (true, true) => "not_reviewed+unused",
+                (true, false) => "not_reviewed",
+                _ => "unused",
+            };
+            let mut details = BTreeMap::new();
+            details.insert("reason".to_string(), json!(reason));
+            details.insert("role".to_string(), json!(grant.role));
+            details.insert("scope".to_string(), json!(grant.scope));
+            details.insert("granted_at".to_string(), json!(format_us(grant.granted_at)));
+            details.insert("reviewed_at".to_string(), json!(grant.reviewed_at.map(format_us)));
+            let mut said = Vec::new();
+            if not_reviewed {
+                said.push(match grant.reviewed_at {
+                    Some(reviewed) => format!("last reviewed {}", &format_us(reviewed)[..10]),
+                    None => "never reviewed".to_string(),
+                });
+            }
+            if unused {
+                said.push("never used in the audit window".to_string());
+            }
+            let severity = if not_reviewed && unused { Severity::Medium } else { Severity::Low };
+            findings.push(
+                FindingDraft {
+                    summary: format!(
+                        "{}'s habilitation as {} on {} is still active and {}",
+                        grant.actor_id,
+                        grant.role,
+                        grant.scope,
+                        said.join(" and ")
+                    ),
+                    actor: Some(grant.actor_id.clone()),
+                    first_seen: Some(grant.granted_at),
+                    last_seen: Some(window_end),
+                    score: 1.0,
+                    rule: format!(
+                        "review habilitations at least every {} days; revoke unused ones",
+                        context.settings.review_days
+                    ),
+                    legal_ref: LEGAL_REF.to_string(),
+                    details,
+                    ..Default::default()
+                }
+                .finish(
+                    self.name(),
+                    severity,
+                    &[&grant.role, &grant.scope, &grant.granted_at.to_string()],
+                ),
+            );
+        }
+        Ok(findings)
+    }
+}
