@@ -66,6 +66,15 @@ pub const COLUMNS: [ColumnSpec; 17] = [
     spec(HASH, Kind::Text, false),
 ];
 
+/// Internal columns added at ingest: which input file (index in path order) and which data row
+/// (1-based, counting quarantined rows) each event came from. Never written as event columns.
+pub const SOURCE_FILE: &str = "source_file";
+pub const SOURCE_ROW: &str = "source_row";
+
+pub fn is_internal_column(name: &str) -> bool {
+    name == SOURCE_FILE || name == SOURCE_ROW
+}
+
 /// The closed vocabulary of `action`. Inputs are lower-cased before the check.
 pub const ACTIONS: [&str; 10] =
     ["read", "search", "export", "transfer", "report", "update", "delete", "login", "grant", "revoke"];

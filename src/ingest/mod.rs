@@ -165,15 +165,18 @@ fn concatenate(frames: Vec<DataFrame>) -> Result<DataFrame> {
     let mut extra_names: Vec<PlSmallStr> = Vec::new();
     for frame in &frames {
         for name in frame.get_column_names() {
-            if !event::is_contract_column(name) && !extra_names.contains(name) {
+            if !event::is_contract_column(name) && !event::is_internal_column(name) && !extra_names.contains(name) {
                 extra_names.push(name.clone());
             }
         }
     }
     let aligned: Vec<LazyFrame> = frames
         .into_iter()
-        .map(|frame| {
+        .enumerate()
+        .map(|(file_index, frame)| {
             let mut selection: Vec<Expr> = event::COLUMNS.iter().map(|c| col(c.name)).collect();
+            selection.push(lit(file_index as u32).alias(event::SOURCE_FILE));
+            selection.push(col(event::SOURCE_ROW));
             for name in &extra_names {
                 if frame.column(name).is_ok() {
                     selection.push(col(name.clone()));
@@ -212,8 +215,9 @@ pub fn read_reference_table(path: &Path) -> Result<(DataFrame, readers::RowLines
 }
 
 pub fn empty_event_frame() -> DataFrame {
-    let columns =
+    let mut columns: Vec<Column> =
         event::COLUMNS.iter().map(|c| Column::full_null(c.name.into(), 0, &event::dtype_of(c.kind))).collect();
+    columns.push(Column::full_null(event::SOURCE_ROW.into(), 0, &DataType::UInt32));
     DataFrame::new(0, columns).expect("empty frame")
 }
 

@@ -60,10 +60,13 @@ pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
         };
         columns.push(normalised);
     }
-    for extra in frame.columns().iter().filter(|c| !event::is_contract_column(c.name())) {
+    for extra in
+        frame.columns().iter().filter(|c| !event::is_contract_column(c.name()) && !event::is_internal_column(c.name()))
+    {
         // Extra columns are passed through; text is the one type every format can agree on.
         columns.push(extra.cast(&DataType::String).unwrap_or_else(|_| extra.clone()));
     }
+    columns.push(Column::new(event::SOURCE_ROW.into(), (1..=height as u32).collect::<Vec<u32>>()));
     let keep: BooleanChunked = rejects.0.iter().map(|r| r.is_none()).collect();
     let frame = DataFrame::new(height, columns)
         .and_then(|df| df.filter(&keep))
