@@ -32,6 +32,19 @@ pub enum Command {
     #[command(after_help = "Scenarios: wikit-transfers (seed 000), wikit-monitoring (001), sipsi-cip (002), \
 social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch generate --scenario all --events 100000 --out /tmp/scenario --seed 7")]
     Generate(GenerateArgs),
+    /// Check a log's integrity chain, event ids, time order, gaps and coverage
+    #[command(after_help = "Example:\n  driftwatch verify --events security-log/ --min-coverage-days 183")]
+    Verify(VerifyArgs),
+    /// Write a copy of a log with prev_hash/hash filled in (start a tamper-evident chain)
+    #[command(after_help = "Example:\n  driftwatch seal --events export.csv --out export-sealed.csv")]
+    Seal {
+        /// Event files or directories, chained in path order
+        #[arg(long, num_args = 1.., required = true, value_name = "FILE|DIR")]
+        events: Vec<PathBuf>,
+        /// The sealed copy (.csv or .parquet)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Print the JSON Schema of an input or output
     Schema {
         #[arg(value_enum)]
@@ -98,6 +111,22 @@ pub struct AuditArgs {
     /// Print the duration of each stage on stderr
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Event files or directories
+    #[arg(long, num_args = 1.., required = true, value_name = "FILE|DIR")]
+    pub events: Vec<PathBuf>,
+    /// Longest tolerated silence, in hours of business-day time
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub max_gap: u32,
+    /// The log must cover at least this many days (183: six months)
+    #[arg(long, default_value_t = 183, value_name = "DAYS")]
+    pub min_coverage_days: u32,
+    /// Calendar of business days and local time (IANA name)
+    #[arg(long, default_value = "Europe/Paris")]
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

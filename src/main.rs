@@ -10,6 +10,11 @@ fn main() {
     let result = match &cli.command {
         Command::Audit(args) => commands::audit::run(args).map(|outcome| outcome.exit_code),
         Command::Generate(args) => commands::generate::run(args).map(|()| 0),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Seal { events, out } => commands::seal::run(events, out).map(|rows| {
+            eprintln!("driftwatch: sealed {rows} row(s) into {}", out.display());
+            0
+        }),
         Command::Schema { which } => {
             print!("{}", commands::schema::text(*which));
             Ok(0)

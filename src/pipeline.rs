@@ -114,6 +114,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let inputs = ingest::discover(&config.events)?;
     let ingested = ingest::load_all(&inputs)?;
     let rows_used = ingested.events.height() as u64;
+    let input_files: Vec<String> = ingested.files.iter().map(|f| f.path.clone()).collect();
     stopwatch.lap("events read and normalised");
 
     let events = judge(ingested.events, &register, config)?;
@@ -123,6 +124,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         register: &register,
         habilitations: habilitations.as_ref(),
         settings: config.detector_settings()?,
+        input_files: &input_files,
     };
     let findings = detect::run_all(&context, config.verbose)?;
     stopwatch.lap("detectors run");

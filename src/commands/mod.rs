@@ -3,3 +3,5 @@
 pub mod audit;
 pub mod generate;
 pub mod schema;
+pub mod seal;
+pub mod verify;

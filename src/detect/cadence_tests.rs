@@ -91,7 +91,7 @@ fn some_weekdays_first_business_day_and_free_running_intervals() {
         every_23h19.push(observation(paris(start, 3, 0) + i * (23 * 60 + 19) * 60_000_000, i as usize));
     }
     let params = CadenceParams::default();
-    let mut found = |mut flow: Vec<Observation>| {
+    let found = |mut flow: Vec<Observation>| {
         let runs = collapse_runs(&mut flow, params.run_gap_us);
         let cadence = detect(&runs, &params, PARIS, &calendar).unwrap();
         assert_eq!(cadence.verdict, Verdict::Systematic);

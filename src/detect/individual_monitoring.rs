@@ -222,8 +222,13 @@ legal_ref = "CNIL: aggregated statistics only"
     pub fn findings(detector: &dyn Detector, rows: &[&str]) -> Vec<Finding> {
         let register = register(&[REGISTER]);
         let events = judged_events_with(&register, HEADER, rows);
-        let context =
-            Context { events: &events, register: &register, habilitations: None, settings: Default::default() };
+        let context = Context {
+            events: &events,
+            register: &register,
+            habilitations: None,
+            settings: Default::default(),
+            input_files: &[],
+        };
         detector.run(&context).unwrap()
     }
 

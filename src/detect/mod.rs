@@ -6,6 +6,7 @@ pub mod cadence;
 pub mod calendar;
 mod category_creep;
 mod individual_monitoring;
+mod integrity;
 mod outside_habilitation;
 mod periodic_transfer;
 mod register_gap;
@@ -58,6 +59,8 @@ pub struct Context<'a> {
     pub register: &'a RegisterSet,
     pub habilitations: Option<&'a Habilitations>,
     pub settings: Settings,
+    /// The input files as given, in path order (the events' `source_file` indexes them).
+    pub input_files: &'a [String],
 }
 
 impl Context<'_> {
@@ -91,6 +94,7 @@ pub fn all() -> Vec<&'static dyn Detector> {
         &outside_habilitation::OutsideHabilitation,
         &stale_habilitation::StaleHabilitation,
         &retention_overrun::RetentionOverrun,
+        &integrity::Integrity,
     ]
 }
 
@@ -328,7 +332,8 @@ pub mod testing {
     }
 
     fn run_frame(detector: &dyn Detector, register: &RegisterSet, events: DataFrame) -> Vec<Finding> {
-        let context = Context { events: &events, register, habilitations: None, settings: Settings::default() };
+        let context =
+            Context { events: &events, register, habilitations: None, settings: Settings::default(), input_files: &[] };
         detector.run(&context).unwrap()
     }
 

@@ -1,5 +1,6 @@
 //! Evidence utilities: content hashes (inputs, outputs, register files) and the run manifest.
 
+pub mod chain;
 pub mod manifest;
 
 use std::io::Read;
