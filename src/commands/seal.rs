@@ -73,3 +73,81 @@ fn write(frame: &mut DataFrame, out: &Path, format: Format) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::chain::{ProblemKind, VerifyParams};
+
+    /// Problems `verify` finds in a CSV text.
+    fn problems(dir: &Path, name: &str, text: &str) -> Vec<(ProblemKind, u32)> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let ingested = ingest::load_all(&[(path, Format::Csv)]).unwrap();
+        assert!(ingested.quarantine.is_empty());
+        let params = VerifyParams { max_gap_us: i64::MAX, min_coverage_days: 0, timezone: chrono_tz::Europe::Paris };
+        chain::verify(&chain::rows(&ingested.events).unwrap(), &params).into_iter().map(|p| (p.kind, p.row)).collect()
+    }
+
+    #[test]
+    fn every_tampering_of_every_row_of_a_sealed_file_is_caught_and_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("log.csv");
+        let mut text = String::from("event_id,ts,actor_id,actor_role,action,dataset,categories,record_count\n");
+        for i in 0..15 {
+            text.push_str(&format!(
+                "e{i},2022-01-03T{:02}:00:00Z,a{},agent,read,follow_ups,identity;nir,{i}\n",
+                6 + i,
+                i % 4
+            ));
+        }
+        std::fs::write(&source, text).unwrap();
+        let sealed = dir.path().join("sealed.csv");
+        assert_eq!(run(&[source], &sealed).unwrap(), 15);
+        let sealed_text = std::fs::read_to_string(&sealed).unwrap();
+        assert!(problems(dir.path(), "copy.csv", &sealed_text).is_empty());
+        let lines: Vec<&str> = sealed_text.lines().collect();
+        let (header, rows) = (lines[0], &lines[1..]);
+        let file = |rows: &[String]| format!("{header}\n{}\n", rows.join("\n"));
+        for index in 0..rows.len() {
+            let row = index as u32 + 1;
+            let mut changed: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+            changed[index] = changed[index].replacen(",read,", ",export,", 1);
+            assert!(
+                problems(dir.path(), "t.csv", &file(&changed)).contains(&(ProblemKind::AlteredRow, row)),
+                "change {row}"
+            );
+
+            let mut forged: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+            forged.insert(index, rows[index].replacen(&format!("e{index},"), "forged,", 1));
+            let found = problems(dir.path(), "t.csv", &file(&forged));
+            assert!(found.iter().any(|(_, r)| *r == row || *r == row + 1), "insert before {row}: {found:?}");
+
+            if index + 1 < rows.len() {
+                let mut deleted: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+                deleted.remove(index);
+                assert!(
+                    problems(dir.path(), "t.csv", &file(&deleted)).contains(&(ProblemKind::BrokenLink, row)),
+                    "delete {row}"
+                );
+
+                let mut swapped: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+                swapped.swap(index, index + 1);
+                assert!(
+                    problems(dir.path(), "t.csv", &file(&swapped)).contains(&(ProblemKind::BrokenLink, row)),
+                    "swap {row}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_log_with_unreadable_rows_is_not_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("log.csv");
+        std::fs::write(&source, "event_id,ts,actor_id,actor_role,action,dataset\ne1,yesterday,a,agent,read,d\n")
+            .unwrap();
+        let error = run(&[source], &dir.path().join("out.csv")).err().unwrap().to_string();
+        assert!(error.contains("log.csv") && error.contains("before sealing"), "{error}");
+    }
+}
