@@ -32,6 +32,14 @@ pub enum Command {
     #[command(after_help = "Scenarios: wikit-transfers (seed 000), wikit-monitoring (001), sipsi-cip (002), \
 social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch generate --scenario all --events 100000 --out /tmp/scenario --seed 7")]
     Generate(GenerateArgs),
+    /// Re-run an audit from its manifest and check that inputs and outputs are unchanged
+    #[command(
+        after_help = "Run it from the directory the audit ran in (the manifest holds paths as given).\nExample:\n  driftwatch replay reports/manifest.json"
+    )]
+    Replay {
+        /// The manifest.json of the audit to replay
+        manifest: PathBuf,
+    },
     /// Check a log's integrity chain, event ids, time order, gaps and coverage
     #[command(after_help = "Example:\n  driftwatch verify --events security-log/ --min-coverage-days 183")]
     Verify(VerifyArgs),
@@ -69,6 +77,9 @@ pub struct AuditArgs {
     /// Audit only events before this date or RFC 3339 instant (exclusive)
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
+    /// Judge with only the register versions known (recorded_at) by this date
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Output directory
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,

@@ -10,7 +10,7 @@ use crate::ingest::timestamp::format_us;
 /// Evidence lists are capped: the finding points at the log, it does not copy it.
 pub const MAX_EVIDENCE: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     High,
@@ -67,6 +67,8 @@ pub struct Finding {
     pub legal_ref: String,
     /// Register versions (`processing@in_force_from`) the events were judged against.
     pub register_versions: Vec<String>,
+    /// SHA-256 of each of those versions' files, in the same order.
+    pub register_sha256: Vec<String>,
     /// One sentence: what was declared versus what was observed.
     pub summary: String,
     pub evidence: Vec<String>,
@@ -154,6 +156,7 @@ impl FindingDraft {
             rule: self.rule,
             legal_ref: self.legal_ref,
             register_versions: self.register_versions,
+            register_sha256: Vec::new(),
             summary: self.summary,
             evidence,
             details: self.details,

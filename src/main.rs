@@ -11,6 +11,17 @@ fn main() {
         Command::Audit(args) => commands::audit::run(args).map(|outcome| outcome.exit_code),
         Command::Generate(args) => commands::generate::run(args).map(|()| 0),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Replay { manifest } => commands::replay::run(manifest).map(|differing| {
+            for file in &differing {
+                println!("differs: {file}");
+            }
+            println!(
+                "{}: {} output file(s) differ",
+                if differing.is_empty() { "OK" } else { "FAILED" },
+                differing.len()
+            );
+            i32::from(!differing.is_empty())
+        }),
         Command::Seal { events, out } => commands::seal::run(events, out).map(|rows| {
             eprintln!("driftwatch: sealed {rows} row(s) into {}", out.display());
             0

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{self, Context};
 use crate::error::{PolarsContext, Result};
@@ -15,17 +15,21 @@ use crate::register::{self, habilitations, versions};
 use crate::report::{self, HabilitationSummary, Lang, OutputFormat, RunSummary, Window};
 
 /// A validated `audit` invocation. Serialised as-is into the manifest (paths as given).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditConfig {
     pub events: Vec<PathBuf>,
     pub register: Vec<PathBuf>,
     pub habilitations: Option<PathBuf>,
     /// Inclusive lower bound, microseconds since the epoch (UTC).
-    #[serde(serialize_with = "serialize_bound")]
+    #[serde(serialize_with = "serialize_bound", deserialize_with = "deserialize_bound")]
     pub from: Option<i64>,
     /// Exclusive upper bound.
-    #[serde(serialize_with = "serialize_bound")]
+    #[serde(serialize_with = "serialize_bound", deserialize_with = "deserialize_bound")]
     pub to: Option<i64>,
+    /// Judge with the register versions known (`recorded_at`) by this date: "what could the
+    /// controller have known then".
+    #[serde(default)]
+    pub as_of: Option<chrono::NaiveDate>,
     pub out: PathBuf,
     pub lang: Lang,
     pub formats: Vec<OutputFormat>,
@@ -49,6 +53,9 @@ pub struct AuditConfig {
     /// Print each stage's duration on stderr.
     #[serde(skip)]
     pub verbose: bool,
+    /// Print nothing but errors (not an output parameter).
+    #[serde(skip)]
+    pub quiet: bool,
 }
 
 impl AuditConfig {
@@ -91,6 +98,11 @@ impl Stopwatch {
     }
 }
 
+fn deserialize_bound<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    text.map(|t| crate::ingest::timestamp::parse_timestamp_us(&t).map_err(serde::de::Error::custom)).transpose()
+}
+
 fn serialize_bound<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> std::result::Result<S::Ok, S::Error> {
     match value {
         Some(us) => serializer.serialize_str(&format_us(*us)),
@@ -108,7 +120,10 @@ pub struct AuditOutcome {
 pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let mut stopwatch = Stopwatch { enabled: config.verbose, started: std::time::Instant::now() };
     // Declarations first: a broken register should fail before minutes of reading logs.
-    let register = register::load(&register::discover(&config.register)?)?;
+    let mut register = register::load(&register::discover(&config.register)?)?;
+    if let Some(date) = config.as_of {
+        register = register.known_at(date);
+    }
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
     stopwatch.lap("register and habilitations loaded");
     let inputs = ingest::discover(&config.events)?;
@@ -133,6 +148,13 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let (key, key_info) = pseudonym::load_key(config.key_file.as_deref(), &config.out)?;
     let pseudonymiser = Pseudonymiser::new(key, service_accounts(&events, &register)?, config.reveal_identities);
     let mut safe_findings: Vec<Finding> = findings.iter().map(|f| pseudonymiser.finding(f)).collect();
+    for finding in &mut safe_findings {
+        finding.register_sha256 = finding
+            .register_versions
+            .iter()
+            .filter_map(|id| register.versions.iter().find(|v| &v.id == id).map(|v| v.sha256.clone()))
+            .collect();
+    }
     crate::finding::sort(&mut safe_findings);
     let safe_quarantine: Vec<_> = ingested.quarantine.iter().map(|q| pseudonymiser.quarantine(q)).collect();
 

@@ -655,3 +655,74 @@ fn seal_then_verify_passes_and_tampering_fails_naming_the_row() {
         .collect();
     assert!(reasons.contains(&"altered_row") && reasons.contains(&"broken_link"), "{reasons:?}");
 }
+
+#[test]
+fn replay_passes_untouched_and_names_a_changed_input_or_output() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("all");
+    generate(&dir, "all", 2_000, "csv");
+    let out = temp.path().join("out");
+    driftwatch()
+        .env_remove("DRIFTWATCH_KEY")
+        .args(["audit", "--events"])
+        .arg(dir.join("events"))
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--habilitations")
+        .arg(dir.join("habilitations.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let replay =
+        || driftwatch().env_remove("DRIFTWATCH_KEY").arg("replay").arg(out.join("manifest.json")).output().unwrap();
+    let untouched = replay();
+    assert_eq!(untouched.status.code(), Some(0), "{}", String::from_utf8_lossy(&untouched.stdout));
+
+    let csv = out.join("findings.csv");
+    let original = std::fs::read(&csv).unwrap();
+    let mut edited = original.clone();
+    edited.push(b'\n');
+    std::fs::write(&csv, &edited).unwrap();
+    let after_edit = replay();
+    assert_eq!(after_edit.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&after_edit.stdout).contains("findings.csv"));
+    std::fs::write(&csv, &original).unwrap();
+
+    let input = dir.join("events").join("imilo-id-numbers.csv");
+    let mut bytes = std::fs::read(&input).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'1' { b'2' } else { b'1' };
+    std::fs::write(&input, bytes).unwrap();
+    let after_input_change = replay();
+    assert_eq!(after_input_change.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&after_input_change.stderr).to_string();
+    assert!(stderr.contains("imilo-id-numbers.csv") && stderr.contains("changed since the audit"), "{stderr}");
+}
+
+#[test]
+fn as_of_uses_only_the_register_versions_known_then() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("out");
+    driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--as-of", "2022-01-01", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let findings = read_json(&out.join("findings.json"));
+    let versions: Vec<&str> = findings["summary"]["register_versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    // The 2022-03-01 version of Wiki'T was recorded on 2022-02-15: unknown on 2022-01-01.
+    assert!(versions.contains(&"wikit@2015-10-06") && !versions.contains(&"wikit@2022-03-01"), "{versions:?}");
+    let gap = findings["findings"].as_array().unwrap().iter().any(|f| {
+        f["detector"] == "register_gap" && f["rule"].as_str().unwrap().contains("\"wikit\" is in force from 2022-03-01")
+    });
+    assert!(gap, "events after the first version lapsed have no known register");
+    assert!(findings["findings"][0]["register_sha256"].as_array().is_some());
+}

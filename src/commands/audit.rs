@@ -65,6 +65,15 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         run_gap_minutes: args.run_gap,
         slot_tolerance_minutes: args.slot_tolerance,
         review_days: args.review_days,
+        as_of: args
+            .as_of
+            .as_deref()
+            .map(|text| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| Error::Usage(format!("--as-of {text}: expected a date (2022-03-01)")))
+            })
+            .transpose()?,
+        quiet: args.quiet,
     })
 }
 
@@ -90,7 +99,7 @@ fn parse_bound(flag: &str, text: &str) -> Result<i64> {
 pub fn run(args: &AuditArgs) -> Result<AuditOutcome> {
     let config = config(args)?;
     let outcome = pipeline::audit(&config)?;
-    if !args.quiet {
+    if !config.quiet {
         print!("{}", crate::report::terminal_summary(&outcome.summary, &config.out));
     }
     Ok(outcome)

@@ -101,6 +101,17 @@ impl RegisterSet {
         self.versions.iter().filter(move |v| v.processing() == processing)
     }
 
+    /// Only the versions known by `date` (`recorded_at`, or `in_force_from` when a file does not
+    /// say), re-indexed.
+    pub fn known_at(self, date: NaiveDate) -> RegisterSet {
+        let mut versions: Vec<RegisterVersion> =
+            self.versions.into_iter().filter(|v| v.recorded_at.unwrap_or(v.from) <= date).collect();
+        for (index, version) in versions.iter_mut().enumerate() {
+            version.index = index;
+        }
+        RegisterSet { versions }
+    }
+
     /// The processing that declares `dataset` in any version.
     pub fn processing_of(&self, dataset: &str) -> Option<&str> {
         self.versions.iter().find(|v| v.declares_dataset(dataset)).map(|v| v.processing())

@@ -20,7 +20,7 @@ use crate::ingest::{FileReport, QuarantineRecord};
 use crate::register::VersionSummary;
 
 /// Which outputs `--format` asks for (the manifest and the quarantine are always written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     Json,
