@@ -726,3 +726,73 @@ fn as_of_uses_only_the_register_versions_known_then() {
     assert!(gap, "events after the first version lapsed have no known register");
     assert!(findings["findings"][0]["register_sha256"].as_array().is_some());
 }
+
+#[test]
+fn values_from_logs_are_escaped_in_the_reports() {
+    let temp = tempfile::tempdir().unwrap();
+    let (events, register) = fixture(
+        temp.path(),
+        "event_id,ts,actor_id,actor_role,action,dataset,recipient\n\
+         e1,2021-01-01T08:00:00Z,a,agent,transfer,follow_ups,<script>alert(1)</script>\n\
+         e2,2021-01-02T08:00:00Z,a,agent,transfer,follow_ups,**bold** [x](http://evil)\n",
+        REGISTER,
+    );
+    let out = temp.path().join("out");
+    audit_files(&events, &register, &out).code(1);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("<script>alert(1)"), "raw script in HTML");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("href=\"http://evil"));
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!markdown.contains("<script>") && markdown.contains("&lt;script&gt;"));
+    assert!(markdown.contains("\\*\\*bold\\*\\* \\[x\\](http://evil)"), "{markdown}");
+}
+
+/// Renders the sample's report.html in headless Chromium (installed by .ci/run). Skipped with a
+/// message where Chromium is missing, except under CI, where its absence is a failure.
+#[test]
+fn the_html_report_renders_in_headless_chromium_without_network() {
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let Some(chromium) = chromium else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium (.ci/run)");
+        eprintln!("chromium not installed: skipping the browser check");
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("reports");
+    driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let html_path = out.join("report.html");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.contains("Content-Security-Policy") && html.contains("default-src 'none'"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no request may leave the page");
+    let findings = read_json(&out.join("findings.json"));
+    let count = findings["findings"].as_array().unwrap().len();
+    let profile = temp.path().join("profile");
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .args(["--disable-sync", "--no-first-run", "--disable-quic"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html_path.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(dom.contains("data-ready=\"yes\""), "the inline script ran");
+    assert!(dom.contains(&format!("<span id=\"finding-count\">{count}</span>")), "findings count");
+    assert!(dom.contains("moe_platforms"), "a recipient name");
+    assert!(dom.contains("data:image/svg+xml;base64,"), "an inline chart");
+}

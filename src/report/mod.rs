@@ -3,6 +3,7 @@
 //! same inputs give the same bytes (the manifest's `generated_at` is the one exception).
 
 pub mod charts;
+mod html;
 mod i18n;
 mod markdown;
 pub mod tables;
@@ -27,10 +28,12 @@ pub enum OutputFormat {
     Csv,
     Parquet,
     Md,
+    Html,
 }
 
 impl OutputFormat {
-    pub const ALL: [OutputFormat; 4] = [OutputFormat::Json, OutputFormat::Csv, OutputFormat::Parquet, OutputFormat::Md];
+    pub const ALL: [OutputFormat; 5] =
+        [OutputFormat::Json, OutputFormat::Csv, OutputFormat::Parquet, OutputFormat::Md, OutputFormat::Html];
 
     fn file_name(self) -> &'static str {
         match self {
@@ -38,6 +41,7 @@ impl OutputFormat {
             OutputFormat::Csv => "findings.csv",
             OutputFormat::Parquet => "findings.parquet",
             OutputFormat::Md => "report.md",
+            OutputFormat::Html => "report.html",
         }
     }
 }
@@ -100,7 +104,8 @@ pub fn write_all(
     quarantine: &[QuarantineRecord],
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let mut written = Vec::new();
+    // Charts first: the HTML report embeds them.
+    let mut written = charts::write_all(out, findings)?;
     for format in formats {
         let path = out.join(format.file_name());
         match format {
@@ -111,10 +116,13 @@ pub fn write_all(
                 let text = markdown::render(lang, summary, findings);
                 std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
             }
+            OutputFormat::Html => {
+                let text = html::render(out, lang, summary, findings)?;
+                std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+            }
         }
         written.push(PathBuf::from(format.file_name()));
     }
-    written.extend(charts::write_all(out, findings)?);
     let quarantine_path = out.join("quarantine.csv");
     tables::write_quarantine(&quarantine_path, quarantine)?;
     written.push(PathBuf::from("quarantine.csv"));
