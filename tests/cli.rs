@@ -796,3 +796,34 @@ fn the_html_report_renders_in_headless_chromium_without_network() {
     assert!(dom.contains("moe_platforms"), "a recipient name");
     assert!(dom.contains("data:image/svg+xml;base64,"), "an inline chart");
 }
+
+#[test]
+fn the_workbook_has_a_sheet_per_detector_with_frozen_header_filters_and_dates() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("reports");
+    driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--format", "xlsx,json", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(!out.join("report.md").exists(), "--format chooses the outputs");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(out.join("findings.xlsx")).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let workbook = read("xl/workbook.xml");
+    let findings = read_json(&out.join("findings.json"));
+    let detectors: std::collections::BTreeSet<&str> =
+        findings["findings"].as_array().unwrap().iter().map(|f| f["detector"].as_str().unwrap()).collect();
+    for detector in &detectors {
+        assert!(workbook.contains(&format!("<sheet name=\"{detector}\"")), "{detector}");
+    }
+    let sheet = read("xl/worksheets/sheet1.xml");
+    assert!(sheet.contains("<pane ySplit=\"1\"") && sheet.contains("<autoFilter ref="), "frozen header and filters");
+    let styles = read("xl/styles.xml");
+    assert!(styles.contains("yyyy-mm-dd hh:mm:ss"), "dates formatted as dates");
+}

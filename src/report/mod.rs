@@ -7,6 +7,7 @@ mod html;
 mod i18n;
 mod markdown;
 pub mod tables;
+mod xlsx;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,11 +30,18 @@ pub enum OutputFormat {
     Parquet,
     Md,
     Html,
+    Xlsx,
 }
 
 impl OutputFormat {
-    pub const ALL: [OutputFormat; 5] =
-        [OutputFormat::Json, OutputFormat::Csv, OutputFormat::Parquet, OutputFormat::Md, OutputFormat::Html];
+    pub const ALL: [OutputFormat; 6] = [
+        OutputFormat::Json,
+        OutputFormat::Csv,
+        OutputFormat::Parquet,
+        OutputFormat::Md,
+        OutputFormat::Html,
+        OutputFormat::Xlsx,
+    ];
 
     fn file_name(self) -> &'static str {
         match self {
@@ -42,6 +50,7 @@ impl OutputFormat {
             OutputFormat::Parquet => "findings.parquet",
             OutputFormat::Md => "report.md",
             OutputFormat::Html => "report.html",
+            OutputFormat::Xlsx => "findings.xlsx",
         }
     }
 }
@@ -116,6 +125,7 @@ pub fn write_all(
                 let text = markdown::render(lang, summary, findings);
                 std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
             }
+            OutputFormat::Xlsx => xlsx::write(&path, findings)?,
             OutputFormat::Html => {
                 let text = html::render(out, lang, summary, findings)?;
                 std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
