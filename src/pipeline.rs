@@ -176,6 +176,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         }),
         detectors: detect::all().iter().map(|d| d.name()).collect(),
         findings_by_detector: Default::default(),
+        overview: report::overview::gather(&events, &register, &safe_findings)?,
         findings: 0,
     };
     summary.count_findings(&findings);

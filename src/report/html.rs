@@ -97,7 +97,7 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
         env!("CARGO_PKG_VERSION")
     );
     summary_section(&mut html, lang, summary);
-    let overview = super::charts::overview_files(findings);
+    let overview = super::charts::overview_files(findings, &summary.overview);
     if !overview.is_empty() {
         let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Overview));
         for file in overview {

@@ -105,7 +105,7 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
         let count = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
         md.push_str(&format!("| {detector} | {} | {} | {} |\n", count("high"), count("medium"), count("low")));
     }
-    for chart in super::charts::overview_files(findings) {
+    for chart in super::charts::overview_files(findings, &summary.overview) {
         md.push_str(&format!("\n![{chart}]({chart})\n"));
     }
     md.push_str(&format!("\n## {} ({})\n\n", t(Msg::Findings), findings.len()));

@@ -6,6 +6,7 @@ pub mod charts;
 mod html;
 mod i18n;
 mod markdown;
+pub mod overview;
 pub mod tables;
 mod xlsx;
 
@@ -87,6 +88,9 @@ pub struct RunSummary {
     /// detector → severity → count.
     pub findings_by_detector: BTreeMap<String, BTreeMap<String, u64>>,
     pub findings: usize,
+    /// What the overview charts draw (not part of findings.json).
+    #[serde(skip)]
+    pub overview: overview::Overview,
 }
 
 impl RunSummary {
@@ -114,7 +118,7 @@ pub fn write_all(
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     // Charts first: the HTML report embeds them.
-    let mut written = charts::write_all(out, findings)?;
+    let mut written = charts::write_all(out, findings, &summary.overview)?;
     for format in formats {
         let path = out.join(format.file_name());
         match format {

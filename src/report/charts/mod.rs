@@ -3,6 +3,7 @@
 //! fresh machine renders the same pixels); the SVG names `sans-serif` and lets the viewer draw.
 
 pub mod monitoring;
+pub mod overview;
 pub mod periodic;
 
 use std::path::{Path, PathBuf};
@@ -50,8 +51,13 @@ pub fn write_both(
 }
 
 /// Every chart the findings call for, written under `<out>/charts/`; sorted relative paths.
-pub fn write_all(out: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
-    let mut written = monitoring::write(out, findings)?;
+pub fn write_all(
+    out: &Path,
+    findings: &[Finding],
+    overview: &crate::report::overview::Overview,
+) -> Result<Vec<PathBuf>> {
+    let mut written = overview::write(out, findings, overview)?;
+    written.extend(monitoring::write(out, findings)?);
     for finding in findings {
         if let Some(timeline) = &finding.timeline {
             written.extend(periodic::write(out, finding, timeline)?);
@@ -67,10 +73,11 @@ pub fn files_of(finding: &Finding) -> Vec<String> {
 }
 
 /// Charts about the whole run (not one finding), for the report's overview.
-pub fn overview_files(findings: &[Finding]) -> Vec<String> {
+pub fn overview_files(findings: &[Finding], summary: &crate::report::overview::Overview) -> Vec<String> {
+    let mut files = overview::files(findings, summary);
     if findings.iter().any(|f| f.detector == "individual_monitoring") {
-        vec![format!("charts/{}.svg", monitoring::HEATMAP), format!("charts/{}.svg", monitoring::BY_UNIT)]
-    } else {
-        Vec::new()
+        files.push(format!("charts/{}.svg", monitoring::HEATMAP));
+        files.push(format!("charts/{}.svg", monitoring::BY_UNIT));
     }
+    files
 }
