@@ -827,3 +827,29 @@ fn the_workbook_has_a_sheet_per_detector_with_frozen_header_filters_and_dates() 
     let styles = read("xl/styles.xml");
     assert!(styles.contains("yyyy-mm-dd hh:mm:ss"), "dates formatted as dates");
 }
+
+#[test]
+fn lang_fr_writes_the_reports_in_french() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("reports");
+    driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--lang", "fr", "--format", "md,html", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for words in [
+        "Rapport d'audit",
+        "Constats",
+        "destinataire",
+        "communication ponctuelle sur demande",
+        "Référence juridique",
+        "ÉLEVÉE",
+    ] {
+        assert!(markdown.contains(words), "{words}");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<html lang=\"fr\">") && html.contains("Filtrer les constats"));
+}

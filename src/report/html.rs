@@ -194,9 +194,12 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
     html.push_str("</tbody></table>\n");
     let _ = write!(
         html,
-        "<h3>{}</h3>\n<table><thead><tr><th>{}</th><th>high</th><th>medium</th><th>low</th></tr></thead><tbody>\n",
+        "<h3>{}</h3>\n<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
         t(Msg::FindingsBySeverity),
-        t(Msg::Detector)
+        t(Msg::Detector),
+        lang.severity(crate::finding::Severity::High),
+        lang.severity(crate::finding::Severity::Medium),
+        lang.severity(crate::finding::Severity::Low)
     );
     for detector in &summary.detectors {
         let counts = summary.findings_by_detector.get(*detector);
@@ -269,7 +272,7 @@ fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding)
         lang.severity(finding.severity),
         finding.detector,
         subject.join(" · "),
-        escape(&finding.summary),
+        escape(&super::sentences::summary(lang, finding)),
         t(Msg::Rule),
         escape(&finding.rule),
         t(Msg::LegalRef),

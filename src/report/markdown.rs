@@ -96,9 +96,12 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
         ));
     }
     md.push_str(&format!(
-        "\n### {}\n\n| {} | high | medium | low |\n|---|---:|---:|---:|\n",
+        "\n### {}\n\n| {} | {} | {} | {} |\n|---|---:|---:|---:|\n",
         t(Msg::FindingsBySeverity),
-        t(Msg::Detector)
+        t(Msg::Detector),
+        lang.severity(crate::finding::Severity::High),
+        lang.severity(crate::finding::Severity::Medium),
+        lang.severity(crate::finding::Severity::Low)
     ));
     for detector in &summary.detectors {
         let counts = summary.findings_by_detector.get(*detector);
@@ -133,7 +136,7 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
         finding.detector,
         subject.join(" · "),
         finding.id,
-        escape(&finding.summary)
+        escape(&super::sentences::summary(lang, finding))
     );
     md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&finding.rule)));
     md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&finding.legal_ref)));

@@ -7,6 +7,7 @@ mod html;
 mod i18n;
 mod markdown;
 pub mod overview;
+mod sentences;
 pub mod tables;
 mod xlsx;
 

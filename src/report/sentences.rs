@@ -1,0 +1,154 @@
+//! The one sentence each finding's section opens with, in the report's language. English is the
+//! detector's own `summary` (also in findings.json); French is composed here from the finding's
+//! fields and details, with the legal vocabulary of the seed documents (destinataires, finalité,
+//! habilitations, durée de conservation, communication ponctuelle sur demande).
+
+use serde_json::Value;
+
+use super::i18n::Lang;
+use crate::finding::Finding;
+
+pub fn summary(lang: Lang, finding: &Finding) -> String {
+    match lang {
+        Lang::En => finding.summary.clone(),
+        Lang::Fr => french(finding),
+    }
+}
+
+fn text<'a>(value: &'a Option<String>) -> &'a str {
+    value.as_deref().unwrap_or("?")
+}
+
+fn detail<'a>(finding: &'a Finding, key: &str) -> &'a Value {
+    finding.details.get(key).unwrap_or(&Value::Null)
+}
+
+const JOURS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+
+/// The cadence of a periodic transfer in French, from its machine fields.
+fn cadence_fr(cadence: &Value) -> String {
+    let at =
+        format!("vers {} ({})", cadence["time"].as_str().unwrap_or("?"), cadence["time_base"].as_str().unwrap_or("?"));
+    let weekday = cadence["weekday"].as_u64().map(|w| JOURS[w as usize % 7]).unwrap_or("?");
+    match cadence["family"].as_str().unwrap_or("") {
+        "daily" => format!("chaque jour {at}"),
+        "business_day" => format!("chaque jour ouvré {at}"),
+        "weekdays" => format!("certains jours de la semaine {at}"),
+        "weekly" => format!("chaque {weekday} {at}"),
+        "biweekly" => format!("un {weekday} sur deux {at}"),
+        "monthly_day" => format!("le {} de chaque mois {at}", cadence["day"].as_u64().unwrap_or(0)),
+        "monthly_nth_weekday" => format!("un {weekday} donné de chaque mois {at}"),
+        "first_business_day" => format!("le premier jour ouvré de chaque mois {at}"),
+        "last_business_day" => format!("le dernier jour ouvré de chaque mois {at}"),
+        "fixed" => format!("toutes les {} minutes en heures ouvrées", cadence["period_min"].as_u64().unwrap_or(0)),
+        "interval" => format!(
+            "toutes les {:.0} minutes environ, sans lien avec l'horloge",
+            cadence["period_min"].as_f64().unwrap_or(0.0)
+        ),
+        _ => cadence["description"].as_str().unwrap_or("").to_string(),
+    }
+}
+
+fn french(f: &Finding) -> String {
+    let categories = f.categories.join(", ");
+    match f.detector {
+        "undeclared_recipient" => format!(
+            "{} transmission(s) ou extraction(s) du jeu de données « {} » vers « {} », que le registre en vigueur ne déclare pas comme destinataire de ces données",
+            f.events,
+            text(&f.dataset),
+            text(&f.recipient)
+        ),
+        "category_creep" if f.recipient.is_some() => format!(
+            "{} envoi(s) du jeu de données « {} » à « {} » contenaient des catégories de données non déclarées pour ce destinataire : {categories}",
+            f.events,
+            text(&f.dataset),
+            text(&f.recipient)
+        ),
+        "category_creep" => format!(
+            "{} événement(s) sur « {} » portaient sur des catégories de données étrangères à la finalité déclarée{} : {categories}",
+            f.events,
+            text(&f.dataset),
+            f.purpose.as_ref().map(|p| format!(" « {p} »")).unwrap_or_default()
+        ),
+        "periodic_transfer" => format!(
+            "les transmissions du jeu de données « {} » à « {} » suivent un calendrier ({}) : {} envois attendus sur {}, alors que seule une communication ponctuelle sur demande est permise",
+            text(&f.dataset),
+            text(&f.recipient),
+            cadence_fr(detail(f, "cadence")),
+            detail(f, "matched_slots"),
+            detail(f, "expected_slots")
+        ),
+        "individual_monitoring" => format!(
+            "{} a produit {} rapport(s) sur {} agent(s) nommément, sur {} mois, alors que la finalité « {} » n'autorise que des statistiques agrégées ne permettant pas d'identifier les agents (pas de contrôle individuel)",
+            text(&f.actor),
+            f.events,
+            detail(f, "agents_watched"),
+            detail(f, "months_active"),
+            text(&f.purpose)
+        ),
+        "small_cell" => format!(
+            "{} a produit {} rapport(s) agrégé(s) dont la plus petite cellule compte {} agent(s), sous le minimum déclaré de {}",
+            text(&f.actor),
+            f.events,
+            detail(f, "smallest_cell"),
+            detail(f, "min_group_size")
+        ),
+        "outside_habilitation" => {
+            let reason = match detail(f, "reason").as_str().unwrap_or("") {
+                "role_not_allowed" => "dans un rôle qu'aucune finalité en vigueur n'autorise sur ces données",
+                "never_granted" => "sans aucune habilitation pour ce rôle",
+                "not_yet_granted" => "avant l'octroi de son habilitation",
+                "revoked" => "après le retrait de son habilitation",
+                _ => "hors du périmètre (unité) de son habilitation",
+            };
+            format!("{} a agi {reason} ({} événement(s))", text(&f.actor), f.events)
+        }
+        "stale_habilitation" => format!(
+            "l'habilitation de {} ({}) est toujours active sans revue depuis plus d'un an ou sans utilisation sur la période ({})",
+            text(&f.actor),
+            detail(f, "role").as_str().unwrap_or("?"),
+            detail(f, "reason").as_str().unwrap_or("?")
+        ),
+        "retention_overrun" => format!(
+            "{} événement(s) « {} » sur « {} » ont utilisé des enregistrements au-delà de leur durée de conservation de {} jours (plus ancien : {}, jusqu'à {} jours de dépassement)",
+            f.events,
+            detail(f, "reason").as_str().unwrap_or("?"),
+            text(&f.dataset),
+            detail(f, "retention_days"),
+            detail(f, "oldest_record_date").as_str().unwrap_or("?"),
+            detail(f, "largest_excess_days")
+        ),
+        "integrity" => format!(
+            "{} : {} anomalie(s) d'intégrité du journal ({})",
+            detail(f, "file").as_str().unwrap_or("?"),
+            f.events,
+            detail(f, "reason").as_str().unwrap_or("?")
+        ),
+        "register_gap" => format!(
+            "{} événement(s) n'ont pu être confrontés à aucune version du registre des traitements : {}",
+            f.events, f.rule
+        ),
+        _ => f.summary.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FindingDraft, Severity};
+
+    #[test]
+    fn french_sentences_use_the_legal_vocabulary() {
+        let finding = FindingDraft {
+            dataset: Some("follow_ups".into()),
+            recipient: Some("moe_platforms".into()),
+            events: 47,
+            summary: "english".into(),
+            ..Default::default()
+        }
+        .finish("undeclared_recipient", Severity::High, &[]);
+        assert_eq!(summary(Lang::En, &finding), "english");
+        let french = summary(Lang::Fr, &finding);
+        assert!(french.contains("destinataire") && french.contains("« moe_platforms »"), "{french}");
+    }
+}
