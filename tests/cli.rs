@@ -852,4 +852,11 @@ fn lang_fr_writes_the_reports_in_french() {
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<html lang=\"fr\">") && html.contains("Filtrer les constats"));
+    let periodic = std::fs::read_dir(out.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("periodic-") && p.extension().is_some_and(|e| e == "svg"))
+        .unwrap();
+    let svg = std::fs::read_to_string(periodic).unwrap();
+    assert!(svg.contains("envoi attendu") && svg.contains("chaque mardi"), "chart captions in French");
 }

@@ -4,7 +4,7 @@
 
 pub mod charts;
 mod html;
-mod i18n;
+pub mod i18n;
 mod markdown;
 pub mod overview;
 mod sentences;
@@ -119,7 +119,7 @@ pub fn write_all(
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     // Charts first: the HTML report embeds them.
-    let mut written = charts::write_all(out, findings, &summary.overview)?;
+    let mut written = charts::write_all(out, lang, findings, &summary.overview)?;
     for format in formats {
         let path = out.join(format.file_name());
         match format {

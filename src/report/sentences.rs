@@ -15,6 +15,15 @@ pub fn summary(lang: Lang, finding: &Finding) -> String {
     }
 }
 
+/// A periodic finding's cadence in the report's language.
+pub fn cadence(lang: Lang, finding: &Finding) -> String {
+    let fields = detail(finding, "cadence");
+    match lang {
+        Lang::En => fields["description"].as_str().unwrap_or("").to_string(),
+        Lang::Fr => cadence_fr(fields),
+    }
+}
+
 fn text<'a>(value: &'a Option<String>) -> &'a str {
     value.as_deref().unwrap_or("?")
 }

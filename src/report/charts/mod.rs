@@ -14,6 +14,7 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
+use crate::report::i18n::Lang;
 
 pub const FONT: &str = "sans-serif";
 const DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
@@ -53,14 +54,15 @@ pub fn write_both(
 /// Every chart the findings call for, written under `<out>/charts/`; sorted relative paths.
 pub fn write_all(
     out: &Path,
+    lang: Lang,
     findings: &[Finding],
     overview: &crate::report::overview::Overview,
 ) -> Result<Vec<PathBuf>> {
-    let mut written = overview::write(out, findings, overview)?;
-    written.extend(monitoring::write(out, findings)?);
+    let mut written = overview::write(out, lang, findings, overview)?;
+    written.extend(monitoring::write(out, lang, findings)?);
     for finding in findings {
         if let Some(timeline) = &finding.timeline {
-            written.extend(periodic::write(out, finding, timeline)?);
+            written.extend(periodic::write(out, lang, finding, timeline)?);
         }
     }
     written.sort();

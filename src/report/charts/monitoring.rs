@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use super::{FONT, chart_error, write_both};
 use crate::error::Result;
 use crate::finding::Finding;
+use crate::report::i18n::{Lang, Msg};
 
 pub const HEATMAP: &str = "monitoring-heatmap";
 pub const BY_UNIT: &str = "monitoring-by-unit";
@@ -41,19 +42,24 @@ fn by_unit(findings: &[Finding]) -> BTreeMap<String, u64> {
     units
 }
 
-pub fn write(out: &Path, findings: &[Finding]) -> Result<Vec<PathBuf>> {
+pub fn write(out: &Path, lang: Lang, findings: &[Finding]) -> Result<Vec<PathBuf>> {
     let rows = rows(findings);
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let height = 160 + 28 * rows.len() as u32;
-    let mut written = write_both(out, HEATMAP, (1100, height), |a| heatmap(a, &rows), |a| heatmap(a, &rows))?;
+    let mut written =
+        write_both(out, HEATMAP, (1100, height), |a| heatmap(a, lang, &rows), |a| heatmap(a, lang, &rows))?;
     let units = by_unit(findings);
-    written.extend(write_both(out, BY_UNIT, (900, 500), |a| bars(a, &units), |a| bars(a, &units))?);
+    written.extend(write_both(out, BY_UNIT, (900, 500), |a| bars(a, lang, &units), |a| bars(a, lang, &units))?);
     Ok(written)
 }
 
-fn heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[(String, BTreeMap<String, u64>)]) -> Result<()> {
+fn heatmap<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    lang: Lang,
+    rows: &[(String, BTreeMap<String, u64>)],
+) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(HEATMAP, e);
     root.fill(&WHITE).map_err(|e| fail(&e))?;
     let months: Vec<String> =
@@ -62,7 +68,7 @@ fn heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[(String, BT
     let (columns, lines) = (months.len() as f64, rows.len() as f64);
     // Two columns' width on the left hold the watcher names.
     let mut chart = ChartBuilder::on(&root)
-        .caption("Agents watched one by one, per supervisor and month (pseudonymised)", (FONT, 18))
+        .caption(lang.text(Msg::ChartWatched), (FONT, 18))
         .margin(14)
         .x_label_area_size(50)
         .y_label_area_size(10)
@@ -104,13 +110,13 @@ fn heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[(String, BT
     root.present().map_err(|e| fail(&e))
 }
 
-fn bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, units: &BTreeMap<String, u64>) -> Result<()> {
+fn bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, units: &BTreeMap<String, u64>) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(BY_UNIT, e);
     root.fill(&WHITE).map_err(|e| fail(&e))?;
     let names: Vec<&String> = units.keys().collect();
     let most = units.values().copied().max().unwrap_or(1).max(1) as f64;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Reports on single agents, by unit of the supervisor", (FONT, 18))
+        .caption(lang.text(Msg::ChartByUnit), (FONT, 18))
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -128,7 +134,7 @@ fn bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, units: &BTreeMap<Strin
                 String::new()
             }
         })
-        .y_desc("events")
+        .y_desc(lang.text(Msg::ChartEvents))
         .label_style((FONT, 12))
         .axis_desc_style((FONT, 13))
         .draw()

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use super::{FONT, chart_error, write_both};
 use crate::error::Result;
 use crate::finding::Finding;
+use crate::report::i18n::{Lang, Msg};
 use crate::report::overview::Overview;
 
 pub const TRANSFERS: &str = "overview-transfers";
@@ -21,21 +22,27 @@ const RED: RGBColor = RGBColor(200, 30, 30);
 const CALM: [RGBColor; 4] =
     [RGBColor(60, 110, 170), RGBColor(90, 150, 90), RGBColor(120, 120, 120), RGBColor(150, 100, 170)];
 
-pub fn write(out: &Path, findings: &[Finding], overview: &Overview) -> Result<Vec<PathBuf>> {
+pub fn write(out: &Path, lang: Lang, findings: &[Finding], overview: &Overview) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     if !overview.transfers.is_empty() {
         written.extend(write_both(
             out,
             TRANSFERS,
             (1100, 500),
-            |a| transfers(a, overview),
-            |a| transfers(a, overview),
+            |a| transfers(a, lang, overview),
+            |a| transfers(a, lang, overview),
         )?);
     }
     if !findings.is_empty() {
         let grid = findings_by_month(findings);
         let height = 140 + 30 * grid.len() as u32;
-        written.extend(write_both(out, FINDINGS, (1100, height), |a| heatmap(a, &grid), |a| heatmap(a, &grid))?);
+        written.extend(write_both(
+            out,
+            FINDINGS,
+            (1100, height),
+            |a| heatmap(a, lang, &grid),
+            |a| heatmap(a, lang, &grid),
+        )?);
     }
     if overview.categories.values().any(|(_, observed)| !observed.is_empty()) {
         let rows = overview.categories.iter().filter(|(_, (_, observed))| !observed.is_empty()).count();
@@ -44,8 +51,8 @@ pub fn write(out: &Path, findings: &[Finding], overview: &Overview) -> Result<Ve
             out,
             CATEGORIES,
             (1100, height),
-            |a| categories(a, overview),
-            |a| categories(a, overview),
+            |a| categories(a, lang, overview),
+            |a| categories(a, lang, overview),
         )?);
     }
     Ok(written)
@@ -70,13 +77,13 @@ fn months_of(maps: impl Iterator<Item = String>) -> Vec<String> {
     maps.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
-fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, overview: &Overview) -> Result<()> {
+fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overview: &Overview) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(TRANSFERS, e);
     root.fill(&WHITE).map_err(|e| fail(&e))?;
     let months = months_of(overview.transfers.values().flat_map(|m| m.keys().cloned()));
     let most = overview.transfers.values().flat_map(|m| m.values().copied()).max().unwrap_or(1) as f64;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Transfers and exports per recipient and month (red: undeclared recipient)", (FONT, 17))
+        .caption(lang.text(Msg::ChartTransfers), (FONT, 17))
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -86,7 +93,7 @@ fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, overview: &Overvi
         .configure_mesh()
         .x_labels(months.len().min(13))
         .x_label_formatter(&|x| months.get(x.round() as usize).cloned().unwrap_or_default())
-        .y_desc("events")
+        .y_desc(lang.text(Msg::ChartEvents))
         .label_style((FONT, 11))
         .axis_desc_style((FONT, 13))
         .draw()
@@ -97,7 +104,8 @@ fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, overview: &Overvi
         let points: Vec<(f64, f64)> =
             months.iter().enumerate().map(|(i, m)| (i as f64, by_month.get(m).copied().unwrap_or(0) as f64)).collect();
         let style = color.stroke_width(if undeclared { 3 } else { 2 });
-        let label = if undeclared { format!("{recipient} (undeclared)") } else { recipient.clone() };
+        let label =
+            if undeclared { format!("{recipient} ({})", lang.text(Msg::ChartUndeclared)) } else { recipient.clone() };
         chart
             .draw_series(LineSeries::new(points, style))
             .map_err(|e| fail(&e))?
@@ -128,6 +136,7 @@ fn findings_by_month(findings: &[Finding]) -> BTreeMap<&'static str, BTreeMap<St
 
 fn heatmap<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
+    lang: Lang,
     grid: &BTreeMap<&'static str, BTreeMap<String, u64>>,
 ) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(FINDINGS, e);
@@ -136,7 +145,7 @@ fn heatmap<DB: DrawingBackend>(
     let most = grid.values().flat_map(|m| m.values().copied()).max().unwrap_or(1).max(1) as f64;
     let (columns, lines) = (months.len() as f64, grid.len() as f64);
     let mut chart = ChartBuilder::on(&root)
-        .caption("Findings by detector and month they start", (FONT, 17))
+        .caption(lang.text(Msg::ChartFindingsByMonth), (FONT, 17))
         .margin(14)
         .x_label_area_size(45)
         .y_label_area_size(10)
@@ -177,7 +186,7 @@ fn heatmap<DB: DrawingBackend>(
     root.present().map_err(|e| fail(&e))
 }
 
-fn categories<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, overview: &Overview) -> Result<()> {
+fn categories<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overview: &Overview) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(CATEGORIES, e);
     root.fill(&WHITE).map_err(|e| fail(&e))?;
     let rows: Vec<(&String, &(BTreeSet<String>, BTreeSet<String>))> =
@@ -190,10 +199,7 @@ fn categories<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, overview: &Overv
         .collect();
     let (columns, lines) = (all.len() as f64, rows.len() as f64);
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Data categories per recipient: green declared and sent, red sent but not declared, grey declared only",
-            (FONT, 15),
-        )
+        .caption(lang.text(Msg::ChartCategories), (FONT, 15))
         .margin(14)
         .x_label_area_size(120)
         .y_label_area_size(10)

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use super::{FONT, chart_error, write_both};
 use crate::error::Result;
 use crate::finding::{Finding, Timeline};
+use crate::report::i18n::{Lang, Msg};
 
 const SIZE: (u32, u32) = (1100, 760);
 const HIT: RGBColor = RGBColor(27, 120, 55);
@@ -18,20 +19,19 @@ const MISS: RGBColor = RGBColor(200, 30, 30);
 const AD_HOC: RGBColor = RGBColor(230, 120, 0);
 const SLOT: RGBColor = RGBColor(140, 140, 140);
 const DAY_US: f64 = 86_400_000_000.0;
-const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 pub fn stem(finding: &Finding) -> String {
     format!("periodic-{}", finding.id)
 }
 
-pub fn write(out: &Path, finding: &Finding, timeline: &Timeline) -> Result<Vec<PathBuf>> {
+pub fn write(out: &Path, lang: Lang, finding: &Finding, timeline: &Timeline) -> Result<Vec<PathBuf>> {
     let name = stem(finding);
     write_both(
         out,
         &name,
         SIZE,
-        |area| draw(area, finding, timeline, &name),
-        |area| draw(area, finding, timeline, &name),
+        |area| draw(area, lang, finding, timeline, &name),
+        |area| draw(area, lang, finding, timeline, &name),
     )
 }
 
@@ -58,6 +58,7 @@ fn date_label(day: &f64) -> String {
 
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
+    lang: Lang,
     finding: &Finding,
     timeline: &Timeline,
     name: &str,
@@ -79,7 +80,7 @@ fn draw<DB: DrawingBackend>(
         finding.dataset.as_deref().unwrap_or("?"),
         finding.recipient.as_deref().unwrap_or("?"),
         finding.id,
-        finding.details.get("cadence").and_then(|c| c.get("description")).and_then(|d| d.as_str()).unwrap_or("")
+        crate::report::sentences::cadence(lang, finding)
     );
     let mut chart = ChartBuilder::on(&upper)
         .caption(title, (FONT, 18))
@@ -93,7 +94,7 @@ fn draw<DB: DrawingBackend>(
         .x_labels(8)
         .x_label_formatter(&date_label)
         .y_labels(13)
-        .y_desc(format!("time of day ({})", timeline.time_base))
+        .y_desc(format!("{} ({})", lang.text(Msg::ChartTimeOfDay), timeline.time_base))
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
         .draw()
@@ -102,22 +103,22 @@ fn draw<DB: DrawingBackend>(
     chart
         .draw_series(slots.map(|s| Circle::new(place(timeline, s), 6, SLOT.stroke_width(1))))
         .map_err(|e| fail(&e))?
-        .label("expected slot")
+        .label(lang.text(Msg::ChartExpectedSlot))
         .legend(|(x, y)| Circle::new((x, y), 6, SLOT.stroke_width(1)));
     chart
         .draw_series(timeline.hits.iter().map(|(_, run)| Circle::new(place(timeline, *run), 4, HIT.filled())))
         .map_err(|e| fail(&e))?
-        .label(format!("run on schedule ({})", timeline.hits.len()))
+        .label(format!("{} ({})", lang.text(Msg::ChartRunOnSchedule), timeline.hits.len()))
         .legend(|(x, y)| Circle::new((x, y), 4, HIT.filled()));
     chart
         .draw_series(timeline.missed.iter().map(|m| Cross::new(place(timeline, *m), 6, MISS.stroke_width(2))))
         .map_err(|e| fail(&e))?
-        .label(format!("missed slot ({})", timeline.missed.len()))
+        .label(format!("{} ({})", lang.text(Msg::ChartMissedSlot), timeline.missed.len()))
         .legend(|(x, y)| Cross::new((x, y), 6, MISS.stroke_width(2)));
     chart
         .draw_series(timeline.ad_hoc.iter().map(|a| TriangleMarker::new(place(timeline, *a), 6, AD_HOC.filled())))
         .map_err(|e| fail(&e))?
-        .label(format!("ad-hoc run ({})", timeline.ad_hoc.len()))
+        .label(format!("{} ({})", lang.text(Msg::ChartAdHoc), timeline.ad_hoc.len()))
         .legend(|(x, y)| TriangleMarker::new((x, y), 6, AD_HOC.filled()));
     chart
         .configure_series_labels()
@@ -127,12 +128,17 @@ fn draw<DB: DrawingBackend>(
         .border_style(BLACK)
         .draw()
         .map_err(|e| fail(&e))?;
-    draw_week(&lower, timeline, name)?;
+    draw_week(&lower, lang, timeline, name)?;
     root.present().map_err(|e| fail(&e))
 }
 
 /// Runs by weekday × hour: a schedule is one bright cell; requests are spread out.
-fn draw_week<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &Timeline, name: &str) -> Result<()> {
+fn draw_week<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lang: Lang,
+    timeline: &Timeline,
+    name: &str,
+) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(name, e);
     let mut counts = [[0u32; 24]; 7];
     for (_, weekday, hour) in &timeline.runs {
@@ -142,7 +148,7 @@ fn draw_week<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &Timel
     // Plain coordinates; the weekday names are drawn in the two hours left of midnight so each
     // sits in the middle of its row (tick labels would sit on the row boundaries).
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("runs by weekday and hour ({})", timeline.time_base), (FONT, 16))
+        .caption(format!("{} ({})", lang.text(Msg::ChartRunsByWeekday), timeline.time_base), (FONT, 16))
         .margin(12)
         .x_label_area_size(35)
         .y_label_area_size(10)
@@ -170,7 +176,7 @@ fn draw_week<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &Timel
         .map_err(|e| fail(&e))?;
     chart
         .draw_series(
-            WEEKDAYS.iter().enumerate().map(|(day, name)| {
+            lang.weekdays().into_iter().enumerate().map(|(day, name)| {
                 Text::new(name.to_string(), (-1.8, (6 - day) as f64 + 0.75), (FONT, 13).into_font())
             }),
         )
