@@ -98,6 +98,9 @@ pub struct AuditArgs {
     /// Exit with 1 when a finding is at least this severe
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
+    /// Stop at the first unreadable input file (default: report it, audit the others, exit 2)
+    #[arg(long)]
+    pub strict: bool,
     /// Print nothing on success
     #[arg(long, short)]
     pub quiet: bool,

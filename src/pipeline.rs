@@ -50,6 +50,9 @@ pub struct AuditConfig {
     pub slot_tolerance_minutes: u32,
     /// Grants not reviewed for this many days are stale.
     pub review_days: u32,
+    /// Stop at the first unreadable input file instead of auditing the others.
+    #[serde(default)]
+    pub strict: bool,
     /// Print each stage's duration on stderr.
     #[serde(skip)]
     pub verbose: bool,
@@ -113,7 +116,7 @@ fn serialize_bound<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> 
 pub struct AuditOutcome {
     pub summary: RunSummary,
     pub findings: Vec<Finding>,
-    /// 0: nothing at or above `--fail-on`; 1: something is.
+    /// 0: nothing at or above `--fail-on`; 1: something is; 2: an input file could not be read.
     pub exit_code: i32,
 }
 
@@ -127,7 +130,8 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
     stopwatch.lap("register and habilitations loaded");
     let inputs = ingest::discover(&config.events)?;
-    let ingested = ingest::load_all(&inputs)?;
+    check_output_directory(config, &inputs)?;
+    let ingested = ingest::load(&inputs, config.strict)?;
     let rows_used = ingested.events.height() as u64;
     let input_files: Vec<String> = ingested.files.iter().map(|f| f.path.clone()).collect();
     stopwatch.lap("events read and normalised");
@@ -163,6 +167,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         rows_used,
         rows_quarantined: ingested.files.iter().map(|f| f.rows_quarantined).sum(),
         files: ingested.files,
+        unreadable_files: ingested.unreadable.clone(),
         window: Window { from: config.from.map(format_us), to: config.to.map(format_us) },
         events_outside_window: rows_used - events.height() as u64,
         events_judged: events.height() as u64,
@@ -180,13 +185,25 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         findings: 0,
     };
     summary.count_findings(&findings);
-    let outputs =
-        report::write_all(&config.out, &config.formats, config.lang, &summary, &safe_findings, &safe_quarantine)?;
-    crate::evidence::manifest::write(&config.out, config, &summary, &key_info, &outputs)?;
+    // Outputs are written to a staging directory and moved into place one by one, so an
+    // interrupted run never leaves a half-written report behind.
+    let staging = config.out.join(format!(".driftwatch-staging-{}", std::process::id()));
+    let written = report::write_all(&staging, &config.formats, config.lang, &summary, &safe_findings, &safe_quarantine)
+        .and_then(|outputs| {
+            crate::evidence::manifest::write(&staging, config, &summary, &key_info, &outputs)?;
+            Ok(outputs)
+        })
+        .and_then(|mut outputs| {
+            outputs.push(PathBuf::from("manifest.json"));
+            publish(&staging, &config.out, &outputs)
+        });
+    let _ = std::fs::remove_dir_all(&staging);
+    written?;
     stopwatch.lap("outputs written");
 
     let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
-    Ok(AuditOutcome { summary, findings: safe_findings, exit_code: i32::from(failing) })
+    let exit_code = if summary.unreadable_files.is_empty() { i32::from(failing) } else { 2 };
+    Ok(AuditOutcome { summary, findings: safe_findings, exit_code })
 }
 
 /// Keeps the events inside the window and tags each with the register version in force:
@@ -211,6 +228,39 @@ pub fn judged_frame(events: LazyFrame, register: &register::RegisterSet) -> Resu
         .with_row_index(detect::ROW, None)
         .collect()
         .polars("judging events against the register")
+}
+
+/// Moves the staged outputs into the output directory (a rename each: atomic per file).
+fn publish(staging: &std::path::Path, out: &std::path::Path, outputs: &[PathBuf]) -> Result<()> {
+    for relative in outputs {
+        let (from, to) = (staging.join(relative), out.join(relative));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| crate::error::Error::io(parent, e))?;
+        }
+        std::fs::rename(&from, &to).map_err(|e| crate::error::Error::io(&to, e))?;
+    }
+    Ok(())
+}
+
+/// Refuses an output directory that would overwrite an input or be read as one next time.
+fn check_output_directory(config: &AuditConfig, inputs: &[(PathBuf, ingest::Format)]) -> Result<()> {
+    // Absolute without resolving links: the output directory may not exist yet.
+    let canonical = |p: &std::path::Path| std::path::absolute(p).ok();
+    let Some(out) = canonical(&config.out) else { return Ok(()) };
+    let mut inputs_and_dirs: Vec<PathBuf> = inputs.iter().map(|(p, _)| p.clone()).collect();
+    inputs_and_dirs.extend(config.events.iter().filter(|p| p.is_dir()).cloned());
+    for path in inputs_and_dirs {
+        let Some(input) = canonical(&path) else { continue };
+        let clash = if path.is_dir() { out.starts_with(&input) } else { input.starts_with(&out) };
+        if clash {
+            return Err(crate::error::Error::Usage(format!(
+                "--out {} would mix reports with the inputs ({}): choose an output directory outside the event directories",
+                config.out.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Actors that acted under a service role (`Role::is_service`) in any register version.

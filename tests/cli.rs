@@ -860,3 +860,58 @@ fn lang_fr_writes_the_reports_in_french() {
     let svg = std::fs::read_to_string(periodic).unwrap();
     assert!(svg.contains("envoi attendu") && svg.contains("chaque mardi"), "chart captions in French");
 }
+
+#[test]
+fn an_unreadable_file_is_reported_and_the_others_audited_unless_strict() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("imilo");
+    generate(&dir, "imilo-id-numbers", 1_000, "csv");
+    std::fs::write(dir.join("events").join("broken.csv"), "event_id,ts\ne1,2021-01-01T00:00:00Z\n").unwrap();
+    let out = temp.path().join("out");
+    let run = |extra: &[&str]| {
+        driftwatch()
+            .env("DRIFTWATCH_KEY", TEST_KEY)
+            .args(["audit", "--events"])
+            .arg(dir.join("events"))
+            .arg("--register")
+            .arg(dir.join("register"))
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let tolerant = run(&[]);
+    assert_eq!(tolerant.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&tolerant.stderr).contains("broken.csv: missing required column `actor_id`"));
+    let findings = read_json(&out.join("findings.json"));
+    assert_eq!(findings["summary"]["unreadable_files"][0]["path"].as_str().unwrap().ends_with("broken.csv"), true);
+    assert!(
+        findings["findings"].as_array().unwrap().iter().any(|f| f["dataset"] == "youth_files"),
+        "the good file was audited"
+    );
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("staging")));
+
+    std::fs::remove_dir_all(&out).unwrap();
+    let strict = run(&["--strict"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(!out.join("findings.json").exists(), "--strict stops before writing reports");
+}
+
+#[test]
+fn reports_are_never_written_among_the_inputs() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("imilo");
+    generate(&dir, "imilo-id-numbers", 500, "csv");
+    let assert = driftwatch()
+        .args(["audit", "--events"])
+        .arg(dir.join("events"))
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--out")
+        .arg(dir.join("events").join("reports"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("would mix reports with the inputs"), "{stderr}");
+}

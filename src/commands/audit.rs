@@ -74,6 +74,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
             })
             .transpose()?,
         quiet: args.quiet,
+        strict: args.strict,
     })
 }
 
@@ -101,6 +102,9 @@ pub fn run(args: &AuditArgs) -> Result<AuditOutcome> {
     let outcome = pipeline::audit(&config)?;
     if !config.quiet {
         print!("{}", crate::report::terminal_summary(&outcome.summary, &config.out));
+    }
+    for file in &outcome.summary.unreadable_files {
+        eprintln!("driftwatch: {} (the other inputs were audited; --strict stops at the first)", file.error);
     }
     Ok(outcome)
 }

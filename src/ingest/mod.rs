@@ -77,6 +77,15 @@ pub struct Ingested {
     pub events: DataFrame,
     pub files: Vec<FileReport>,
     pub quarantine: Vec<QuarantineRecord>,
+    /// Files that could not be read at all (only when not strict), with the reason.
+    pub unreadable: Vec<UnreadableFile>,
+}
+
+/// A whole input file that could not be read (missing column, corrupt Parquet, …).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadableFile {
+    pub path: String,
+    pub error: String,
 }
 
 /// Expands the `--events` arguments: files as given, directories walked recursively for the
@@ -123,22 +132,36 @@ fn walk(directory: &Path, found: &mut Vec<(PathBuf, Format)>) -> Result<()> {
 /// Reads and normalises every file (several at once: the normalisation loops are ours, not
 /// polars', so rayon spreads them over the cores), then concatenates them into one frame.
 pub fn load_all(inputs: &[(PathBuf, Format)]) -> Result<Ingested> {
+    load(inputs, true)
+}
+
+/// Like [`load_all`]; unless `strict`, a file that cannot be read is set aside (reported in
+/// `unreadable`) and every other file is still read.
+pub fn load(inputs: &[(PathBuf, Format)], strict: bool) -> Result<Ingested> {
     use rayon::prelude::*;
     let loaded: Vec<Result<(FileReport, normalise::Normalised)>> =
         inputs.par_iter().map(|(path, format)| load_one(path, *format)).collect();
     let mut frames = Vec::with_capacity(inputs.len());
     let mut files = Vec::with_capacity(inputs.len());
     let mut quarantine = Vec::new();
-    for result in loaded {
+    let mut unreadable = Vec::new();
+    for ((path, _), result) in inputs.iter().zip(loaded) {
         // In path order, so the error reported is always the same one.
-        let (report, normalised) = result?;
+        let (report, normalised) = match result {
+            Ok(loaded) => loaded,
+            Err(error) if !strict => {
+                unreadable.push(UnreadableFile { path: path.display().to_string(), error: error.to_string() });
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         files.push(report);
         quarantine.extend(normalised.quarantined);
         frames.push(normalised.frame);
     }
     let events = concatenate(frames)?;
     quarantine.sort();
-    Ok(Ingested { events, files, quarantine })
+    Ok(Ingested { events, files, quarantine, unreadable })
 }
 
 fn load_one(path: &Path, format: Format) -> Result<(FileReport, normalise::Normalised)> {

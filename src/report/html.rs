@@ -149,6 +149,9 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
             file.rows_quarantined
         );
     }
+    for file in &summary.unreadable_files {
+        let _ = write!(html, "<tr><td colspan=5 class=high>{}</td></tr>\n", escape(&file.error));
+    }
     let _ = write!(
         html,
         "<tr><th>{}</th><td></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></tbody></table>\n<p>{}</p>\n",

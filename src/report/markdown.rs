@@ -47,6 +47,9 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
             file.rows_quarantined
         ));
     }
+    for file in &summary.unreadable_files {
+        md.push_str(&format!("| {} | **not read** | | | |\n", escape(&file.error)));
+    }
     md.push_str(&format!(
         "| **{}** | | {} | {} | {} |\n\n{}\n\n",
         t(Msg::Total),

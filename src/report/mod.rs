@@ -74,6 +74,8 @@ pub struct HabilitationSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub files: Vec<FileReport>,
+    /// Input files that could not be read at all; the audit judged the others.
+    pub unreadable_files: Vec<crate::ingest::UnreadableFile>,
     pub rows_read: u64,
     pub rows_used: u64,
     pub rows_quarantined: u64,
@@ -173,5 +175,8 @@ pub fn terminal_summary(summary: &RunSummary, out: &Path) -> String {
         text.push_str(&format!("  {detector:<22} {}\n", counts.join(", ")));
     }
     text.push_str(&format!("reports written to {}\n", out.display()));
+    for file in &summary.unreadable_files {
+        text.push_str(&format!("NOT READ: {}\n", file.error));
+    }
     text
 }
