@@ -7,8 +7,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{file}: missing required column `{column}` (required: {required}); see `driftwatch schema events`")]
-    MissingColumn { file: String, column: String, required: String },
+    #[error("{file}: missing required column `{column}`{hint} (required: {required}); see `driftwatch schema events`")]
+    MissingColumn {
+        file: String,
+        column: String,
+        required: String,
+        /// Why it may be missing, e.g. " (the header looks semicolon-separated …)", or "".
+        hint: String,
+    },
 
     #[error("{file}: column `{column}` has type {found}, expected {expected}")]
     ColumnType { file: String, column: String, found: String, expected: String },

@@ -915,3 +915,125 @@ fn reports_are_never_written_among_the_inputs() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("would mix reports with the inputs"), "{stderr}");
 }
+
+#[derive(serde::Deserialize)]
+struct Catalogue {
+    case: Vec<BadInput>,
+}
+
+#[derive(serde::Deserialize)]
+struct BadInput {
+    file: String,
+    also: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    exit: i32,
+    read: Option<u64>,
+    used: Option<u64>,
+    stderr: Option<String>,
+    quarantine: Option<String>,
+    finding: Option<String>,
+}
+
+/// Every case of tests/bad-inputs/cases.toml ends exactly as written there, never in a panic,
+/// and every input row is used or quarantined.
+#[test]
+fn the_malformed_input_catalogue() {
+    let catalogue_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("bad-inputs");
+    let catalogue: Catalogue =
+        toml::from_str(&std::fs::read_to_string(catalogue_dir.join("cases.toml")).unwrap()).unwrap();
+    assert!(catalogue.case.len() >= 40);
+    let temp = tempfile::tempdir().unwrap();
+    for (index, case) in catalogue.case.iter().enumerate() {
+        let out = temp.path().join(index.to_string());
+        let mut command = driftwatch();
+        command
+            .current_dir(&catalogue_dir)
+            .args(["audit", "--fail-on", "never", "--reveal-identities", "--out"])
+            .arg(&out);
+        let mut files = vec![case.file.as_str()];
+        files.extend(case.also.as_deref());
+        match case.kind.as_deref().unwrap_or("events") {
+            "register" => command.args(["--events", "crlf.csv", "--register"]).args(&files),
+            "habilitations" => command.args([
+                "--events",
+                "crlf.csv",
+                "--register",
+                "register.toml",
+                "--habilitations",
+                case.file.as_str(),
+            ]),
+            _ => command.arg("--events").args(&files).args(["--register", "register.toml"]),
+        };
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        let code = output.status.code().unwrap_or(-1);
+        assert_ne!(code, 101, "{}: panic: {stderr}", case.file);
+        assert_eq!(code, case.exit, "{}: {stderr}", case.file);
+        if let Some(fragment) = &case.stderr {
+            assert!(stderr.contains(fragment.as_str()), "{}: expected `{fragment}` in: {stderr}", case.file);
+        }
+        let Ok(text) = std::fs::read_to_string(out.join("findings.json")) else {
+            assert!(case.read.is_none() && case.quarantine.is_none(), "{}: no report written", case.file);
+            continue;
+        };
+        let findings: Value = serde_json::from_str(&text).unwrap();
+        for input in findings["inputs"].as_array().unwrap() {
+            let (read, used, quarantined) = (
+                input["rows_read"].as_u64().unwrap(),
+                input["rows_used"].as_u64().unwrap(),
+                input["rows_quarantined"].as_u64().unwrap(),
+            );
+            assert_eq!(read, used + quarantined, "{}: rows read = used + quarantined", case.file);
+            if input["path"].as_str().unwrap() == case.file {
+                assert_eq!(Some(read), case.read.or(Some(read)), "{}: rows read", case.file);
+                assert_eq!(Some(used), case.used.or(Some(used)), "{}: rows used", case.file);
+            }
+        }
+        if let Some(fragment) = &case.quarantine {
+            let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+            assert!(
+                quarantine.contains(fragment.as_str()),
+                "{}: expected `{fragment}` in quarantine: {quarantine}",
+                case.file
+            );
+        }
+        if let Some(fragment) = &case.finding {
+            assert!(text.contains(fragment.as_str()), "{}: expected a finding with `{fragment}`", case.file);
+        }
+    }
+}
+
+#[test]
+fn truncated_parquet_and_oversized_lines_are_clear_errors_or_quarantined() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("g");
+    generate(&dir, "imilo-id-numbers", 500, "parquet");
+    let parquet = std::fs::read_dir(dir.join("events")).unwrap().next().unwrap().unwrap().path();
+    let bytes = std::fs::read(&parquet).unwrap();
+    let truncated = temp.path().join("truncated.parquet");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
+    let long = temp.path().join("long.csv");
+    let mut text = String::from(
+        "event_id,ts,actor_id,actor_role,action,dataset\ne1,2022-03-01T08:00:00Z,a1,agent,read,youth_files\n",
+    );
+    text.push_str(&format!("e2,2022-03-01T08:00:00Z,{},agent,read,youth_files\n", "x".repeat(17 << 20)));
+    std::fs::write(&long, text).unwrap();
+    let out = temp.path().join("out");
+    let output = driftwatch()
+        .args(["audit", "--fail-on", "never", "--events"])
+        .arg(&truncated)
+        .arg(&long)
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("truncated.parquet: cannot read as Parquet"), "{stderr}");
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+    assert!(quarantine.contains("longer than the 16 MiB limit"), "the oversized line is quarantined, the rest read");
+}

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{Context, Detector};
-use crate::error::Result;
-use crate::event::HASH;
+use polars::prelude::*;
+
+use crate::error::{PolarsContext, Result};
+use crate::event::{EVENT_ID, HASH};
 use crate::evidence::chain::{self, ProblemKind, VerifyParams};
 use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity};
 
@@ -27,7 +29,8 @@ impl Detector for Integrity {
     fn run(&self, context: &Context) -> Result<Vec<Finding>> {
         let chained = context.events.column(HASH).map(|c| c.null_count() < c.len()).unwrap_or(false);
         if !chained {
-            return Ok(Vec::new());
+            // Without a chain, still make sure every piece of evidence names one event.
+            return self.duplicate_ids(context);
         }
         let events = context.events.drop_many([crate::register::versions::REGISTER_VERSION, super::ROW]);
         let rows = chain::rows(&events)?;
@@ -45,6 +48,50 @@ impl Detector for Integrity {
 }
 
 impl Integrity {
+    /// Event ids used more than once across the inputs: evidence citing them is ambiguous.
+    fn duplicate_ids(&self, context: &Context) -> Result<Vec<Finding>> {
+        let duplicated = context
+            .events()
+            .select([col(EVENT_ID)])
+            .group_by([col(EVENT_ID)])
+            .agg([len().alias("times")])
+            .filter(col("times").gt(lit(1)))
+            .sort([EVENT_ID], SortMultipleOptions::default())
+            .collect()
+            .polars("looking for duplicate event ids")?;
+        if duplicated.height() == 0 {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = duplicated
+            .column(EVENT_ID)
+            .and_then(|c| c.str())
+            .polars("event ids")?
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        let mut details = BTreeMap::new();
+        details.insert("reason".to_string(), json!(ProblemKind::DuplicateEventId.name()));
+        details.insert("duplicated_ids".to_string(), json!(ids.len()));
+        Ok(vec![
+            FindingDraft {
+                summary: format!(
+                    "{} event id(s) are used by more than one row across the inputs, first {}",
+                    ids.len(),
+                    ids[0]
+                ),
+                events: ids.len() as u64,
+                score: 1.0,
+                rule: "event_id is unique within the log (event model)".into(),
+                legal_ref: LEGAL_REF.into(),
+                evidence: ids.into_iter().take(MAX_EVIDENCE).collect(),
+                details,
+                ..Default::default()
+            }
+            .finish(self.name(), Severity::High, &["duplicates"]),
+        ])
+    }
+
     fn finding(&self, context: &Context, file: usize, kind: ProblemKind, problems: Vec<chain::Problem>) -> Finding {
         let path = context.input_files.get(file).cloned().unwrap_or_default();
         let severity = match kind {

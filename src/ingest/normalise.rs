@@ -44,10 +44,17 @@ pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
     }
     for column in event::required_columns() {
         if frame.column(column).is_err() {
+            let header = frame.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+            let hint = [(';', "semicolon"), ('\t', "tab"), ('|', "pipe")]
+                .iter()
+                .find(|(separator, _)| header.contains(*separator))
+                .map(|(_, name)| format!(" (the header looks {name}-separated: driftwatch reads comma-separated CSV)"))
+                .unwrap_or_default();
             return Err(Error::MissingColumn {
                 file: file.to_string(),
                 column: column.to_string(),
                 required: event::required_columns().join(", "),
+                hint,
             });
         }
     }
@@ -116,10 +123,12 @@ fn normalise_column(
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
             input.cast(&DataType::Date).polars(format!("{file}: converting `{name}` to dates"))?
         }
-        (Kind::Integer, DataType::String) => {
-            parse_text(input, name, rejects, |t| t.trim().parse::<i64>().map(Some).map_err(|_| "not an integer"))
-                .into_column()
-        }
+        (Kind::Integer, DataType::String) => parse_text(input, name, rejects, |t| match t.trim().parse::<i64>() {
+            Ok(n) if n < 0 => Err("negative count"),
+            Ok(n) => Ok(Some(n)),
+            Err(_) => Err("not an integer"),
+        })
+        .into_column(),
         (Kind::Integer, dtype) if dtype.is_integer() => {
             input.cast(&DataType::Int64).polars(format!("{file}: converting `{name}` to Int64"))?
         }

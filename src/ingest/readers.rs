@@ -11,6 +11,9 @@ use serde_json::Value;
 use super::{Format, QuarantineRecord};
 use crate::error::{Error, PolarsContext, Result};
 
+/// A CSV record or JSON line longer than this is quarantined rather than read.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
 /// One file as read, before normalisation.
 pub struct RawTable {
     pub frame: DataFrame,
@@ -58,8 +61,13 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
     let records = super::csv_records::scan(&bytes);
     let header_fields = records.first().map_or(0, |r| r.fields);
     let problem = |record: &super::csv_records::Record| {
-        if std::str::from_utf8(&bytes[record.bytes.clone()]).is_err() {
+        let text = &bytes[record.bytes.clone()];
+        if text.len() > MAX_RECORD_BYTES {
+            Some(format!("record of {} bytes, longer than the {} MiB limit", text.len(), MAX_RECORD_BYTES >> 20))
+        } else if std::str::from_utf8(text).is_err() {
             Some("not valid UTF-8 (convert the file to UTF-8)".to_string())
+        } else if text.contains(&0) {
+            Some("contains NUL bytes (binary data in a text log?)".to_string())
         } else if record.fields != header_fields {
             Some(format!("{} fields, the header has {header_fields}", record.fields))
         } else {
@@ -72,6 +80,19 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
             location: "line 1".into(),
             message: format!("header: {reason}"),
         });
+    }
+    if let Some(header) = records.first() {
+        let text = String::from_utf8_lossy(&bytes[header.bytes.clone()]).to_string();
+        let mut seen = std::collections::BTreeSet::new();
+        for name in text.trim_start_matches('\u{feff}').split(',').map(|n| n.trim().trim_matches('"')) {
+            if !seen.insert(name.to_string()) {
+                return Err(Error::Input {
+                    file: display.into(),
+                    location: "line 1".into(),
+                    message: format!("column `{name}` appears twice in the header: which one is meant cannot be known"),
+                });
+            }
+        }
     }
     let mut rejected = Vec::new();
     let mut lines = Vec::with_capacity(records.len());
@@ -152,6 +173,20 @@ fn read_json_lines(path: &Path, display: &str) -> Result<RawTable> {
                 continue;
             }
         };
+        if line.len() > MAX_RECORD_BYTES {
+            let reason = format!("line of {} bytes, longer than the {} MiB limit", line.len(), MAX_RECORD_BYTES >> 20);
+            rejected.push(line_reject(display, line_number, &line, &reason));
+            continue;
+        }
+        if let Some((key, _)) = object.iter().find(|(key, value)| {
+            crate::event::is_contract_column(key)
+                && key.as_str() != "categories"
+                && (value.is_object() || value.is_array())
+        }) {
+            let reason = format!("field `{key}` is an object or array; the event model expects a single value");
+            rejected.push(line_reject(display, line_number, &line, &reason));
+            continue;
+        }
         let row = lines.len();
         lines.push(line_number);
         for (key, value) in object {

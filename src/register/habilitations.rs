@@ -37,7 +37,12 @@ pub fn load(path: &Path) -> Result<Habilitations> {
     let (frame, lines) = crate::ingest::read_reference_table(path)?;
     for column in REQUIRED {
         if frame.column(column).is_err() {
-            return Err(Error::MissingColumn { file, column: column.into(), required: REQUIRED.join(", ") });
+            return Err(Error::MissingColumn {
+                file,
+                column: column.into(),
+                required: REQUIRED.join(", "),
+                hint: String::new(),
+            });
         }
     }
     let text_columns: Vec<Option<Column>> = COLUMNS
@@ -47,12 +52,10 @@ pub fn load(path: &Path) -> Result<Habilitations> {
     let mut grants = Vec::with_capacity(frame.height());
     for row in 0..frame.height() {
         let cell = |index: usize| -> Option<String> {
-            let column = text_columns[index].as_ref()?;
-            match column.get(row).ok()? {
-                AnyValue::Null => None,
-                AnyValue::String(text) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
-                other => Some(other.to_string()),
-            }
+            // Columns were cast to text above: read them as text, never through a Display
+            // that might quote the value.
+            let text = text_columns[index].as_ref()?.str().ok()?.get(row)?;
+            Some(text.trim().to_string()).filter(|t| !t.is_empty())
         };
         let location = |column: &str| match lines.line_of(row) {
             Some(line) => format!("line {line}, column `{column}`"),
