@@ -19,3 +19,6 @@ pub mod register;
 pub mod report;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -220,6 +220,12 @@ fn concatenate(frames: Vec<DataFrame>) -> Result<DataFrame> {
     stacked.collect().polars("concatenating the input files")
 }
 
+/// The CSV record scanner, for the property tests: (first line, byte range) of each record.
+#[cfg(test)]
+pub fn csv_records_for_tests(bytes: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
+    csv_records::scan(bytes).into_iter().map(|r| (r.line, r.bytes)).collect()
+}
+
 /// Reads any supported table file as text-or-native columns, with the line of each row.
 /// Used for reference tables (habilitations), which are strict: a rejected line is an error.
 pub fn read_reference_table(path: &Path) -> Result<(DataFrame, readers::RowLines)> {
