@@ -387,6 +387,39 @@ mod tests {
     }
 
     #[test]
+    fn an_arrow_file_with_no_rows_and_a_parquet_file_of_wrong_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = |name: &str| Column::new(name.into(), Vec::<String>::new());
+        let mut empty = DataFrame::new(
+            0,
+            vec![text("event_id"), text("ts"), text("actor_id"), text("actor_role"), text("action"), text("dataset")],
+        )
+        .unwrap();
+        let arrow = dir.path().join("empty.arrow");
+        IpcWriter::new(std::fs::File::create(&arrow).unwrap()).finish(&mut empty).unwrap();
+        let ingested = load_all(&[(arrow, Format::ArrowIpc)]).unwrap();
+        assert_eq!((ingested.files[0].rows_read, ingested.events.height()), (0, 0));
+
+        // ts as a boolean cannot be a timestamp: a clear error naming file, column and types.
+        let mut wrong = DataFrame::new(
+            1,
+            vec![
+                Column::new("event_id".into(), [1i64]),
+                Column::new("ts".into(), [true]),
+                Column::new("actor_id".into(), ["a"]),
+                Column::new("actor_role".into(), ["agent"]),
+                Column::new("action".into(), ["read"]),
+                Column::new("dataset".into(), ["d"]),
+            ],
+        )
+        .unwrap();
+        let parquet = dir.path().join("wrong.parquet");
+        ParquetWriter::new(std::fs::File::create(&parquet).unwrap()).finish(&mut wrong).unwrap();
+        let error = load_all(&[(parquet, Format::Parquet)]).err().unwrap().to_string();
+        assert!(error.contains("wrong.parquet") && error.contains("`ts`") && error.contains("bool"), "{error}");
+    }
+
+    #[test]
     fn unsupported_file_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "events.xml", "");
