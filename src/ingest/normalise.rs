@@ -38,7 +38,7 @@ pub struct Normalised {
 pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
     let RawTable { frame, lines, rejected } = raw;
     let height = frame.height();
-    if frame.width() == 0 {
+    if frame.width() == 0 && height == 0 {
         // An empty file (a rotated log with nothing in it): zero rows, nothing to check.
         return Ok(Normalised { frame: super::empty_event_frame(), quarantined: rejected });
     }
