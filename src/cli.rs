@@ -71,6 +71,9 @@ pub struct AuditArgs {
     /// Habilitations (CSV, JSON lines or Parquet)
     #[arg(long, value_name = "FILE")]
     pub habilitations: Option<PathBuf>,
+    /// Route map (TOML) turning web access-log lines (.log, .log.N, .gz) into events
+    #[arg(long, value_name = "FILE")]
+    pub routes: Option<PathBuf>,
     /// Audit only events at or after this date or RFC 3339 instant (inclusive)
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,

@@ -20,6 +20,9 @@ pub struct AuditConfig {
     pub events: Vec<PathBuf>,
     pub register: Vec<PathBuf>,
     pub habilitations: Option<PathBuf>,
+    /// Route map for web access logs.
+    #[serde(default)]
+    pub routes: Option<PathBuf>,
     /// Inclusive lower bound, microseconds since the epoch (UTC).
     #[serde(serialize_with = "serialize_bound", deserialize_with = "deserialize_bound")]
     pub from: Option<i64>,
@@ -131,7 +134,8 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     stopwatch.lap("register and habilitations loaded");
     let inputs = ingest::discover(&config.events)?;
     check_output_directory(config, &inputs)?;
-    let ingested = ingest::load(&inputs, config.strict)?;
+    let routes = config.routes.as_deref().map(ingest::weblog::RouteMap::load).transpose()?;
+    let ingested = ingest::load(&inputs, config.strict, routes.as_ref())?;
     let rows_used = ingested.events.height() as u64;
     let input_files: Vec<String> = ingested.files.iter().map(|f| f.path.clone()).collect();
     stopwatch.lap("events read and normalised");

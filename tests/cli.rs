@@ -1037,3 +1037,112 @@ fn truncated_parquet_and_oversized_lines_are_clear_errors_or_quarantined() {
     let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
     assert!(quarantine.contains("longer than the 16 MiB limit"), "the oversized line is quarantined, the rest read");
 }
+
+fn real_logs() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join("real-logs");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI has shared/ beside the clone");
+    eprintln!("shared/real-logs not found beside the checkout: skipping");
+    None
+}
+
+/// Both real web logs, end to end with their example route maps: every line used or
+/// quarantined with its reason, and scheduled downloads found as periodic transfers.
+#[test]
+fn real_web_logs_are_audited_with_their_route_maps() {
+    let Some(logs) = real_logs() else { return };
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("web");
+    let temp = tempfile::tempdir().unwrap();
+    for (name, events, expected_rows) in [
+        ("erddap", logs.join("erddap-voto-2024-05").join("raw"), 16_275u64),
+        ("secrepo", logs.join("secrepo-2021-10").join("raw"), 5_854),
+    ] {
+        let out = temp.path().join(name);
+        driftwatch()
+            .env("DRIFTWATCH_KEY", TEST_KEY)
+            .args(["audit", "--fail-on", "never", "--events"])
+            .arg(&events)
+            .arg("--register")
+            .arg(examples.join(format!("{name}-register.toml")))
+            .arg("--routes")
+            .arg(examples.join(format!("{name}-routes.toml")))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let findings = read_json(&out.join("findings.json"));
+        let summary = &findings["summary"];
+        assert_eq!(summary["rows_read"].as_u64(), Some(expected_rows), "{name}");
+        assert_eq!(
+            summary["rows_read"].as_u64().unwrap(),
+            summary["rows_used"].as_u64().unwrap() + summary["rows_quarantined"].as_u64().unwrap()
+        );
+        assert!(summary["rows_used"].as_u64().unwrap() > expected_rows / 2, "{name}: most lines routed");
+        let periodic =
+            findings["findings"].as_array().unwrap().iter().filter(|f| f["detector"] == "periodic_transfer").count();
+        assert!(periodic >= 1, "{name}: a client pulling on a schedule");
+        let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+        assert!(quarantine.contains("no route for") || quarantine.contains("not a combined/common log line"));
+    }
+}
+
+#[test]
+fn gzipped_and_inline_access_log_lines() {
+    let temp = tempfile::tempdir().unwrap();
+    let lines = "127.0.0.1 - frank [10/Oct/2021:13:55:36 -0700] \"GET /files/report.csv HTTP/1.0\" 200 2326 \"-\" \"curl/7.1\"\n\
+                 ::1 - - [10/Oct/2021:13:56:00 +0200] \"GET /files/other.csv HTTP/1.1\" 200 - \"-\" \"a \\\"quoted\\\" agent\"\n\
+                 garbage line\n\
+                 10.0.0.2 - - [10/Oct/2021:14:00:00 +0000] \"GET /missing HTTP/1.1\" 404 0\n";
+    let path = temp.path().join("access.log.1.gz");
+    let mut encoder =
+        flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, lines.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    std::fs::write(
+        temp.path().join("routes.toml"),
+        "actor = \"user\"\n[[route]]\nmethods = [\"GET\"]\npath = '^/files/(?P<file>[a-z]+)\\.csv$'\naction = \"export\"\ndataset = \"files\"\nrecipient = \"{client}\"\n",
+    )
+    .unwrap();
+    std::fs::write(temp.path().join("register.toml"), "processing = \"web\"\nin_force_from = \"2020-01-01\"\n[[dataset]]\nid = \"files\"\n[[purpose]]\nid = \"p\"\ndatasets = [\"files\"]\n").unwrap();
+    let out = temp.path().join("out");
+    driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--reveal-identities", "--fail-on", "never", "--events"])
+        .arg(&path)
+        .arg("--register")
+        .arg(temp.path().join("register.toml"))
+        .arg("--routes")
+        .arg(temp.path().join("routes.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let findings = read_json(&out.join("findings.json"));
+    assert_eq!(findings["inputs"][0]["rows_read"], 4);
+    assert_eq!(findings["inputs"][0]["rows_used"], 2);
+    let recipients: Vec<&str> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["detector"] == "undeclared_recipient")
+        .map(|f| f["recipient"].as_str().unwrap())
+        .collect();
+    // "user" actors: frank is authenticated; the IPv6 client is identified by address + agent.
+    assert!(recipients.contains(&"frank") && recipients.iter().any(|r| r.starts_with("::1 ")), "{recipients:?}");
+    let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+    assert!(quarantine.contains(",3,,") && quarantine.contains("no route for GET /missing (404)"), "{quarantine}");
+    // Without a route map, a web log is a clear error.
+    let without = driftwatch()
+        .args(["audit", "--events"])
+        .arg(&path)
+        .arg("--register")
+        .arg(temp.path().join("register.toml"))
+        .arg("--out")
+        .arg(temp.path().join("out2"))
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("needs a route map"));
+}

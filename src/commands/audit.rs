@@ -75,6 +75,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
             .transpose()?,
         quiet: args.quiet,
         strict: args.strict,
+        routes: args.routes.clone(),
     })
 }
 

@@ -5,6 +5,7 @@ mod csv_records;
 mod normalise;
 pub mod readers;
 pub mod timestamp;
+pub mod weblog;
 
 use std::path::{Path, PathBuf};
 
@@ -20,12 +21,20 @@ pub enum Format {
     JsonLines,
     Parquet,
     ArrowIpc,
+    /// Apache/nginx combined or common log, plain or gzipped; needs a route map.
+    AccessLog,
 }
 
 impl Format {
-    pub const EXTENSIONS: &'static str = ".csv, .jsonl, .ndjson, .parquet, .arrow, .feather, .ipc";
+    pub const EXTENSIONS: &'static str =
+        ".csv, .jsonl, .ndjson, .parquet, .arrow, .feather, .ipc, .log (+ .gz, rotated .log.N)";
 
     pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        // Rotated web logs: access.log.1, access.log.2.gz …
+        if name.contains(".log.") || name.ends_with(".log") || name.ends_with(".log.gz") {
+            return Some(Format::AccessLog);
+        }
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         match extension.as_str() {
             "csv" => Some(Format::Csv),
@@ -42,6 +51,7 @@ impl Format {
             Format::JsonLines => "jsonl",
             Format::Parquet => "parquet",
             Format::ArrowIpc => "arrow-ipc",
+            Format::AccessLog => "access-log",
         }
     }
 }
@@ -132,15 +142,15 @@ fn walk(directory: &Path, found: &mut Vec<(PathBuf, Format)>) -> Result<()> {
 /// Reads and normalises every file (several at once: the normalisation loops are ours, not
 /// polars', so rayon spreads them over the cores), then concatenates them into one frame.
 pub fn load_all(inputs: &[(PathBuf, Format)]) -> Result<Ingested> {
-    load(inputs, true)
+    load(inputs, true, None)
 }
 
 /// Like [`load_all`]; unless `strict`, a file that cannot be read is set aside (reported in
 /// `unreadable`) and every other file is still read.
-pub fn load(inputs: &[(PathBuf, Format)], strict: bool) -> Result<Ingested> {
+pub fn load(inputs: &[(PathBuf, Format)], strict: bool, routes: Option<&weblog::RouteMap>) -> Result<Ingested> {
     use rayon::prelude::*;
     let loaded: Vec<Result<(FileReport, normalise::Normalised)>> =
-        inputs.par_iter().map(|(path, format)| load_one(path, *format)).collect();
+        inputs.par_iter().map(|(path, format)| load_one(path, *format, routes)).collect();
     let mut frames = Vec::with_capacity(inputs.len());
     let mut files = Vec::with_capacity(inputs.len());
     let mut quarantine = Vec::new();
@@ -164,9 +174,22 @@ pub fn load(inputs: &[(PathBuf, Format)], strict: bool) -> Result<Ingested> {
     Ok(Ingested { events, files, quarantine, unreadable })
 }
 
-fn load_one(path: &Path, format: Format) -> Result<(FileReport, normalise::Normalised)> {
+fn load_one(
+    path: &Path,
+    format: Format,
+    routes: Option<&weblog::RouteMap>,
+) -> Result<(FileReport, normalise::Normalised)> {
     let display = path.display().to_string();
-    let raw = readers::read(path, format, &display)?;
+    let raw = match (format, routes) {
+        (Format::AccessLog, Some(routes)) => weblog::read(path, &display, routes)?,
+        (Format::AccessLog, None) => {
+            return Err(Error::file(
+                &display,
+                "a web access log needs a route map: give one with --routes (see README)",
+            ));
+        }
+        _ => readers::read(path, format, &display)?,
+    };
     let rows_read = (raw.frame.height() + raw.rejected.len()) as u64;
     let normalised = normalise::normalise(raw, &display)?;
     let rows_used = normalised.frame.height() as u64;

@@ -47,6 +47,7 @@ pub fn read(path: &Path, format: Format, display: &str) -> Result<RawTable> {
         Format::JsonLines => read_json_lines(path, display),
         Format::Parquet => read_columnar(path, display, false),
         Format::ArrowIpc => read_columnar(path, display, true),
+        Format::AccessLog => Err(Error::file(display, "a web access log needs a route map (--routes)")),
     }
 }
 
