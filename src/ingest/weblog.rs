@@ -324,7 +324,7 @@ mod tests {
     fn combined_common_ipv6_escapes_and_zones() {
         let combined = parse_line(r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#).unwrap();
         assert_eq!(
-            (combined.host, combined.user, combined.method, combined.path),
+            (combined.host, combined.user, combined.method.as_str(), combined.path.as_str()),
             ("127.0.0.1", Some("frank"), "GET", "/apache_pb.gif")
         );
         assert_eq!((combined.status, combined.bytes), (200, Some(2326)));
