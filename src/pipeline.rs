@@ -154,7 +154,9 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
 
     // Agents are pseudonymised once, here, so every output goes through the same code.
     let (key, key_info) = pseudonym::load_key(config.key_file.as_deref(), &config.out)?;
-    let pseudonymiser = Pseudonymiser::new(key, service_accounts(&events, &register)?, config.reveal_identities);
+    let service = service_accounts(&events, &register)?;
+    let people = people(&events, &service)?;
+    let pseudonymiser = Pseudonymiser::new(key, service, config.reveal_identities).with_people(people);
     let mut safe_findings: Vec<Finding> = findings.iter().map(|f| pseudonymiser.finding(f)).collect();
     for finding in &mut safe_findings {
         finding.register_sha256 = finding
@@ -185,7 +187,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         }),
         detectors: detect::all().iter().map(|d| d.name()).collect(),
         findings_by_detector: Default::default(),
-        overview: report::overview::gather(&events, &register, &safe_findings)?,
+        overview: report::overview::gather(&events, &register, &safe_findings)?.renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
     };
     summary.count_findings(&findings);
@@ -268,6 +270,23 @@ fn check_output_directory(config: &AuditConfig, inputs: &[(PathBuf, ingest::Form
 }
 
 /// Actors that acted under a service role (`Role::is_service`) in any register version.
+/// Every actor who is a person (not a service account): a recipient with one of these ids (a
+/// web client, say) is a person too, and is pseudonymised like an actor.
+fn people(
+    events: &DataFrame,
+    service: &std::collections::BTreeSet<String>,
+) -> Result<std::collections::HashSet<String>> {
+    let actors = events
+        .clone()
+        .lazy()
+        .select([col(crate::event::ACTOR_ID)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .polars("listing actors")?;
+    let ids = actors.column(crate::event::ACTOR_ID).and_then(|c| c.str()).polars("actor ids")?;
+    Ok(ids.iter().flatten().filter(|id| !service.contains(*id)).map(str::to_string).collect())
+}
+
 fn service_accounts(
     events: &DataFrame,
     register: &register::RegisterSet,

@@ -31,12 +31,24 @@ pub struct Pseudonymiser {
     key: Vec<u8>,
     /// Ids left as they are: service accounts.
     keep: BTreeSet<String>,
+    /// Actor ids of people: a recipient with such an id (a web client) is pseudonymised too.
+    people: std::collections::HashSet<String>,
     reveal: bool,
 }
 
 impl Pseudonymiser {
     pub fn new(key: Vec<u8>, service_accounts: BTreeSet<String>, reveal: bool) -> Pseudonymiser {
-        Pseudonymiser { key, keep: service_accounts, reveal }
+        Pseudonymiser { key, keep: service_accounts, people: Default::default(), reveal }
+    }
+
+    pub fn with_people(mut self, people: std::collections::HashSet<String>) -> Pseudonymiser {
+        self.people = people;
+        self
+    }
+
+    /// A recipient as it may be written: organisations as they are, people pseudonymised.
+    pub fn recipient(&self, id: &str) -> String {
+        if self.people.contains(id) { self.name(id) } else { id.to_string() }
     }
 
     /// The pseudonym of an agent id (or the id itself for service accounts or when revealing).
@@ -66,6 +78,13 @@ impl Pseudonymiser {
                     replacements.push((id.clone(), pseudonym.clone()));
                 }
                 *id = pseudonym;
+            }
+        }
+        if let Some(recipient) = safe.recipient.as_mut() {
+            let pseudonym = self.recipient(recipient);
+            if pseudonym != *recipient {
+                replacements.push((recipient.clone(), pseudonym.clone()));
+                *recipient = pseudonym;
             }
         }
         if !replacements.is_empty() {

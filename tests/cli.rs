@@ -1133,6 +1133,24 @@ fn gzipped_and_inline_access_log_lines() {
     assert!(recipients.contains(&"frank") && recipients.iter().any(|r| r.starts_with("::1 ")), "{recipients:?}");
     let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
     assert!(quarantine.contains(",3,,") && quarantine.contains("no route for GET /missing (404)"), "{quarantine}");
+    // Web clients are people: as recipients too, they are pseudonymised in every output.
+    let private = temp.path().join("private");
+    driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--fail-on", "never", "--events"])
+        .arg(&path)
+        .arg("--register")
+        .arg(temp.path().join("register.toml"))
+        .arg("--routes")
+        .arg(temp.path().join("routes.toml"))
+        .arg("--out")
+        .arg(&private)
+        .assert()
+        .code(0);
+    for (name, bytes) in output_bytes(&private) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("frank") && !text.contains("::1 "), "{name} names a web client");
+    }
     // Without a route map, a web log is a clear error.
     let without = driftwatch()
         .args(["audit", "--events"])

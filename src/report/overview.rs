@@ -22,6 +22,17 @@ pub struct Overview {
     pub categories: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
 }
 
+impl Overview {
+    /// The same facts with each recipient renamed (pseudonyms for recipients who are people).
+    pub fn renamed(self, rename: impl Fn(&str) -> String) -> Overview {
+        Overview {
+            transfers: self.transfers.into_iter().map(|(k, v)| (rename(&k), v)).collect(),
+            undeclared: self.undeclared,
+            categories: self.categories.into_iter().map(|(k, v)| (rename(&k), v)).collect(),
+        }
+    }
+}
+
 pub fn gather(events: &DataFrame, register: &RegisterSet, findings: &[Finding]) -> Result<Overview> {
     let outbound = events
         .clone()
