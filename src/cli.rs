@@ -30,7 +30,7 @@ pub enum Command {
     Audit(AuditArgs),
     /// Write a seeded synthetic scenario (events, register, habilitations, truth.json)
     #[command(after_help = "Scenarios: wikit-transfers (seed 000), wikit-monitoring (001), sipsi-cip (002), \
-social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch generate --scenario all --events 100000 --out /tmp/scenario --seed 7")]
+social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch generate --scenario all --events 100000 --out scenario --seed 7")]
     Generate(GenerateArgs),
     /// Re-run an audit from its manifest and check that inputs and outputs are unchanged
     #[command(
