@@ -14,6 +14,7 @@ pub mod finding;
 pub mod generate;
 pub mod ingest;
 pub mod pipeline;
+pub mod progress;
 pub mod pseudonym;
 pub mod register;
 pub mod report;

@@ -89,17 +89,22 @@ impl AuditConfig {
     }
 }
 
-/// Stage timings on stderr under `--verbose` (never in an output file: outputs stay byte-stable).
+/// Stage timings on stderr under `--verbose`, and the progress spinner's next stage (never in an
+/// output file: outputs stay byte-stable).
 struct Stopwatch {
     enabled: bool,
     started: std::time::Instant,
+    progress: crate::progress::Progress,
 }
 
 impl Stopwatch {
-    fn lap(&mut self, stage: &str) {
+    /// Ends a stage and names the next one on the spinner.
+    fn lap(&mut self, stage: &str, next: &str) {
         if self.enabled {
+            self.progress.finish();
             eprintln!("driftwatch: {stage}: {:.2} s", self.started.elapsed().as_secs_f64());
         }
+        self.progress.stage(next);
         self.started = std::time::Instant::now();
     }
 }
@@ -124,24 +129,26 @@ pub struct AuditOutcome {
 }
 
 pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
-    let mut stopwatch = Stopwatch { enabled: config.verbose, started: std::time::Instant::now() };
+    let progress = crate::progress::Progress::stages(!config.quiet && !config.verbose);
+    progress.stage("loading the register");
+    let mut stopwatch = Stopwatch { enabled: config.verbose, started: std::time::Instant::now(), progress };
     // Declarations first: a broken register should fail before minutes of reading logs.
     let mut register = register::load(&register::discover(&config.register)?)?;
     if let Some(date) = config.as_of {
         register = register.known_at(date);
     }
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
-    stopwatch.lap("register and habilitations loaded");
+    stopwatch.lap("register and habilitations loaded", "reading and normalising the events");
     let inputs = ingest::discover(&config.events)?;
     check_output_directory(config, &inputs)?;
     let routes = config.routes.as_deref().map(ingest::weblog::RouteMap::load).transpose()?;
     let ingested = ingest::load(&inputs, config.strict, routes.as_ref())?;
     let rows_used = ingested.events.height() as u64;
     let input_files: Vec<String> = ingested.files.iter().map(|f| f.path.clone()).collect();
-    stopwatch.lap("events read and normalised");
+    stopwatch.lap("events read and normalised", "judging events against the register");
 
     let events = judge(ingested.events, &register, config)?;
-    stopwatch.lap("events judged against the register versions");
+    stopwatch.lap("events judged against the register versions", "running the detectors");
     let context = Context {
         events: &events,
         register: &register,
@@ -150,7 +157,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         input_files: &input_files,
     };
     let findings = detect::run_all(&context, config.verbose)?;
-    stopwatch.lap("detectors run");
+    stopwatch.lap("detectors run", "writing the reports");
 
     // Agents are pseudonymised once, here, so every output goes through the same code.
     let (key, key_info) = pseudonym::load_key(config.key_file.as_deref(), &config.out)?;
@@ -205,7 +212,8 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         });
     let _ = std::fs::remove_dir_all(&staging);
     written?;
-    stopwatch.lap("outputs written");
+    stopwatch.lap("outputs written", "");
+    stopwatch.progress.finish();
 
     let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
     let exit_code = if summary.unreadable_files.is_empty() { i32::from(failing) } else { 2 };

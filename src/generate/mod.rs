@@ -170,6 +170,7 @@ pub fn generate(
         let mut sink = EventSink::new(format, &out.join("events"), part.name())?;
         let (start, end) = window();
         let weights: Vec<f64> = start.iter_days().take_while(|d| *d < end).map(day_weight).collect();
+        let progress = crate::progress::Progress::bar(true, weights.len() as u64, part.name());
         let total_weight: f64 = weights.iter().sum();
         let background = per_scenario.saturating_sub(generator.signal_estimate()) as f64;
         let (mut allocated, mut cumulative, mut sequence) = (0u64, 0.0, 0u64);
@@ -178,6 +179,7 @@ pub fn generate(
             let target = (background * cumulative / total_weight).round() as u64;
             let mut day = generator.day(date, target - allocated, &mut rng, &mut truth);
             allocated = target;
+            progress.step();
             day.sort_by(|a, b| (a.ts, &a.actor_id).cmp(&(b.ts, &b.actor_id)));
             for mut event in day {
                 used.insert((event.actor_id.clone(), event.actor_role));
@@ -188,6 +190,7 @@ pub fn generate(
             }
         }
         written += sink.finish()?;
+        progress.finish();
     }
     write_grants(&out.join("habilitations.csv"), &grants)?;
     expect_stale_grants(&mut truth, &grants, &used, last_event);

@@ -1,0 +1,46 @@
+//! Progress on stderr (indicatif): a spinner naming the audit's current stage, a bar over the
+//! days a scenario generates. Hidden when stderr is not a terminal (schedulers, CI, pipes) or
+//! under `--quiet`, so it never reaches a log file or an output.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    /// A spinner for named stages.
+    pub fn stages(enabled: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(None, target(enabled));
+        bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar }
+    }
+
+    /// A bar over `total` steps.
+    pub fn bar(enabled: bool, total: u64, what: &str) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), target(enabled));
+        bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({eta} left)").expect("valid template"));
+        bar.set_message(what.to_string());
+        Progress { bar }
+    }
+
+    pub fn stage(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+    }
+
+    pub fn step(&self) {
+        self.bar.inc(1);
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn target(enabled: bool) -> ProgressDrawTarget {
+    // `stderr()` hides itself when stderr is not a terminal.
+    if enabled { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() }
+}
