@@ -130,7 +130,22 @@ fn normalise_column(
         })
         .into_column(),
         (Kind::Integer, dtype) if dtype.is_integer() => {
-            input.cast(&DataType::Int64).polars(format!("{file}: converting `{name}` to Int64"))?
+            let values = input.cast(&DataType::Int64).polars(format!("{file}: converting `{name}` to Int64"))?;
+            // Counts are never negative, whatever the format says.
+            let checked: Int64Chunked = values
+                .i64()
+                .expect("cast to Int64")
+                .iter()
+                .enumerate()
+                .map(|(row, value)| match value {
+                    Some(n) if n < 0 => {
+                        rejects.mark(row, name, Some(&n.to_string()), "negative count");
+                        None
+                    }
+                    other => other,
+                })
+                .collect();
+            checked.with_name(name.into()).into_column()
         }
         (Kind::Categories, DataType::String) => clean_category_text(input)?.into_column(),
         (Kind::Categories, DataType::List(_)) => input
