@@ -277,7 +277,7 @@ fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding)
         subject.join(" · "),
         escape(&super::sentences::summary(lang, finding)),
         t(Msg::Rule),
-        escape(&finding.rule),
+        escape(&super::sentences::rule(lang, finding)),
         t(Msg::LegalRef),
         escape(&finding.legal_ref)
     );

@@ -141,7 +141,7 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
         finding.id,
         escape(&super::sentences::summary(lang, finding))
     );
-    md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&finding.rule)));
+    md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&super::sentences::rule(lang, finding))));
     md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&finding.legal_ref)));
     if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
         let records = finding.records.map(|r| format!(", {r} {}", t(Msg::Records))).unwrap_or_default();

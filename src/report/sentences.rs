@@ -24,6 +24,66 @@ pub fn cadence(lang: Lang, finding: &Finding) -> String {
     }
 }
 
+/// The declared rule a finding breaks, in the report's language.
+pub fn rule(lang: Lang, finding: &Finding) -> String {
+    match lang {
+        Lang::En => finding.rule.clone(),
+        Lang::Fr => french_rule(finding),
+    }
+}
+
+fn french_rule(f: &Finding) -> String {
+    let declared = f.rule.split("declares categories: ").nth(1).unwrap_or("aucune").replace("none", "aucune");
+    match f.detector {
+        "undeclared_recipient" => format!(
+            "aucune entrée [[recipient]] du registre en vigueur ne déclare « {} » comme destinataire du jeu de données « {} »",
+            text(&f.recipient),
+            text(&f.dataset)
+        ),
+        "category_creep" if f.recipient.is_some() => {
+            format!("catégories de données déclarées pour le destinataire « {} » : {declared}", text(&f.recipient))
+        }
+        "category_creep" => format!("catégories de données déclarées pour la finalité : {declared}"),
+        "periodic_transfer" if f.rule.starts_with("no [[recipient]]") => {
+            format!("le destinataire « {} » n'est pas déclaré : aucune transmission n'est prévue", text(&f.recipient))
+        }
+        "periodic_transfer" => format!(
+            "le destinataire « {} » est déclaré en mode « sur demande » : communication ponctuelle sur demande, sans calendrier",
+            text(&f.recipient)
+        ),
+        "individual_monitoring" => format!(
+            "finalité « {} » : statistiques agrégées seulement ; l'encadrement ne peut suivre un agent individuellement",
+            text(&f.purpose)
+        ),
+        "small_cell" => format!(
+            "finalité « {} » : aucune cellule de moins de {} agents",
+            text(&f.purpose),
+            detail(f, "min_group_size")
+        ),
+        "outside_habilitation" if detail(f, "reason").as_str() == Some("role_not_allowed") => {
+            "les finalités en vigueur pour ces données n'autorisent pas ce rôle (habilitations par métier)".to_string()
+        }
+        "outside_habilitation" => {
+            "un acteur n'agit que dans le cadre d'une habilitation pour ce rôle et ce périmètre, entre son octroi et son retrait"
+                .to_string()
+        }
+        "stale_habilitation" => {
+            "revue globale et régulière des habilitations ; retrait de celles qui ne sont plus justifiées".to_string()
+        }
+        "retention_overrun" => format!(
+            "[[dataset]] « {} » : durée de conservation de {} jours",
+            text(&f.dataset),
+            detail(f, "retention_days")
+        ),
+        "integrity" => {
+            "journal à l'intégrité garantie : chaque ligne chaînée à la précédente (SHA-256), sans interruption, conservé au moins six mois"
+                .to_string()
+        }
+        "register_gap" => format!("registre des traitements : {}", f.rule),
+        _ => f.rule.clone(),
+    }
+}
+
 fn text<'a>(value: &'a Option<String>) -> &'a str {
     value.as_deref().unwrap_or("?")
 }
