@@ -39,6 +39,17 @@ proptest! {
     }
 
     #[test]
+    fn access_log_lines_never_panic(text in "\\PC{0,200}", host in "[0-9a-f:.]{1,39}", path in "/[ -~]{0,60}", agent in "[ -~]{0,40}") {
+        let _ = crate::ingest::weblog::parse_line(&text);
+        let line = format!("{host} - - [12/May/2024:00:00:17 +0000] \"GET {path} HTTP/1.1\" 200 5 \"-\" \"{}\"", agent.replace('\\', "\\\\").replace('"', "\\\""));
+        if !path.contains(' ') && !path.contains('"') {
+            let parsed = crate::ingest::weblog::parse_line(&line);
+            prop_assert!(parsed.is_ok(), "{line}: {parsed:?}");
+            prop_assert_eq!(parsed.unwrap().agent, Some(agent.clone()));
+        }
+    }
+
+    #[test]
     fn register_text_never_panics(text in "\\PC{0,300}", body in log_text()) {
         let _ = toml::from_str::<crate::register::RegisterFile>(&text);
         let _ = toml::from_str::<crate::register::RegisterFile>(&format!("processing = \"p\"\nin_force_from = \"2020-01-01\"\n{body}"));
