@@ -24,6 +24,19 @@ fn generate(dir: &Path, scenario: &str, events: u64, format: &str) {
         .success();
 }
 
+/// Audits the shipped sample-data/ into `out` with the test key; the sample has high findings.
+fn audit_sample(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .arg("audit")
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(1)
+}
+
 /// Audits a generated scenario directory with raw identities (truth.json names agents);
 /// returns (exit code, findings.json).
 fn audit_scenario(dir: &Path, out: &Path, extra: &[&str]) -> (i32, Value) {
@@ -141,13 +154,7 @@ fn all_formats_give_the_same_findings() {
 fn seed_000_and_004_are_found_in_the_shipped_sample() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("reports");
-    let assert = driftwatch()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--reveal-identities", "--out"])
-        .arg(&out)
-        .assert()
-        .code(1);
+    let assert = audit_sample(&out, &["--reveal-identities"]);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert!(stdout.contains("rows read") && stdout.contains("findings:"), "{stdout}");
     let findings = read_json(&out.join("findings.json"));
@@ -704,13 +711,7 @@ fn replay_passes_untouched_and_names_a_changed_input_or_output() {
 fn as_of_uses_only_the_register_versions_known_then() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("out");
-    driftwatch()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--as-of", "2022-01-01", "--out"])
-        .arg(&out)
-        .assert()
-        .code(1);
+    audit_sample(&out, &["--as-of", "2022-01-01"]);
     let findings = read_json(&out.join("findings.json"));
     let versions: Vec<&str> = findings["summary"]["register_versions"]
         .as_array()
@@ -762,13 +763,7 @@ fn the_html_report_renders_in_headless_chromium_without_network() {
     };
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("reports");
-    driftwatch()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--out"])
-        .arg(&out)
-        .assert()
-        .code(1);
+    audit_sample(&out, &[]);
     let html_path = out.join("report.html");
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.contains("Content-Security-Policy") && html.contains("default-src 'none'"));
@@ -801,13 +796,7 @@ fn the_html_report_renders_in_headless_chromium_without_network() {
 fn the_workbook_has_a_sheet_per_detector_with_frozen_header_filters_and_dates() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("reports");
-    driftwatch()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--format", "xlsx,json", "--out"])
-        .arg(&out)
-        .assert()
-        .code(1);
+    audit_sample(&out, &["--format", "xlsx,json"]);
     assert!(!out.join("report.md").exists(), "--format chooses the outputs");
     let mut archive = zip::ZipArchive::new(std::fs::File::open(out.join("findings.xlsx")).unwrap()).unwrap();
     let mut read = |name: &str| {
@@ -832,13 +821,7 @@ fn the_workbook_has_a_sheet_per_detector_with_frozen_header_filters_and_dates() 
 fn lang_fr_writes_the_reports_in_french() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("reports");
-    driftwatch()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--lang", "fr", "--format", "md,html", "--out"])
-        .arg(&out)
-        .assert()
-        .code(1);
+    audit_sample(&out, &["--lang", "fr", "--format", "md,html"]);
     let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
     for words in [
         "Rapport d'audit",
