@@ -79,7 +79,7 @@ impl Detector for CategoryCreep {
         let mut groups: Vec<Group> = (0..group_keys.len()).map(|_| Group::default()).collect();
         let columns = EventColumns::of(context.events)?;
         let rows = pairs.column(ROW).and_then(|c| c.idx()).polars("row index")?;
-        let categories = pairs.column(CATEGORIES).and_then(|c| c.str()).polars("categories")?;
+        let categories = super::text_column(&pairs, CATEGORIES)?;
         let mut last_counted: Option<(usize, usize)> = None;
         for (row, category) in rows.iter().zip(categories.iter()) {
             let (Some(row), Some(category)) = (row, category) else { continue };
@@ -124,7 +124,7 @@ fn judge_contexts(
     contexts: &DataFrame,
     group_keys: &mut BTreeMap<GroupKey, usize>,
 ) -> Result<(Vec<Option<JudgedContext>>, Vec<Option<usize>>)> {
-    let text = |name: &str| contexts.column(name).and_then(|c| c.str()).polars(format!("context {name}"));
+    let text = |name: &str| super::text_column(&contexts, name);
     let (datasets, recipients, purposes) = (text(DATASET)?, text(RECIPIENT)?, text(PURPOSE)?);
     let versions = contexts.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("context version")?;
     let outbound = contexts.column(OUTBOUND).and_then(|c| c.bool()).polars("context outbound")?;

@@ -93,7 +93,7 @@ impl Detector for IndividualMonitoring {
             .filter(col(REGISTER_VERSION).is_not_null().and(watching))
             .collect()
             .polars("selecting reports on single agents")?;
-        let text = |name: &str| candidates.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let text = |name: &str| super::text_column(&candidates, name);
         let (actors, roles, units, datasets, purposes, targets, kinds) = (
             text(ACTOR_ID)?,
             text(ACTOR_ROLE)?,

@@ -266,6 +266,11 @@ impl<'a> EventColumns<'a> {
     }
 }
 
+/// A text column of a collected frame, with an error naming it.
+pub fn text_column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChunked> {
+    frame.column(name).and_then(|c| c.str()).polars(format!("column `{name}`"))
+}
+
 /// Frame of the distinct values of `columns` (for judging keys in Rust, then joining back).
 pub fn distinct(events: LazyFrame, columns: &[&str]) -> Result<DataFrame> {
     events

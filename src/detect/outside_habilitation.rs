@@ -104,7 +104,7 @@ impl Detector for OutsideHabilitation {
             .filter(col(REGISTER_VERSION).is_not_null())
             .collect()
             .polars("selecting events to check against habilitations")?;
-        let text = |name: &str| events.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let text = |name: &str| super::text_column(&events, name);
         let (actors, roles, units, datasets, purposes) =
             (text(ACTOR_ID)?, text(ACTOR_ROLE)?, text(ACTOR_UNIT)?, text(DATASET)?, text(PURPOSE)?);
         let versions = events.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;

@@ -88,7 +88,7 @@ fn unlawful_if_scheduled(context: &Context) -> Result<BTreeMap<(String, String),
         .filter(col("outbound").and(col(REGISTER_VERSION).is_not_null()))
         .collect()
         .polars("selecting transfers and exports")?;
-    let text = |name: &str| outbound.column(name).and_then(|c| c.str()).polars(name.to_string());
+    let text = |name: &str| super::text_column(&outbound, name);
     let (ids, recipients, datasets) = (text(EVENT_ID)?, text(RECIPIENT)?, text(DATASET)?);
     let times = outbound.column(TS).and_then(|c| c.i64()).polars("ts")?;
     let versions = outbound.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("version")?;

@@ -55,7 +55,7 @@ impl Detector for RegisterGap {
         let columns = EventColumns::of(context.events)?;
         let rows = unjudged.column(ROW).and_then(|c| c.idx()).polars("row index")?;
         let times = unjudged.column(TS).and_then(|c| c.i64()).polars("ts")?;
-        let datasets = unjudged.column(DATASET).and_then(|c| c.str()).polars("dataset")?;
+        let datasets = super::text_column(&unjudged, DATASET)?;
         let mut tallies: BTreeMap<Gap, GapEvents> = BTreeMap::new();
         for ((row, ts), dataset) in rows.iter().zip(times.iter()).zip(datasets.iter()) {
             let (Some(row), Some(ts), Some(dataset)) = (row, ts, dataset) else { continue };

@@ -58,7 +58,7 @@ impl Detector for RetentionOverrun {
             .filter(col(REGISTER_VERSION).is_not_null().and(col(RECORD_DATE).is_not_null()).and(uses))
             .collect()
             .polars("selecting events on dated records")?;
-        let text = |name: &str| dated.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let text = |name: &str| super::text_column(&dated, name);
         let (datasets, actions) = (text(DATASET)?, text(ACTION)?);
         let versions = dated.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
         let times = dated.column(TS).and_then(|c| c.i64()).polars("ts")?;

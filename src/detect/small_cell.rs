@@ -50,7 +50,7 @@ impl Detector for SmallCell {
             )
             .collect()
             .polars("selecting aggregated reports")?;
-        let text = |name: &str| aggregated.column(name).and_then(|c| c.str()).polars(name.to_string());
+        let text = |name: &str| super::text_column(&aggregated, name);
         let (actors, datasets, purposes) = (text(ACTOR_ID)?, text(DATASET)?, text(PURPOSE)?);
         let sizes = aggregated.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
         let versions = aggregated.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;

@@ -33,10 +33,7 @@ impl Detector for StaleHabilitation {
             .unique(None, UniqueKeepStrategy::Any)
             .collect()
             .polars("listing who used which role")?;
-        let (actors, roles) = (
-            used.column(ACTOR_ID).and_then(|c| c.str()).polars("actors")?,
-            used.column(ACTOR_ROLE).and_then(|c| c.str()).polars("roles")?,
-        );
+        let (actors, roles) = (super::text_column(&used, ACTOR_ID)?, super::text_column(&used, ACTOR_ROLE)?);
         let used: HashSet<(&str, &str)> = actors.iter().zip(roles.iter()).filter_map(|(a, r)| Some((a?, r?))).collect();
         let window_end = match context.settings.window_end {
             Some(end) => end,
