@@ -16,7 +16,15 @@ fn main() {
         .and_then(|i| arguments.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let params = CadenceParams::default();
+    let mut params = CadenceParams::default();
+    if let Some(scale) = arguments
+        .iter()
+        .position(|a| a == "--tightness-scale")
+        .and_then(|i| arguments.get(i + 1))
+        .and_then(|s| s.parse().ok())
+    {
+        params.tightness_scale_min = scale;
+    }
     let calendar = BusinessCalendar::french(2020, 2024);
     let started = std::time::Instant::now();
     let (mut true_positive, mut false_positive, mut false_negative, mut true_negative) = (0, 0, 0, 0);

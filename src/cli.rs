@@ -122,6 +122,9 @@ pub struct AuditArgs {
     /// How far (minutes) a run may sit from its calendar slot
     #[arg(long, default_value_t = 90, value_name = "MINUTES", help_heading = "Periodic transfers")]
     pub slot_tolerance: u32,
+    /// Spread of run times (robust σ, minutes) at which the tightness factor T halves
+    #[arg(long, default_value_t = 45.0, value_name = "MINUTES", help_heading = "Periodic transfers")]
+    pub tightness_scale: f64,
     /// A habilitation not reviewed for this many days before the window's end is stale
     #[arg(long, default_value_t = 365, value_name = "DAYS", help_heading = "Habilitations")]
     pub review_days: u32,

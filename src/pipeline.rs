@@ -51,6 +51,9 @@ pub struct AuditConfig {
     pub run_gap_minutes: u32,
     /// How far (minutes) a run may sit from a calendar slot and still match it.
     pub slot_tolerance_minutes: u32,
+    /// Spread (robust σ, minutes) of run times at which the tightness factor halves.
+    #[serde(default = "default_tightness_scale")]
+    pub tightness_scale_minutes: f64,
     /// Grants not reviewed for this many days are stale.
     pub review_days: u32,
     /// Stop at the first unreadable input file instead of auditing the others.
@@ -62,6 +65,11 @@ pub struct AuditConfig {
     /// Print nothing but errors (not an output parameter).
     #[serde(skip)]
     pub quiet: bool,
+}
+
+/// Manifests written before `--tightness-scale` existed replay with the then fixed 40 minutes.
+fn default_tightness_scale() -> f64 {
+    40.0
 }
 
 impl AuditConfig {
@@ -81,6 +89,7 @@ impl AuditConfig {
                 calendar_tolerance_us: i64::from(self.slot_tolerance_minutes) * minute,
                 systematic_score: self.cadence_threshold,
                 review_score: self.review_threshold,
+                tightness_scale_min: self.tightness_scale_minutes,
                 ..Default::default()
             },
             review_days: self.review_days,

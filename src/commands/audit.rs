@@ -38,6 +38,12 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
     {
         return Err(Error::Usage("thresholds must satisfy 0 <= --review-threshold <= --cadence-threshold <= 1".into()));
     }
+    if !(args.tightness_scale.is_finite() && args.tightness_scale > 0.0) {
+        return Err(Error::Usage(format!(
+            "--tightness-scale {}: must be a positive number of minutes",
+            args.tightness_scale
+        )));
+    }
     let mut formats = args.format.clone();
     formats.sort();
     formats.dedup();
@@ -64,6 +70,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         review_threshold: args.review_threshold,
         run_gap_minutes: args.run_gap,
         slot_tolerance_minutes: args.slot_tolerance,
+        tightness_scale_minutes: args.tightness_scale,
         review_days: args.review_days,
         as_of: args
             .as_of

