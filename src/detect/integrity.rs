@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Context, Detector};
 use polars::prelude::*;
 
-use crate::error::{PolarsContext, Result};
+use crate::error::Result;
 use crate::event::{EVENT_ID, HASH};
 use crate::evidence::chain::{self, ProblemKind, VerifyParams};
 use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity};
@@ -50,26 +50,11 @@ impl Detector for Integrity {
 impl Integrity {
     /// Event ids used more than once across the inputs: evidence citing them is ambiguous.
     fn duplicate_ids(&self, context: &Context) -> Result<Vec<Finding>> {
-        let duplicated = context
-            .events()
-            .select([col(EVENT_ID)])
-            .group_by([col(EVENT_ID)])
-            .agg([len().alias("times")])
-            .filter(col("times").gt(lit(1)))
-            .sort([EVENT_ID], SortMultipleOptions::default())
-            .collect()
-            .polars("looking for duplicate event ids")?;
-        if duplicated.height() == 0 {
+        let ids = super::text_column(context.events, EVENT_ID)?;
+        let ids: Vec<String> = duplicated_values(ids).into_iter().collect();
+        if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<String> = duplicated
-            .column(EVENT_ID)
-            .and_then(|c| c.str())
-            .polars("event ids")?
-            .iter()
-            .flatten()
-            .map(str::to_string)
-            .collect();
         let mut details = BTreeMap::new();
         details.insert("reason".to_string(), json!(ProblemKind::DuplicateEventId.name()));
         details.insert("duplicated_ids".to_string(), json!(ids.len()));
@@ -130,5 +115,43 @@ impl Integrity {
             ..Default::default()
         }
         .finish(self.name(), severity, &[&path, kind.name()])
+    }
+}
+
+/// The values present more than once, sorted. Hashes and sorts (hash, row) pairs instead of
+/// grouping the strings: ten million distinct ids would build a ten-million-entry hash table.
+fn duplicated_values(values: &StringChunked) -> std::collections::BTreeSet<String> {
+    use rayon::prelude::*;
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut hashed: Vec<(u64, u32)> =
+        (0..values.len()).into_par_iter().map(|row| (hasher.hash_one(values.get(row)), row as u32)).collect();
+    hashed.par_sort_unstable();
+    let mut duplicated = std::collections::BTreeSet::new();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        // Equal hashes: compare the values themselves (a collision is not a duplicate).
+        let mut texts: Vec<Option<&str>> = run.iter().map(|(_, row)| values.get(*row as usize)).collect();
+        texts.sort_unstable();
+        for pair in texts.windows(2) {
+            if let [Some(a), Some(b)] = pair
+                && a == b
+            {
+                duplicated.insert(a.to_string());
+            }
+        }
+    }
+    duplicated
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+
+    #[test]
+    fn duplicated_values_are_found_once_each_and_sorted() {
+        let values = StringChunked::new("id".into(), &["b", "a", "c", "b", "a", "b", "d"]);
+        let found: Vec<String> = duplicated_values(&values).into_iter().collect();
+        assert_eq!(found, ["a", "b"]);
+        assert!(duplicated_values(&StringChunked::new("id".into(), &["x", "y"])).is_empty());
     }
 }

@@ -18,15 +18,18 @@ struct Reject {
     reason: String,
 }
 
-/// Per-row rejects, first problem wins (so the quarantine names the leftmost bad column).
-struct Rejects(Vec<Option<Reject>>);
+/// Rejected rows by row number, first problem wins (so the quarantine names the leftmost bad
+/// column). Sparse: a clean file of millions of rows costs nothing here.
+#[derive(Default)]
+struct Rejects(std::collections::BTreeMap<usize, Reject>);
 
 impl Rejects {
     fn mark(&mut self, row: usize, column: &'static str, value: Option<&str>, reason: impl Into<String>) {
-        if self.0[row].is_none() {
-            self.0[row] =
-                Some(Reject { column, value: value.unwrap_or("").chars().take(200).collect(), reason: reason.into() });
-        }
+        self.0.entry(row).or_insert_with(|| Reject {
+            column,
+            value: value.unwrap_or("").chars().take(200).collect(),
+            reason: reason.into(),
+        });
     }
 }
 
@@ -58,7 +61,7 @@ pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
             });
         }
     }
-    let mut rejects = Rejects((0..height).map(|_| None).collect());
+    let mut rejects = Rejects::default();
     let mut columns = Vec::with_capacity(frame.width());
     for spec in COLUMNS.iter() {
         let normalised = match frame.column(spec.name) {
@@ -74,20 +77,23 @@ pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
         columns.push(extra.cast(&DataType::String).unwrap_or_else(|_| extra.clone()));
     }
     columns.push(Column::new(event::SOURCE_ROW.into(), (1..=height as u32).collect::<Vec<u32>>()));
-    let keep: BooleanChunked = rejects.0.iter().map(|r| r.is_none()).collect();
     let frame = DataFrame::new(height, columns)
-        .and_then(|df| df.filter(&keep))
+        .and_then(|df| {
+            if rejects.0.is_empty() {
+                return Ok(df); // the usual case: no copy
+            }
+            let keep: BooleanChunked = (0..height).map(|row| !rejects.0.contains_key(&row)).collect();
+            df.filter(&keep)
+        })
         .polars(format!("{file}: assembling the event frame"))?;
     let mut quarantined = rejected;
-    quarantined.extend(rejects.0.into_iter().enumerate().filter_map(|(row, reject)| {
-        reject.map(|r| QuarantineRecord {
-            file: file.to_string(),
-            line: lines.line_of(row),
-            row: Some(row as u64 + 1),
-            column: r.column.to_string(),
-            value: r.value,
-            reason: r.reason,
-        })
+    quarantined.extend(rejects.0.into_iter().map(|(row, r)| QuarantineRecord {
+        file: file.to_string(),
+        line: lines.line_of(row),
+        row: Some(row as u64 + 1),
+        column: r.column.to_string(),
+        value: r.value,
+        reason: r.reason,
     }));
     Ok(Normalised { frame, quarantined })
 }
