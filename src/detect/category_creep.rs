@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 
-use super::{Context, Detector, EventColumns, ROW, Tally, list_words};
+use super::{Context, Detector, EventColumns, Tally, list_words};
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, CATEGORIES, DATASET, PURPOSE, RECIPIENT};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -32,7 +32,7 @@ type GroupKey = (&'static str, String, String);
 /// The events sharing a (version, dataset, outbound, recipient, purpose): they are all judged
 /// against the same declared list, so it is resolved once per context, not once per event.
 struct JudgedContext {
-    group: usize,
+    group: GroupKey,
     declared: Vec<String>,
     /// Memo of the categories seen in this context: covered or not.
     covered: HashMap<String, bool>,
@@ -44,47 +44,79 @@ struct Group {
     categories: BTreeSet<String>,
 }
 
+impl Group {
+    fn merge(&mut self, other: Group) {
+        self.tally.merge(other.tally);
+        self.categories.extend(other.categories);
+    }
+}
+
 impl Detector for CategoryCreep {
     fn name(&self) -> &'static str {
         "category_creep"
     }
 
     fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        // No filter on the whole frame (a filter gathers every selected column, lists
-        // included): events without a version get no context, events without categories no pairs.
-        let contexts = context
+        // The rows are read where they lie, a slice per thread: no exploded categories and no
+        // row lists (each would be as long as the log).
+        let events = context
             .events()
-            .select([
-                col(ROW),
-                col(REGISTER_VERSION),
-                col(DATASET),
-                event::is_outbound().alias(OUTBOUND),
-                col(RECIPIENT),
-                col(PURPOSE),
-            ])
-            .group_by([col(REGISTER_VERSION), col(DATASET), col(OUTBOUND), col(RECIPIENT), col(PURPOSE)])
-            .agg([col(ROW)])
-            .filter(col(REGISTER_VERSION).is_not_null())
+            .with_column(event::is_outbound().alias(OUTBOUND))
             .collect()
-            .polars("grouping events by what judges their categories")?;
-        let pairs = context
-            .events()
-            .select([col(ROW), col(CATEGORIES)])
-            .explode(cols([CATEGORIES]), ExplodeOptions { empty_as_null: false, keep_nulls: false })
-            .collect()
-            .polars("listing the categories of each event")?;
+            .polars("marking transfers and exports")?;
+        let partials = super::par_slices(&events, |slice| scan_part(context, slice))?;
+        let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+        for partial in partials {
+            for (key, group) in partial {
+                groups.entry(key).or_default().merge(group);
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|((judged_by, against, dataset), group)| {
+                let summary = group.tally.into_summary(vec![]);
+                self.finding(context, judged_by, &against, &dataset, summary, group.categories)
+            })
+            .collect())
+    }
+}
 
-        let mut group_keys: BTreeMap<GroupKey, usize> = BTreeMap::new();
-        let (mut judged, context_of_row) = judge_contexts(context, &contexts, &mut group_keys)?;
-        let mut groups: Vec<Group> = (0..group_keys.len()).map(|_| Group::default()).collect();
-        let columns = EventColumns::of(context.events)?;
-        let rows = pairs.column(ROW).and_then(|c| c.idx()).polars("row index")?;
-        let categories = super::text_column(&pairs, CATEGORIES)?;
-        let mut last_counted: Option<(usize, usize)> = None;
-        for (row, category) in rows.iter().zip(categories.iter()) {
-            let (Some(row), Some(category)) = (row, category) else { continue };
-            let row = row as usize;
-            let Some(judged) = context_of_row[row].and_then(|c| judged[c].as_mut()) else { continue };
+/// Judges the events of one slice of the judged frame (plus its `outbound` column). Returns the
+/// groups with at least one undeclared category.
+fn scan_part(context: &Context, keys: &DataFrame) -> Result<BTreeMap<GroupKey, Group>> {
+    let text = |name: &str| super::text_column(keys, name);
+    let (datasets, recipients, purposes) = (text(DATASET)?, text(RECIPIENT)?, text(PURPOSE)?);
+    let versions = keys.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("register_version")?;
+    let outbound = keys.column(OUTBOUND).and_then(|c| c.bool()).polars("outbound")?;
+    let categories = keys.column(CATEGORIES).and_then(|c| c.list()).polars("categories")?;
+    let columns = EventColumns::of(keys)?;
+    // Contexts by key, resolved on first sight (None: not judged by this detector).
+    let mut contexts: HashMap<(i32, &str, bool, &str, &str), Option<JudgedContext>> = HashMap::new();
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    let mut undeclared: Vec<String> = Vec::new();
+    let rows = versions.iter().zip(datasets.iter()).zip(outbound.iter()).zip(recipients.iter()).zip(purposes.iter());
+    for (row, ((((version, dataset), outbound), recipient), purpose), event_categories) in
+        rows.zip(categories.amortized_iter()).enumerate().map(|(row, (keys, cats))| (row, keys, cats))
+    {
+        let (Some(version), Some(event_categories)) = (version, event_categories) else { continue };
+        let key = (
+            version,
+            dataset.unwrap_or_default(),
+            outbound.unwrap_or(false),
+            recipient.unwrap_or_default(),
+            purpose.unwrap_or_default(),
+        );
+        let judged = contexts.entry(key).or_insert_with(|| {
+            let version = context.register.get(version as usize);
+            declared_for(version, key.2, key.3, key.4, key.1).map(|(kind, against, declared)| JudgedContext {
+                group: (kind, against, key.1.to_string()),
+                declared,
+                covered: HashMap::new(),
+            })
+        });
+        let Some(judged) = judged.as_mut() else { continue };
+        undeclared.clear();
+        for category in event_categories.as_ref().str().polars("categories")?.iter().flatten() {
             let covered = match judged.covered.get(category) {
                 Some(covered) => *covered,
                 None => {
@@ -93,66 +125,19 @@ impl Detector for CategoryCreep {
                     covered
                 }
             };
-            if covered {
-                continue;
-            }
-            let group = &mut groups[judged.group];
-            group.categories.insert(category.to_string());
-            // An event with several undeclared categories counts once.
-            if last_counted != Some((row, judged.group)) {
-                columns.add_to(&mut group.tally, row);
-                last_counted = Some((row, judged.group));
+            if !covered {
+                undeclared.push(category.to_string());
             }
         }
-        let mut findings = Vec::new();
-        for ((judged_by, against, dataset), index) in group_keys {
-            let group = std::mem::take(&mut groups[index]);
-            if group.tally.is_empty() {
-                continue;
-            }
-            let summary = group.tally.into_summary(vec![]);
-            findings.push(self.finding(context, judged_by, &against, &dataset, summary, group.categories));
+        if undeclared.is_empty() {
+            continue;
         }
-        Ok(findings)
+        let group = groups.entry(judged.group.clone()).or_default();
+        group.categories.extend(undeclared.drain(..));
+        // An event with several undeclared categories counts once.
+        columns.add_to(&mut group.tally, row);
     }
-}
-
-/// Resolves each context once: which group it reports to and its declared categories (None
-/// for contexts this detector does not judge), and maps every event row to its context.
-fn judge_contexts(
-    context: &Context,
-    contexts: &DataFrame,
-    group_keys: &mut BTreeMap<GroupKey, usize>,
-) -> Result<(Vec<Option<JudgedContext>>, Vec<Option<usize>>)> {
-    let text = |name: &str| super::text_column(&contexts, name);
-    let (datasets, recipients, purposes) = (text(DATASET)?, text(RECIPIENT)?, text(PURPOSE)?);
-    let versions = contexts.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("context version")?;
-    let outbound = contexts.column(OUTBOUND).and_then(|c| c.bool()).polars("context outbound")?;
-    let row_lists = contexts.column(ROW).and_then(|c| c.list()).polars("context rows")?;
-    let mut judged = Vec::with_capacity(contexts.height());
-    let mut context_of_row = vec![None; context.events.height()];
-    for index in 0..contexts.height() {
-        let version = context.register.get(versions.get(index).expect("not null") as usize);
-        let dataset = datasets.get(index).unwrap_or_default();
-        let resolved = declared_for(
-            version,
-            outbound.get(index).unwrap_or(false),
-            recipients.get(index).unwrap_or_default(),
-            purposes.get(index).unwrap_or_default(),
-            dataset,
-        );
-        judged.push(resolved.map(|(kind, against, declared)| {
-            let next = group_keys.len();
-            let group = *group_keys.entry((kind, against, dataset.to_string())).or_insert(next);
-            JudgedContext { group, declared, covered: HashMap::new() }
-        }));
-        if let Some(rows) = row_lists.get_as_series(index) {
-            for row in rows.idx().polars("context rows")?.iter().flatten() {
-                context_of_row[row as usize] = Some(index);
-            }
-        }
-    }
-    Ok((judged, context_of_row))
+    Ok(groups)
 }
 
 impl CategoryCreep {

@@ -223,6 +223,31 @@ impl Tally {
         self.events == 0
     }
 
+    /// Adds the facts of `other`, tallied over other events (rows split across threads).
+    pub fn merge(&mut self, other: Tally) {
+        if other.events == 0 {
+            return;
+        }
+        if self.events == 0 {
+            *self = other;
+            return;
+        }
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.events += other.events;
+        self.records = match (self.records, other.records) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.versions.extend(other.versions);
+        for earliest in other.evidence {
+            self.evidence.push(earliest);
+            if self.evidence.len() > MAX_EVIDENCE {
+                self.evidence.pop();
+            }
+        }
+    }
+
     pub fn into_summary(self, keys: Vec<Option<String>>) -> GroupSummary {
         GroupSummary {
             keys,
@@ -264,6 +289,16 @@ impl<'a> EventColumns<'a> {
             self.version.get(row).map(|v| v as usize),
         );
     }
+}
+
+/// Runs `scan` on consecutive row slices of `frame` on every core (zero-copy slices, a few
+/// per thread so an uneven slice does not idle the others); results come back in row order.
+pub fn par_slices<T: Send>(frame: &DataFrame, scan: impl Fn(&DataFrame) -> Result<T> + Sync) -> Result<Vec<T>> {
+    use rayon::prelude::*;
+    let height = frame.height();
+    let length = height.div_ceil(rayon::current_num_threads() * 4).max(1);
+    let starts: Vec<usize> = (0..height).step_by(length).collect();
+    starts.into_par_iter().map(|start| scan(&frame.slice(start as i64, length.min(height - start)))).collect()
 }
 
 /// A text column of a collected frame, with an error naming it.

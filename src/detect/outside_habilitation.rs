@@ -13,12 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{Context, Detector, EventColumns, ROW, Tally};
-use crate::error::{PolarsContext, Result};
-use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TS};
+use super::{Context, Detector, EventColumns, Tally};
+use crate::error::Result;
+use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE};
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::habilitations::Grant;
-use crate::register::versions::REGISTER_VERSION;
 
 pub struct OutsideHabilitation;
 
@@ -89,65 +88,17 @@ impl Detector for OutsideHabilitation {
     }
 
     fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let events = context
-            .events()
-            .select([
-                col(ROW),
-                col(REGISTER_VERSION),
-                col(ACTOR_ID),
-                col(ACTOR_ROLE),
-                col(ACTOR_UNIT),
-                col(DATASET),
-                col(PURPOSE),
-                col(TS).cast(DataType::Int64),
-            ])
-            .filter(col(REGISTER_VERSION).is_not_null())
-            .collect()
-            .polars("selecting events to check against habilitations")?;
-        let text = |name: &str| super::text_column(&events, name);
-        let (actors, roles, units, datasets, purposes) =
-            (text(ACTOR_ID)?, text(ACTOR_ROLE)?, text(ACTOR_UNIT)?, text(DATASET)?, text(PURPOSE)?);
-        let versions = events.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
-        let times = events.column(TS).and_then(|c| c.i64()).polars("ts")?;
-        let rows = events.column(ROW).and_then(|c| c.idx()).polars("rows")?;
         let mut grants: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
         if let Some(habilitations) = context.habilitations {
             for grant in &habilitations.grants {
                 grants.entry((grant.actor_id.as_str(), grant.role.as_str())).or_default().push(grant);
             }
         }
-        let mut allowed: HashMap<(i32, &str, &str, Option<&str>), bool> = HashMap::new();
-        let columns = EventColumns::of(context.events)?;
+        let partials = super::par_slices(context.events, |slice| scan_part(context, &grants, slice))?;
         let mut offences: BTreeMap<(String, Reason), Offence> = BTreeMap::new();
-        for index in 0..events.height() {
-            let (Some(version), Some(actor), Some(role), Some(dataset), Some(ts)) =
-                (versions.get(index), actors.get(index), roles.get(index), datasets.get(index), times.get(index))
-            else {
-                continue;
-            };
-            let purpose = purposes.get(index);
-            let role_allowed = *allowed.entry((version, dataset, role, purpose)).or_insert_with(|| {
-                let register = context.register.get(version as usize);
-                let named =
-                    purpose.and_then(|p| register.purpose(p)).filter(|p| p.datasets.iter().any(|d| d == dataset));
-                let candidates: Vec<_> = match named {
-                    Some(p) => vec![p],
-                    None => register.purposes_for_dataset(dataset).collect(),
-                };
-                candidates.iter().any(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role))
-            });
-            let reason = if !role_allowed {
-                Some(Reason::RoleNotAllowed)
-            } else if context.habilitations.is_some() {
-                grant_verdict(grants.get(&(actor, role)).map_or(&[][..], |g| g.as_slice()), ts, units.get(index))
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                let offence = offences.entry((actor.to_string(), reason)).or_default();
-                columns.add_to(&mut offence.tally, rows.get(index).expect("row") as usize);
-                offence.datasets.insert(dataset.to_string());
-                offence.roles.insert(role.to_string());
+        for partial in partials {
+            for (key, offence) in partial {
+                offences.entry(key).or_default().merge(offence);
             }
         }
         Ok(offences
@@ -155,6 +106,60 @@ impl Detector for OutsideHabilitation {
             .map(|((actor, reason), offence)| self.finding(context, actor, reason, offence))
             .collect())
     }
+}
+
+impl Offence {
+    fn merge(&mut self, other: Offence) {
+        self.tally.merge(other.tally);
+        self.datasets.extend(other.datasets);
+        self.roles.extend(other.roles);
+    }
+}
+
+/// Checks the events of one slice of the judged frame against the roles the register allows
+/// and the actors' grants.
+fn scan_part(
+    context: &Context,
+    grants: &HashMap<(&str, &str), Vec<&Grant>>,
+    events: &DataFrame,
+) -> Result<BTreeMap<(String, Reason), Offence>> {
+    let text = |name: &str| super::text_column(events, name);
+    let (actors, roles, units, datasets, purposes) =
+        (text(ACTOR_ID)?, text(ACTOR_ROLE)?, text(ACTOR_UNIT)?, text(DATASET)?, text(PURPOSE)?);
+    let columns = EventColumns::of(events)?;
+    let mut allowed: HashMap<(i32, &str, &str, Option<&str>), bool> = HashMap::new();
+    let mut offences: BTreeMap<(String, Reason), Offence> = BTreeMap::new();
+    let rows = columns.version.iter().zip(actors.iter()).zip(roles.iter()).zip(datasets.iter());
+    let rows = rows.zip(columns.ts.iter()).zip(purposes.iter()).zip(units.iter()).enumerate();
+    for (row, ((((((version, actor), role), dataset), ts), purpose), unit)) in rows {
+        let (Some(version), Some(actor), Some(role), Some(dataset), Some(ts)) = (version, actor, role, dataset, ts)
+        else {
+            continue;
+        };
+        let role_allowed = *allowed.entry((version, dataset, role, purpose)).or_insert_with(|| {
+            let register = context.register.get(version as usize);
+            let named = purpose.and_then(|p| register.purpose(p)).filter(|p| p.datasets.iter().any(|d| d == dataset));
+            let candidates: Vec<_> = match named {
+                Some(p) => vec![p],
+                None => register.purposes_for_dataset(dataset).collect(),
+            };
+            candidates.iter().any(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role))
+        });
+        let reason = if !role_allowed {
+            Some(Reason::RoleNotAllowed)
+        } else if context.habilitations.is_some() {
+            grant_verdict(grants.get(&(actor, role)).map_or(&[][..], |g| g.as_slice()), ts, unit)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let offence = offences.entry((actor.to_string(), reason)).or_default();
+            columns.add_to(&mut offence.tally, row);
+            offence.datasets.insert(dataset.to_string());
+            offence.roles.insert(role.to_string());
+        }
+    }
+    Ok(offences)
 }
 
 impl OutsideHabilitation {
