@@ -184,7 +184,7 @@ fn read_summaries(frame: &DataFrame, keys: &[&str]) -> PolarsResult<Vec<GroupSum
 
 /// A group's facts accumulated from events visited in any order, for detectors that classify
 /// events in Rust (low-cardinality keys judged once, then applied row by row).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Tally {
     first_seen: i64,
     last_seen: i64,
@@ -426,3 +426,46 @@ legal_ref = "CESEDA L.811-3"
 }
 
 pub use event::is_outbound;
+
+#[cfg(test)]
+mod tally_tests {
+    use super::*;
+
+    fn summary(tally: Tally) -> GroupSummary {
+        tally.into_summary(vec![])
+    }
+
+    #[test]
+    fn merging_tallies_of_split_events_equals_one_tally() {
+        // (ts, id, records, version): more events than MAX_EVIDENCE, some without a count.
+        let events: Vec<(i64, String, Option<i64>, usize)> = (0..3 * MAX_EVIDENCE as i64)
+            .map(|i| ((i * 7919) % 101, format!("e{i:03}"), (i % 3 != 0).then_some(i), (i % 2) as usize))
+            .collect();
+        let mut whole = Tally::default();
+        for (ts, id, records, version) in &events {
+            whole.add(*ts, id, *records, Some(*version));
+        }
+        for split in [0, 1, 17, events.len() - 1, events.len()] {
+            let (mut left, mut right) = (Tally::default(), Tally::default());
+            for (i, (ts, id, records, version)) in events.iter().enumerate() {
+                let side = if i < split { &mut left } else { &mut right };
+                side.add(*ts, id, *records, Some(*version));
+            }
+            right.merge(left);
+            let expected = summary(whole.clone());
+            assert_eq!(summary(right), expected, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn slices_cover_every_row_once_in_order() {
+        let frame =
+            DataFrame::new_infer_height(vec![Column::new("n".into(), (0..1000i64).collect::<Vec<_>>())]).unwrap();
+        let parts = par_slices(&frame, |slice| {
+            Ok(slice.column("n").unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>())
+        })
+        .unwrap();
+        assert!(parts.len() > 1);
+        assert_eq!(parts.concat(), (0..1000).collect::<Vec<i64>>());
+    }
+}
