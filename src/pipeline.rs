@@ -159,13 +159,12 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let events = judge(ingested.events, &register, config)?;
     stopwatch.lap("events judged against the register versions", "running the detectors");
     let context = Context {
-        events: &events,
         register: &register,
         habilitations: habilitations.as_ref(),
         settings: config.detector_settings()?,
         input_files: &input_files,
     };
-    let findings = detect::run_all(&context, config.verbose)?;
+    let findings = detect::run_all(&context, &events, config.verbose)?;
     stopwatch.lap("detectors run", "writing the reports");
 
     // Agents are pseudonymised once, here, so every output goes through the same code.

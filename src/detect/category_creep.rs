@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 
-use super::{Context, Detector, EventColumns, Tally, list_words};
+use super::{Context, Detector, EventColumns, Scanner, Tally, list_words};
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, CATEGORIES, DATASET, PURPOSE, RECIPIENT};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -56,26 +56,41 @@ impl Detector for CategoryCreep {
         "category_creep"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(CreepScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct CreepScanner {
+    groups: BTreeMap<GroupKey, Group>,
+}
+
+impl Scanner for CreepScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
         // The rows are read where they lie, a slice per thread: no exploded categories and no
         // row lists (each would be as long as the log).
-        let events = context
-            .events()
+        let events = events
+            .clone()
+            .lazy()
             .with_column(event::is_outbound().alias(OUTBOUND))
             .collect()
             .polars("marking transfers and exports")?;
-        let partials = super::par_slices(&events, |slice| scan_part(context, slice))?;
-        let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-        for partial in partials {
+        for partial in super::par_slices(&events, |slice| scan_part(context, slice))? {
             for (key, group) in partial {
-                groups.entry(key).or_default().merge(group);
+                self.groups.entry(key).or_default().merge(group);
             }
         }
-        Ok(groups
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self
+            .groups
             .into_iter()
             .map(|((judged_by, against, dataset), group)| {
                 let summary = group.tally.into_summary(vec![]);
-                self.finding(context, judged_by, &against, &dataset, summary, group.categories)
+                CategoryCreep.finding(context, judged_by, &against, &dataset, summary, group.categories)
             })
             .collect())
     }

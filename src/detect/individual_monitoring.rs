@@ -17,7 +17,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{Context, Detector, EventColumns, ROW, Tally};
+use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -45,8 +45,8 @@ pub fn aggregate_only_purpose<'a>(
 }
 
 /// `report_kind` when the log has it, else nulls.
-pub fn report_kind(context: &Context) -> Expr {
-    if context.events.column(REPORT_KIND).is_ok() {
+pub fn report_kind(events: &DataFrame) -> Expr {
+    if events.column(REPORT_KIND).is_ok() {
         col(REPORT_KIND).cast(DataType::String)
     } else {
         lit(NULL).cast(DataType::String).alias(REPORT_KIND)
@@ -70,15 +70,27 @@ impl Detector for IndividualMonitoring {
         "individual_monitoring"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let kind = report_kind(context);
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(WatchScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct WatchScanner {
+    watchers: BTreeMap<(String, String), Watcher>,
+}
+
+impl Scanner for WatchScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        let kind = report_kind(events);
         let watching = col(TARGET_AGENT)
             .is_not_null()
             .and(col(TARGET_AGENT).neq(col(ACTOR_ID)))
             .or(col(REPORT_KIND).eq(lit("ranking")))
             .or(col(REPORT_KIND).eq(lit("per_agent")).and(col(TARGET_AGENT).is_null()));
-        let candidates = context
-            .events()
+        let candidates = events
+            .clone()
+            .lazy()
             .select([
                 col(ROW),
                 col(REGISTER_VERSION),
@@ -105,8 +117,7 @@ impl Detector for IndividualMonitoring {
         );
         let rows = candidates.column(ROW).and_then(|c| c.idx()).polars("rows")?;
         let versions = candidates.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
-        let columns = EventColumns::of(context.events)?;
-        let mut watchers: BTreeMap<(String, String), Watcher> = BTreeMap::new();
+        let columns = EventColumns::of(events)?;
         for index in 0..candidates.height() {
             let version = context.register.get(versions.get(index).expect("filtered") as usize);
             let (role, dataset) = (roles.get(index).unwrap_or_default(), datasets.get(index).unwrap_or_default());
@@ -116,7 +127,7 @@ impl Detector for IndividualMonitoring {
                 continue;
             };
             let actor = actors.get(index).unwrap_or_default().to_string();
-            let watcher = watchers.entry((actor, dataset.to_string())).or_default();
+            let watcher = self.watchers.entry((actor, dataset.to_string())).or_default();
             let row = rows.get(index).expect("row") as usize;
             columns.add_to(&mut watcher.tally, row);
             let ts = columns.ts.get(row).unwrap_or_default();
@@ -135,9 +146,14 @@ impl Detector for IndividualMonitoring {
             watcher.purpose =
                 Some((purpose.id.clone(), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref())));
         }
-        Ok(watchers
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self
+            .watchers
             .into_iter()
-            .map(|((actor, dataset), watcher)| self.finding(context, actor, dataset, watcher))
+            .map(|((actor, dataset), watcher)| IndividualMonitoring.finding(context, actor, dataset, watcher))
             .collect())
     }
 }
@@ -222,14 +238,9 @@ legal_ref = "CNIL: aggregated statistics only"
     pub fn findings(detector: &dyn Detector, rows: &[&str]) -> Vec<Finding> {
         let register = register(&[REGISTER]);
         let events = judged_events_with(&register, HEADER, rows);
-        let context = Context {
-            events: &events,
-            register: &register,
-            habilitations: None,
-            settings: Default::default(),
-            input_files: &[],
-        };
-        detector.run(&context).unwrap()
+        let context =
+            Context { register: &register, habilitations: None, settings: Default::default(), input_files: &[] };
+        crate::detect::run_one(detector, &context, &events).unwrap()
     }
 
     #[test]

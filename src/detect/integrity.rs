@@ -5,11 +5,12 @@
 //! finding per (file, kind of problem); severity high for the chain and duplicate ids, medium
 //! for time order and gaps, low for short coverage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use serde_json::json;
 
-use super::{Context, Detector};
+use super::{Context, Detector, Scanner};
 use polars::prelude::*;
 
 use crate::error::Result;
@@ -26,39 +27,60 @@ impl Detector for Integrity {
         "integrity"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let chained = context.events.column(HASH).map(|c| c.null_count() < c.len()).unwrap_or(false);
-        if !chained {
-            // Without a chain, still make sure every piece of evidence names one event.
-            return self.duplicate_ids(context);
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(IntegrityScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct IntegrityScanner {
+    /// The rows of chunks that carry a hash chain, checked as a whole at the end.
+    chained: Vec<chain::ChainRow>,
+    ids: DuplicateIds,
+}
+
+impl Scanner for IntegrityScanner {
+    fn scan(&mut self, _context: &Context, events: &DataFrame) -> Result<()> {
+        let chained = events.column(HASH).map(|c| c.null_count() < c.len()).unwrap_or(false);
+        if chained {
+            let events = events.drop_many([crate::register::versions::REGISTER_VERSION, super::ROW]);
+            self.chained.extend(chain::rows(&events)?);
         }
-        let events = context.events.drop_many([crate::register::versions::REGISTER_VERSION, super::ROW]);
-        let rows = chain::rows(&events)?;
+        self.ids.add(super::text_column(events, EVENT_ID)?);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        if self.chained.is_empty() {
+            // Without a chain, still make sure every piece of evidence names one event.
+            return Ok(Integrity.duplicate_ids(self.ids.duplicated()).into_iter().collect());
+        }
         let params = VerifyParams {
             max_gap_us: 24 * 3_600_000_000,
             min_coverage_days: 183,
             timezone: context.settings.timezone,
         };
         let mut grouped: BTreeMap<(usize, ProblemKind), Vec<chain::Problem>> = BTreeMap::new();
-        for problem in chain::verify(&rows, &params) {
+        for problem in chain::verify(&self.chained, &params) {
             grouped.entry((problem.file, problem.kind)).or_default().push(problem);
         }
-        Ok(grouped.into_iter().map(|((file, kind), problems)| self.finding(context, file, kind, problems)).collect())
+        Ok(grouped
+            .into_iter()
+            .map(|((file, kind), problems)| Integrity.finding(context, file, kind, problems))
+            .collect())
     }
 }
 
 impl Integrity {
     /// Event ids used more than once across the inputs: evidence citing them is ambiguous.
-    fn duplicate_ids(&self, context: &Context) -> Result<Vec<Finding>> {
-        let ids = super::text_column(context.events, EVENT_ID)?;
-        let ids: Vec<String> = duplicated_values(ids).into_iter().collect();
+    fn duplicate_ids(&self, ids: Vec<String>) -> Option<Finding> {
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return None;
         }
         let mut details = BTreeMap::new();
         details.insert("reason".to_string(), json!(ProblemKind::DuplicateEventId.name()));
         details.insert("duplicated_ids".to_string(), json!(ids.len()));
-        Ok(vec![
+        Some(
             FindingDraft {
                 summary: format!(
                     "{} event id(s) are used by more than one row across the inputs, first {}",
@@ -74,7 +96,7 @@ impl Integrity {
                 ..Default::default()
             }
             .finish(self.name(), Severity::High, &["duplicates"]),
-        ])
+        )
     }
 
     fn finding(&self, context: &Context, file: usize, kind: ProblemKind, problems: Vec<chain::Problem>) -> Finding {
@@ -118,40 +140,131 @@ impl Integrity {
     }
 }
 
-/// The values present more than once, sorted. Hashes and sorts (hash, row) pairs instead of
-/// grouping the strings: ten million distinct ids would build a ten-million-entry hash table.
-fn duplicated_values(values: &StringChunked) -> std::collections::BTreeSet<String> {
-    use rayon::prelude::*;
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    let hasher = BuildHasherDefault::<DefaultHasher>::default();
-    let mut hashed: Vec<(u64, u32)> =
-        (0..values.len()).into_par_iter().map(|row| (hasher.hash_one(values.get(row)), row as u32)).collect();
-    hashed.par_sort_unstable();
-    let mut duplicated = std::collections::BTreeSet::new();
-    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-        // Equal hashes: compare the values themselves (a collision is not a duplicate).
-        let mut texts: Vec<Option<&str>> = run.iter().map(|(_, row)| values.get(*row as usize)).collect();
-        texts.sort_unstable();
-        for pair in texts.windows(2) {
-            if let [Some(a), Some(b)] = pair
-                && a == b
-            {
-                duplicated.insert(a.to_string());
+/// Finds event ids used more than once across all chunks without keeping the ids: each id is
+/// kept as a 64-bit hash (8 bytes a row), and an id's text only when a Bloom filter says its
+/// hash may have been seen in an earlier chunk (about 1 % of rows). At the end, hashes seen
+/// twice are duplicates, named by the text kept at their second sighting. Two distinct ids
+/// sharing a 64-bit hash would be reported as one duplicate: odds below 1 in 10,000 at 50
+/// million rows.
+#[derive(Default)]
+struct DuplicateIds {
+    hashes: Vec<u64>,
+    seen: Bloom,
+    texts: HashMap<u64, String>,
+}
+
+impl DuplicateIds {
+    fn add(&mut self, ids: &StringChunked) {
+        use rayon::prelude::*;
+        let hasher = BuildHasherDefault::<DefaultHasher>::default();
+        let ids: Vec<Option<&str>> = ids.iter().collect();
+        let mut hashed: Vec<(u64, usize)> =
+            ids.par_iter().enumerate().map(|(row, id)| (hasher.hash_one(id), row)).collect();
+        self.seen.grow_for(self.hashes.len() + hashed.len(), &self.hashes);
+        // Texts of ids that may repeat one of an earlier chunk...
+        for &(hash, row) in &hashed {
+            if self.seen.may_contain(hash) {
+                self.texts.entry(hash).or_insert_with(|| ids[row].unwrap_or_default().to_string());
             }
         }
+        // ... and of ids repeated within this chunk.
+        hashed.par_sort_unstable();
+        for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+            self.texts.entry(run[0].0).or_insert_with(|| ids[run[1].1].unwrap_or_default().to_string());
+        }
+        for &(hash, _) in &hashed {
+            self.seen.insert(hash);
+        }
+        self.hashes.extend(hashed.iter().map(|(hash, _)| hash));
     }
-    duplicated
+
+    /// The duplicated ids, sorted.
+    fn duplicated(mut self) -> Vec<String> {
+        use rayon::prelude::*;
+        self.hashes.par_sort_unstable();
+        let repeated: BTreeSet<&String> = self
+            .hashes
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() > 1)
+            .filter_map(|run| self.texts.get(&run[0]))
+            .collect();
+        repeated.into_iter().cloned().collect()
+    }
+}
+
+/// A Bloom filter over 64-bit hashes (about 10 bits per value, 3 probes: ~1 % false hits),
+/// rebuilt larger, from every value that went in, when the values outgrow it.
+#[derive(Default)]
+struct Bloom {
+    bits: Vec<u64>,
+}
+
+impl Bloom {
+    fn slots(&self) -> u64 {
+        self.bits.len() as u64 * 64
+    }
+
+    fn probes(&self, hash: u64) -> [u64; 3] {
+        let step = (hash >> 32) | 1;
+        [0u64, 1, 2].map(|i| hash.wrapping_add(i.wrapping_mul(step)) % self.slots())
+    }
+
+    /// Makes room for `values` values; `inserted` are the values already in.
+    fn grow_for(&mut self, values: usize, inserted: &[u64]) {
+        let wanted = (values as u64 * 10).next_power_of_two().max(1 << 16);
+        if self.slots() >= wanted {
+            return;
+        }
+        self.bits = vec![0; (wanted / 64) as usize];
+        for &value in inserted {
+            self.insert(value);
+        }
+    }
+
+    fn insert(&mut self, hash: u64) {
+        for slot in self.probes(hash) {
+            self.bits[(slot / 64) as usize] |= 1 << (slot % 64);
+        }
+    }
+
+    fn may_contain(&self, hash: u64) -> bool {
+        !self.bits.is_empty()
+            && self.probes(hash).iter().all(|slot| self.bits[(slot / 64) as usize] & (1 << (slot % 64)) != 0)
+    }
 }
 
 #[cfg(test)]
 mod duplicate_tests {
     use super::*;
 
+    fn ids(values: &[&str]) -> StringChunked {
+        StringChunked::new("id".into(), values)
+    }
+
     #[test]
-    fn duplicated_values_are_found_once_each_and_sorted() {
-        let values = StringChunked::new("id".into(), &["b", "a", "c", "b", "a", "b", "d"]);
-        let found: Vec<String> = duplicated_values(&values).into_iter().collect();
-        assert_eq!(found, ["a", "b"]);
-        assert!(duplicated_values(&StringChunked::new("id".into(), &["x", "y"])).is_empty());
+    fn duplicates_within_and_across_chunks_are_found_once_each_and_sorted() {
+        let mut tracker = DuplicateIds::default();
+        tracker.add(&ids(&["b", "a", "c", "b"]));
+        tracker.add(&ids(&["d", "a", "e"]));
+        tracker.add(&ids(&["b", "f"]));
+        assert_eq!(tracker.duplicated(), ["a", "b"]);
+        let mut clean = DuplicateIds::default();
+        clean.add(&ids(&["x", "y"]));
+        clean.add(&ids(&["z"]));
+        assert!(clean.duplicated().is_empty());
+    }
+
+    #[test]
+    fn the_bloom_filter_never_forgets_a_value_when_it_grows() {
+        let mut bloom = Bloom::default();
+        let mut inserted = Vec::new();
+        for value in (0..100_000u64).map(|v| v.wrapping_mul(0x9E37_79B9_7F4A_7C15)) {
+            bloom.grow_for(inserted.len() + 1, &inserted);
+            bloom.insert(value);
+            inserted.push(value);
+        }
+        assert!(inserted.iter().all(|v| bloom.may_contain(*v)));
+        let false_hits = (0..100_000u64).filter(|v| bloom.may_contain(v.wrapping_mul(31) ^ 0x5555)).count();
+        assert!(false_hits < 3_000, "{false_hits} false hits in 100,000");
     }
 }

@@ -1,6 +1,7 @@
-//! Detectors: each file flags one kind of purpose drift. They all share one signature
-//! ([`Detector::run`]): the judged event frame and the register in, findings out. A detector
-//! knows nothing of output formats, languages or pseudonyms.
+//! Detectors: each file flags one kind of purpose drift. They all share one shape: a
+//! [`Detector`] gives a [`Scanner`] that is fed the judged events chunk by chunk (so an audit
+//! never holds the whole log in memory) and then turns what it gathered into findings. A
+//! detector knows nothing of output formats, languages or pseudonyms.
 
 pub mod cadence;
 pub mod calendar;
@@ -51,11 +52,8 @@ impl Default for Settings {
     }
 }
 
-/// What every detector sees.
+/// What every detector sees besides the events.
 pub struct Context<'a> {
-    /// The event frame (`crate::event`) plus `register_version` and `event_row`, in input
-    /// order: detectors must not depend on row order (aggregate, and sort evidence).
-    pub events: &'a DataFrame,
     pub register: &'a RegisterSet,
     pub habilitations: Option<&'a Habilitations>,
     pub settings: Settings,
@@ -64,12 +62,6 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// A lazy view of the events for a detector to plan its query on. Select the columns you
-    /// need before filtering, so a filter gathers only those.
-    pub fn events(&self) -> LazyFrame {
-        self.events.clone().lazy()
-    }
-
     /// Ids of the register versions behind a set of version indexes, in version order.
     pub fn version_ids(&self, indexes: &[usize]) -> Vec<String> {
         indexes.iter().map(|&i| self.register.get(i).id.clone()).collect()
@@ -79,7 +71,18 @@ impl Context<'_> {
 pub trait Detector: Sync {
     /// The `detector` field of its findings.
     fn name(&self) -> &'static str;
-    fn run(&self, context: &Context) -> Result<Vec<Finding>>;
+    /// A fresh scanner for one audit.
+    fn scanner(&self) -> Box<dyn Scanner>;
+}
+
+/// A detector's state during one audit.
+pub trait Scanner: Send {
+    /// Reads one chunk of judged events: the event frame (`crate::event`) plus
+    /// `register_version` and `event_row` (the row's number within the chunk). Chunks come in
+    /// input order; a scanner must not depend on row order otherwise (aggregate, sort evidence).
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()>;
+    /// The findings, once every chunk has been scanned.
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>>;
 }
 
 /// Every detector, in the order they run.
@@ -98,18 +101,55 @@ pub fn all() -> Vec<&'static dyn Detector> {
     ]
 }
 
-/// Runs every detector and returns their findings in the canonical order.
-pub fn run_all(context: &Context, verbose: bool) -> Result<Vec<Finding>> {
-    let mut findings = Vec::new();
-    for detector in all() {
-        let started = std::time::Instant::now();
-        findings.extend(detector.run(context)?);
-        if verbose {
-            eprintln!("driftwatch:   {}: {:.2} s", detector.name(), started.elapsed().as_secs_f64());
-        }
+/// Every detector's scanner over one audit: feed it chunks, then collect the findings.
+pub struct Scanners {
+    running: Vec<(&'static str, Box<dyn Scanner>, std::time::Duration)>,
+}
+
+impl Scanners {
+    pub fn new(detectors: &[&'static dyn Detector]) -> Scanners {
+        Scanners { running: detectors.iter().map(|d| (d.name(), d.scanner(), Default::default())).collect() }
     }
-    finding::sort(&mut findings);
-    Ok(findings)
+
+    /// Every scanner reads the chunk; detectors run side by side (each may also split the
+    /// chunk across threads itself).
+    pub fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        use rayon::prelude::*;
+        self.running.par_iter_mut().try_for_each(|(_, scanner, spent)| {
+            let started = std::time::Instant::now();
+            let result = scanner.scan(context, events);
+            *spent += started.elapsed();
+            result
+        })
+    }
+
+    /// Every detector's findings in the canonical order; with `verbose`, each detector's time.
+    pub fn finish(self, context: &Context, verbose: bool) -> Result<Vec<Finding>> {
+        let mut findings = Vec::new();
+        for (name, scanner, spent) in self.running {
+            let started = std::time::Instant::now();
+            findings.extend(scanner.finish(context)?);
+            if verbose {
+                eprintln!("driftwatch:   {name}: {:.2} s", (spent + started.elapsed()).as_secs_f64());
+            }
+        }
+        finding::sort(&mut findings);
+        Ok(findings)
+    }
+}
+
+/// Runs every detector over one frame of judged events (one chunk).
+pub fn run_all(context: &Context, events: &DataFrame, verbose: bool) -> Result<Vec<Finding>> {
+    let mut scanners = Scanners::new(&all());
+    scanners.scan(context, events)?;
+    scanners.finish(context, verbose)
+}
+
+/// Runs one detector over one frame of judged events.
+pub fn run_one(detector: &dyn Detector, context: &Context, events: &DataFrame) -> Result<Vec<Finding>> {
+    let mut scanner = detector.scanner();
+    scanner.scan(context, events)?;
+    scanner.finish(context)
 }
 
 /// The facts every finding built from a group of events needs.
@@ -124,62 +164,6 @@ pub struct GroupSummary {
     /// The earliest event ids (by ts, then id), at most [`MAX_EVIDENCE`].
     pub evidence: Vec<String>,
     pub versions: Vec<usize>,
-}
-
-/// Groups one-row-per-event frames by `keys` (text columns) and summarises each group; the
-/// evidence ids are the earliest (by ts, then id), whatever the frame's order.
-pub fn summarise(events: LazyFrame, keys: &[&str]) -> Result<Vec<GroupSummary>> {
-    let key_columns: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let frame = events
-        .group_by(key_columns)
-        .agg([
-            col(TS).min().cast(DataType::Int64).alias("first_seen"),
-            col(TS).max().cast(DataType::Int64).alias("last_seen"),
-            len().cast(DataType::Int64).alias("events"),
-            col(RECORD_COUNT).sum().alias("records"),
-            col(RECORD_COUNT).count().cast(DataType::Int64).alias("records_known"),
-            col(EVENT_ID)
-                .sort_by([col(TS), col(EVENT_ID)], SortMultipleOptions::default())
-                .head(Some(MAX_EVIDENCE))
-                .alias("evidence"),
-            col(REGISTER_VERSION).unique().alias("versions"),
-        ])
-        .sort(keys.iter().map(|k| PlSmallStr::from(*k)).collect::<Vec<_>>(), SortMultipleOptions::default())
-        .collect()
-        .polars("summarising findings")?;
-    read_summaries(&frame, keys).polars("reading finding summaries")
-}
-
-fn read_summaries(frame: &DataFrame, keys: &[&str]) -> PolarsResult<Vec<GroupSummary>> {
-    let key_columns: Vec<&StringChunked> = keys.iter().map(|k| frame.column(k)?.str()).collect::<PolarsResult<_>>()?;
-    let int =
-        |name: &str| -> PolarsResult<Int64Chunked> { Ok(frame.column(name)?.cast(&DataType::Int64)?.i64()?.clone()) };
-    let (first, last, events, records, known) =
-        (int("first_seen")?, int("last_seen")?, int("events")?, int("records")?, int("records_known")?);
-    let evidence = frame.column("evidence")?.list()?;
-    let versions = frame.column("versions")?.list()?;
-    let mut summaries = Vec::with_capacity(frame.height());
-    for row in 0..frame.height() {
-        let ids = evidence.get_as_series(row).unwrap_or_default();
-        let mut version_indexes: Vec<usize> = versions
-            .get_as_series(row)
-            .map(|s| s.cast(&DataType::Int64))
-            .transpose()?
-            .map(|s| s.i64().map(|c| c.iter().flatten().map(|v| v as usize).collect()))
-            .transpose()?
-            .unwrap_or_default();
-        version_indexes.sort_unstable();
-        summaries.push(GroupSummary {
-            keys: key_columns.iter().map(|c| c.get(row).map(str::to_string)).collect(),
-            first_seen: first.get(row).unwrap_or_default(),
-            last_seen: last.get(row).unwrap_or_default(),
-            events: events.get(row).unwrap_or_default() as u64,
-            records: if known.get(row).unwrap_or_default() > 0 { records.get(row) } else { None },
-            evidence: ids.str()?.iter().flatten().map(str::to_string).collect(),
-            versions: version_indexes,
-        });
-    }
-    Ok(summaries)
 }
 
 /// A group's facts accumulated from events visited in any order, for detectors that classify
@@ -306,21 +290,6 @@ pub fn text_column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChu
     frame.column(name).and_then(|c| c.str()).polars(format!("column `{name}`"))
 }
 
-/// Frame of the distinct values of `columns` (for judging keys in Rust, then joining back).
-pub fn distinct(events: LazyFrame, columns: &[&str]) -> Result<DataFrame> {
-    events
-        .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .collect()
-        .polars("listing distinct keys")
-}
-
-/// Keeps the events whose `columns` match a row of `keys` (a semi join).
-pub fn keep_matching(events: LazyFrame, keys: DataFrame, columns: &[&str]) -> LazyFrame {
-    let on: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
-    events.join(keys.lazy(), on.clone(), on, JoinArgs::new(JoinType::Semi))
-}
-
 /// `a, b and c` for summaries.
 pub fn list_words(items: &[String]) -> String {
     match items {
@@ -372,9 +341,8 @@ pub mod testing {
     }
 
     fn run_frame(detector: &dyn Detector, register: &RegisterSet, events: DataFrame) -> Vec<Finding> {
-        let context =
-            Context { events: &events, register, habilitations: None, settings: Settings::default(), input_files: &[] };
-        detector.run(&context).unwrap()
+        let context = Context { register, habilitations: None, settings: Settings::default(), input_files: &[] };
+        run_one(detector, &context, &events).unwrap()
     }
 
     pub fn run(detector: &dyn Detector, register: &RegisterSet, rows: &[&str]) -> Vec<Finding> {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{Context, Detector, EventColumns, Tally};
+use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -87,23 +87,37 @@ impl Detector for OutsideHabilitation {
         "outside_habilitation"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(HabilitationScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct HabilitationScanner {
+    offences: BTreeMap<(String, Reason), Offence>,
+}
+
+impl Scanner for HabilitationScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
         let mut grants: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
         if let Some(habilitations) = context.habilitations {
             for grant in &habilitations.grants {
                 grants.entry((grant.actor_id.as_str(), grant.role.as_str())).or_default().push(grant);
             }
         }
-        let partials = super::par_slices(context.events, |slice| scan_part(context, &grants, slice))?;
-        let mut offences: BTreeMap<(String, Reason), Offence> = BTreeMap::new();
-        for partial in partials {
+        for partial in super::par_slices(events, |slice| scan_part(context, &grants, slice))? {
             for (key, offence) in partial {
-                offences.entry(key).or_default().merge(offence);
+                self.offences.entry(key).or_default().merge(offence);
             }
         }
-        Ok(offences
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self
+            .offences
             .into_iter()
-            .map(|((actor, reason), offence)| self.finding(context, actor, reason, offence))
+            .map(|((actor, reason), offence)| OutsideHabilitation.finding(context, actor, reason, offence))
             .collect())
     }
 }

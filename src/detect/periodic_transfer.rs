@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::cadence::{self, Cadence, Observation, Verdict};
 use super::calendar::BusinessCalendar;
-use super::{Context, Detector};
+use super::{Context, Detector, Scanner};
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, DATASET, EVENT_ID, RECIPIENT, RECORD_COUNT, REQUEST_REF, TS};
 use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, Timeline};
@@ -49,8 +49,24 @@ impl Detector for PeriodicTransfer {
         "periodic_transfer"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let flows = unlawful_if_scheduled(context)?;
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(FlowScanner::default())
+    }
+}
+
+/// The flows' transfers, gathered chunk by chunk; the cadences are looked for at the end.
+#[derive(Default)]
+struct FlowScanner {
+    flows: BTreeMap<(String, String), Flow>,
+}
+
+impl Scanner for FlowScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        gather_unlawful_if_scheduled(context, events, &mut self.flows)
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        let flows = self.flows;
         if flows.is_empty() {
             return Ok(Vec::new());
         }
@@ -64,17 +80,22 @@ impl Detector for PeriodicTransfer {
             .zip(analysed)
             .filter_map(|(((recipient, dataset), flow), result)| {
                 let (cadence, subset, members) = result?;
-                Some(self.finding(context, recipient, dataset, flow, &cadence, subset, &members))
+                Some(PeriodicTransfer.finding(context, recipient, dataset, flow, &cadence, subset, &members))
             })
             .collect())
     }
 }
 
-/// Outbound events whose version in force leaves the recipient undeclared or on request,
-/// grouped by (recipient, dataset) in sorted order.
-fn unlawful_if_scheduled(context: &Context) -> Result<BTreeMap<(String, String), Flow>> {
-    let outbound = context
-        .events()
+/// Adds the outbound events whose version in force leaves the recipient undeclared or on
+/// request to their (recipient, dataset) flow.
+fn gather_unlawful_if_scheduled(
+    context: &Context,
+    events: &DataFrame,
+    flows: &mut BTreeMap<(String, String), Flow>,
+) -> Result<()> {
+    let outbound = events
+        .clone()
+        .lazy()
         .select([
             col(EVENT_ID),
             col(TS).cast(DataType::Int64),
@@ -95,7 +116,6 @@ fn unlawful_if_scheduled(context: &Context) -> Result<BTreeMap<(String, String),
     let referenced = outbound.column(REQUEST_REF).and_then(|c| c.bool()).polars("request_ref")?;
     let volumes = outbound.column(RECORD_COUNT).and_then(|c| c.i64()).polars("record_count")?;
     let mut lawful_schedule: HashMap<(i32, &str, &str), bool> = HashMap::new();
-    let mut flows: BTreeMap<(String, String), Flow> = BTreeMap::new();
     for row in 0..outbound.height() {
         let (Some(version), Some(recipient), Some(dataset), Some(ts)) =
             (versions.get(row), recipients.get(row), datasets.get(row), times.get(row))
@@ -117,7 +137,7 @@ fn unlawful_if_scheduled(context: &Context) -> Result<BTreeMap<(String, String),
         flow.event_ids.push(ids.get(row).unwrap_or_default().to_string());
         flow.versions.insert(version as usize);
     }
-    Ok(flows)
+    Ok(())
 }
 
 fn year_span(flows: &BTreeMap<(String, String), Flow>) -> (i32, i32) {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{Context, Detector, EventColumns, ROW, Tally};
+use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{DATASET, TS};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -45,25 +45,40 @@ impl Detector for RegisterGap {
         "register_gap"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let unjudged = context
-            .events()
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(GapScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct GapScanner {
+    tallies: BTreeMap<Gap, GapEvents>,
+}
+
+impl Scanner for GapScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        let unjudged = events
+            .clone()
+            .lazy()
             .select([col(ROW), col(TS).cast(DataType::Int64), col(DATASET), col(REGISTER_VERSION)])
             .filter(col(REGISTER_VERSION).is_null())
             .collect()
             .polars("listing events no register version covers")?;
-        let columns = EventColumns::of(context.events)?;
+        let columns = EventColumns::of(events)?;
         let rows = unjudged.column(ROW).and_then(|c| c.idx()).polars("row index")?;
         let times = unjudged.column(TS).and_then(|c| c.i64()).polars("ts")?;
         let datasets = super::text_column(&unjudged, DATASET)?;
-        let mut tallies: BTreeMap<Gap, GapEvents> = BTreeMap::new();
         for ((row, ts), dataset) in rows.iter().zip(times.iter()).zip(datasets.iter()) {
             let (Some(row), Some(ts), Some(dataset)) = (row, ts, dataset) else { continue };
-            let gap = tallies.entry(classify(context.register, dataset, ts)).or_default();
+            let gap = self.tallies.entry(classify(context.register, dataset, ts)).or_default();
             columns.add_to(&mut gap.tally, row as usize);
             gap.datasets.insert(dataset.to_string());
         }
-        Ok(tallies.into_iter().map(|(gap, tally)| self.finding(context.register, gap, tally)).collect())
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self.tallies.into_iter().map(|(gap, tally)| RegisterGap.finding(context.register, gap, tally)).collect())
     }
 }
 

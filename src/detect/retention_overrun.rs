@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{Context, Detector, EventColumns, ROW, Tally};
+use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTION, DATASET, RECORD_DATE, TS};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -43,10 +43,22 @@ impl Detector for RetentionOverrun {
         "retention_overrun"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(OverrunScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct OverrunScanner {
+    overruns: BTreeMap<(String, String), Overrun>,
+}
+
+impl Scanner for OverrunScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
         let uses = USES.iter().fold(lit(false), |any, action| any.or(col(ACTION).eq(lit(*action))));
-        let dated = context
-            .events()
+        let dated = events
+            .clone()
+            .lazy()
             .select([
                 col(ROW),
                 col(REGISTER_VERSION),
@@ -64,8 +76,7 @@ impl Detector for RetentionOverrun {
         let times = dated.column(TS).and_then(|c| c.i64()).polars("ts")?;
         let record_days = dated.column(RECORD_DATE).and_then(|c| c.i32()).polars("record_date")?;
         let rows = dated.column(ROW).and_then(|c| c.idx()).polars("rows")?;
-        let columns = EventColumns::of(context.events)?;
-        let mut overruns: BTreeMap<(String, String), Overrun> = BTreeMap::new();
+        let columns = EventColumns::of(events)?;
         for index in 0..dated.height() {
             let (Some(version), Some(dataset), Some(action), Some(ts), Some(record_day)) = (
                 versions.get(index),
@@ -83,7 +94,7 @@ impl Detector for RetentionOverrun {
             if excess <= 0 {
                 continue;
             }
-            let overrun = overruns.entry((dataset.to_string(), action.to_string())).or_default();
+            let overrun = self.overruns.entry((dataset.to_string(), action.to_string())).or_default();
             if overrun.tally.is_empty() || record_day < overrun.oldest_record {
                 overrun.oldest_record = record_day;
             }
@@ -92,9 +103,14 @@ impl Detector for RetentionOverrun {
             overrun.legal_ref = declared.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
             columns.add_to(&mut overrun.tally, rows.get(index).expect("row") as usize);
         }
-        Ok(overruns
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self
+            .overruns
             .into_iter()
-            .map(|((dataset, action), overrun)| self.finding(context, dataset, action, overrun))
+            .map(|((dataset, action), overrun)| RetentionOverrun.finding(context, dataset, action, overrun))
             .collect())
     }
 }

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use super::individual_monitoring::aggregate_only_purpose;
-use super::{Context, Detector, EventColumns, ROW, Tally};
+use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, DATASET, GROUP_SIZE, PURPOSE, TARGET_AGENT};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -33,9 +33,21 @@ impl Detector for SmallCell {
         "small_cell"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let aggregated = context
-            .events()
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(CellScanner::default())
+    }
+}
+
+#[derive(Default)]
+struct CellScanner {
+    by_actor: BTreeMap<(String, String), Cells>,
+}
+
+impl Scanner for CellScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        let aggregated = events
+            .clone()
+            .lazy()
             .select([
                 col(ROW),
                 col(REGISTER_VERSION),
@@ -55,16 +67,17 @@ impl Detector for SmallCell {
         let sizes = aggregated.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
         let versions = aggregated.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
         let rows = aggregated.column(ROW).and_then(|c| c.idx()).polars("rows")?;
-        let columns = EventColumns::of(context.events)?;
-        let mut by_actor: BTreeMap<(String, String), Cells> = BTreeMap::new();
+        let columns = EventColumns::of(events)?;
         for index in 0..aggregated.height() {
             let version = context.register.get(versions.get(index).expect("filtered") as usize);
             let dataset = datasets.get(index).unwrap_or_default();
             let size = sizes.get(index).expect("filtered");
             let Some(purpose) = aggregate_only_purpose(version, dataset, purposes.get(index)) else { continue };
             let Some(minimum) = purpose.min_group_size.filter(|m| size < i64::from(*m)) else { continue };
-            let cells =
-                by_actor.entry((actors.get(index).unwrap_or_default().to_string(), dataset.to_string())).or_default();
+            let cells = self
+                .by_actor
+                .entry((actors.get(index).unwrap_or_default().to_string(), dataset.to_string()))
+                .or_default();
             if cells.tally.is_empty() || size < cells.smallest {
                 cells.smallest = size;
             }
@@ -73,7 +86,12 @@ impl Detector for SmallCell {
             cells.purpose = purpose.id.clone();
             cells.legal_ref = purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
         }
-        Ok(by_actor
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self
+            .by_actor
             .into_iter()
             .map(|((actor, dataset), cells)| {
                 let group = cells.tally.into_summary(vec![]);
@@ -99,7 +117,7 @@ impl Detector for SmallCell {
                     details,
                     ..Default::default()
                 }
-                .finish(self.name(), Severity::Medium, &[])
+                .finish(SmallCell.name(), Severity::Medium, &[])
             })
             .collect())
     }

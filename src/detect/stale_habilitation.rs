@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{Context, Detector};
+use super::{Context, Detector, Scanner};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, ACTOR_ROLE, TS};
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -25,25 +25,44 @@ impl Detector for StaleHabilitation {
         "stale_habilitation"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let Some(habilitations) = context.habilitations else { return Ok(Vec::new()) };
-        let used = context
-            .events()
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(UseScanner::default())
+    }
+}
+
+/// Who used which role, and the last event's time.
+#[derive(Default)]
+struct UseScanner {
+    used: HashSet<(String, String)>,
+    last_event: Option<i64>,
+}
+
+impl Scanner for UseScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        if context.habilitations.is_none() {
+            return Ok(());
+        }
+        let used = events
+            .clone()
+            .lazy()
             .select([col(ACTOR_ID), col(ACTOR_ROLE)])
             .unique(None, UniqueKeepStrategy::Any)
             .collect()
             .polars("listing who used which role")?;
         let (actors, roles) = (super::text_column(&used, ACTOR_ID)?, super::text_column(&used, ACTOR_ROLE)?);
-        let used: HashSet<(&str, &str)> = actors.iter().zip(roles.iter()).filter_map(|(a, r)| Some((a?, r?))).collect();
-        let window_end = match context.settings.window_end {
-            Some(end) => end,
-            None => {
-                match context.events.column(TS).ok().and_then(|c| c.datetime().ok()).and_then(|t| t.physical().max()) {
-                    Some(last) => last,
-                    None => return Ok(Vec::new()),
-                }
+        for (actor, role) in actors.iter().zip(roles.iter()) {
+            if let (Some(actor), Some(role)) = (actor, role) {
+                self.used.insert((actor.to_string(), role.to_string()));
             }
-        };
+        }
+        let last = events.column(TS).ok().and_then(|c| c.datetime().ok()).and_then(|t| t.physical().max());
+        self.last_event = self.last_event.max(last);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        let Some(habilitations) = context.habilitations else { return Ok(Vec::new()) };
+        let Some(window_end) = context.settings.window_end.or(self.last_event) else { return Ok(Vec::new()) };
         let review_limit = window_end - i64::from(context.settings.review_days) * DAY_US;
         let mut findings = Vec::new();
         for grant in &habilitations.grants {
@@ -52,7 +71,7 @@ impl Detector for StaleHabilitation {
                 continue;
             }
             let not_reviewed = grant.reviewed_at.is_none_or(|reviewed| reviewed < review_limit);
-            let unused = !used.contains(&(grant.actor_id.as_str(), grant.role.as_str()));
+            let unused = !self.used.contains(&(grant.actor_id.clone(), grant.role.clone()));
             if !not_reviewed && !unused {
                 continue;
             }
@@ -100,7 +119,7 @@ impl Detector for StaleHabilitation {
                     ..Default::default()
                 }
                 .finish(
-                    self.name(),
+                    StaleHabilitation.name(),
                     severity,
                     &[&grant.role, &grant.scope, &grant.granted_at.to_string()],
                 ),

@@ -7,35 +7,71 @@
 //! One finding per (recipient, dataset), severity high: personal data left the system for an
 //! organisation nobody declared.
 
+use std::collections::{BTreeMap, HashMap};
+
 use polars::prelude::*;
 
-use super::{Context, Detector, distinct, keep_matching, list_words, summarise};
-use crate::error::Result;
+use super::{Context, Detector, EventColumns, ROW, Scanner, Tally, list_words, text_column};
+use crate::error::{PolarsContext, Result};
 use crate::event::{self, DATASET, RECIPIENT};
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::versions::REGISTER_VERSION;
 
 pub struct UndeclaredRecipient;
 
-const KEYS: [&str; 3] = [REGISTER_VERSION, RECIPIENT, DATASET];
-
 impl Detector for UndeclaredRecipient {
     fn name(&self) -> &'static str {
         "undeclared_recipient"
     }
 
-    fn run(&self, context: &Context) -> Result<Vec<Finding>> {
-        let outbound = context.events().filter(event::is_outbound().and(col(REGISTER_VERSION).is_not_null()));
-        let undeclared = undeclared_flows(context, distinct(outbound.clone(), &KEYS)?)?;
-        if undeclared.height() == 0 {
-            return Ok(Vec::new());
+    fn scanner(&self) -> Box<dyn Scanner> {
+        Box::new(RecipientScanner::default())
+    }
+}
+
+/// Transfers and exports per (recipient, dataset) that the version in force does not declare.
+#[derive(Default)]
+struct RecipientScanner {
+    flows: BTreeMap<(String, String), Tally>,
+}
+
+impl Scanner for RecipientScanner {
+    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+        let outbound = events
+            .clone()
+            .lazy()
+            .filter(event::is_outbound().and(col(REGISTER_VERSION).is_not_null()))
+            .select([col(ROW), col(REGISTER_VERSION), col(RECIPIENT), col(DATASET)])
+            .collect()
+            .polars("selecting transfers and exports")?;
+        let (recipients, datasets) = (text_column(&outbound, RECIPIENT)?, text_column(&outbound, DATASET)?);
+        let versions = outbound.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("register_version")?;
+        let rows = outbound.column(ROW).and_then(|c| c.idx()).polars("event_row")?;
+        let columns = EventColumns::of(events)?;
+        let mut undeclared: HashMap<(i32, &str, &str), bool> = HashMap::new();
+        for (((row, version), recipient), dataset) in
+            rows.iter().zip(versions.iter()).zip(recipients.iter()).zip(datasets.iter())
+        {
+            let (Some(row), Some(version), Some(recipient), Some(dataset)) = (row, version, recipient, dataset) else {
+                continue;
+            };
+            let is_undeclared = *undeclared.entry((version, recipient, dataset)).or_insert_with(|| {
+                context.register.get(version as usize).recipient_entry(recipient, dataset).is_none()
+            });
+            if is_undeclared {
+                let flow = self.flows.entry((recipient.to_string(), dataset.to_string())).or_default();
+                columns.add_to(flow, row as usize);
+            }
         }
-        let groups = summarise(keep_matching(outbound, undeclared, &KEYS), &[RECIPIENT, DATASET])?;
-        Ok(groups
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        Ok(self
+            .flows
             .into_iter()
-            .map(|group| {
-                let recipient = group.keys[0].clone().unwrap_or_default();
-                let dataset = group.keys[1].clone().unwrap_or_default();
+            .map(|((recipient, dataset), tally)| {
+                let group = tally.into_summary(vec![]);
                 let latest = context.register.get(*group.versions.last().expect("judged events"));
                 let declared_for: Vec<String> = latest
                     .doc
@@ -71,26 +107,10 @@ impl Detector for UndeclaredRecipient {
                     evidence: group.evidence,
                     ..Default::default()
                 }
-                .finish(self.name(), Severity::High, &[])
+                .finish(UndeclaredRecipient.name(), Severity::High, &[])
             })
             .collect())
     }
-}
-
-/// The (version, recipient, dataset) triples that the version does not declare.
-fn undeclared_flows(context: &Context, flows: DataFrame) -> Result<DataFrame> {
-    let versions = flows.column(REGISTER_VERSION).and_then(|c| c.i32()).expect("version column");
-    let recipients = flows.column(RECIPIENT).and_then(|c| c.str()).expect("recipient column");
-    let datasets = flows.column(DATASET).and_then(|c| c.str()).expect("dataset column");
-    let mask: BooleanChunked = (0..flows.height())
-        .map(|row| {
-            let version = context.register.get(versions.get(row).expect("not null") as usize);
-            let recipient = recipients.get(row).unwrap_or_default();
-            let dataset = datasets.get(row).unwrap_or_default();
-            version.recipient_entry(recipient, dataset).is_none()
-        })
-        .collect();
-    Ok(flows.filter(&mask).expect("mask has the frame's height"))
 }
 
 #[cfg(test)]
