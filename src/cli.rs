@@ -122,6 +122,10 @@ pub struct AuditArgs {
     /// How far (minutes) a run may sit from its calendar slot
     #[arg(long, default_value_t = 90, value_name = "MINUTES", help_heading = "Periodic transfers")]
     pub slot_tolerance: u32,
+    /// Events read per chunk: a larger chunk uses more memory and slightly less time; the
+    /// findings are the same whatever the size
+    #[arg(long, default_value_t = crate::ingest::DEFAULT_CHUNK_ROWS as u64, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_rows: u64,
     /// Spread of run times (robust σ, minutes) at which the tightness factor T halves
     #[arg(long, default_value_t = 45.0, value_name = "MINUTES", help_heading = "Periodic transfers")]
     pub tightness_scale: f64,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::{self, Context};
 use crate::error::{PolarsContext, Result};
-use crate::event::TS;
+use crate::event::{ACTOR_ID, ACTOR_ROLE, TS};
 use crate::finding::{Finding, Severity};
 use crate::ingest::{self, timestamp::format_us};
 use crate::pseudonym::{self, Pseudonymiser};
@@ -59,12 +59,19 @@ pub struct AuditConfig {
     /// Stop at the first unreadable input file instead of auditing the others.
     #[serde(default)]
     pub strict: bool,
+    /// Rows per chunk of the stream (memory, not results: outputs are the same whatever it is).
+    #[serde(skip, default = "default_chunk_rows")]
+    pub chunk_rows: usize,
     /// Print each stage's duration on stderr.
     #[serde(skip)]
     pub verbose: bool,
     /// Print nothing but errors (not an output parameter).
     #[serde(skip)]
     pub quiet: bool,
+}
+
+fn default_chunk_rows() -> usize {
+    ingest::DEFAULT_CHUNK_ROWS
 }
 
 /// Manifests written before `--tightness-scale` existed replay with the then fixed 40 minutes.
@@ -147,31 +154,35 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         register = register.known_at(date);
     }
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
-    stopwatch.lap("register and habilitations loaded", "reading and normalising the events");
+    stopwatch.lap("register and habilitations loaded", "reading, judging and scanning the events");
     let inputs = ingest::discover(&config.events)?;
     check_output_directory(config, &inputs)?;
     let routes = config.routes.as_deref().map(ingest::weblog::RouteMap::load).transpose()?;
-    let ingested = ingest::load(&inputs, config.strict, routes.as_ref())?;
-    let rows_used = ingested.events.height() as u64;
-    let input_files: Vec<String> = ingested.files.iter().map(|f| f.path.clone()).collect();
-    stopwatch.lap("events read and normalised", "judging events against the register");
-
-    let events = judge(ingested.events, &register, config)?;
-    stopwatch.lap("events judged against the register versions", "running the detectors");
+    // Events are indexed by their position among the inputs (`source_file`).
+    let input_files: Vec<String> = inputs.iter().map(|(path, _)| path.display().to_string()).collect();
     let context = Context {
         register: &register,
         habilitations: habilitations.as_ref(),
         settings: config.detector_settings()?,
         input_files: &input_files,
     };
-    let findings = detect::run_all(&context, &events, config.verbose)?;
-    stopwatch.lap("detectors run", "writing the reports");
+    // One pass over the log: each chunk is judged, read by every detector and by the run
+    // summary, then dropped. Memory holds one chunk plus what the detectors keep.
+    let mut scanners = detect::Scanners::new(&detect::all());
+    let mut seen = Seen::default();
+    let streamed = ingest::stream(&inputs, config.strict, routes.as_ref(), config.chunk_rows, |chunk| {
+        let events = judge(chunk, &register, config)?;
+        seen.scan(&events, &register)?;
+        scanners.scan(&context, &events)
+    })?;
+    stopwatch.lap("events read, judged and scanned", "finishing the detectors");
+    let findings = scanners.finish(&context, config.verbose)?;
+    stopwatch.lap("detectors finished", "writing the reports");
 
     // Agents are pseudonymised once, here, so every output goes through the same code.
     let (key, key_info) = pseudonym::load_key(config.key_file.as_deref(), &config.out)?;
-    let service = service_accounts(&events, &register)?;
-    let people = people(&events, &service)?;
-    let pseudonymiser = Pseudonymiser::new(key, service, config.reveal_identities).with_people(people);
+    let people = seen.actors.difference(&seen.service_accounts).cloned().collect();
+    let pseudonymiser = Pseudonymiser::new(key, seen.service_accounts, config.reveal_identities).with_people(people);
     let mut safe_findings: Vec<Finding> = findings.iter().map(|f| pseudonymiser.finding(f)).collect();
     for finding in &mut safe_findings {
         finding.register_sha256 = finding
@@ -181,19 +192,20 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             .collect();
     }
     crate::finding::sort(&mut safe_findings);
-    let safe_quarantine: Vec<_> = ingested.quarantine.iter().map(|q| pseudonymiser.quarantine(q)).collect();
+    let safe_quarantine: Vec<_> = streamed.quarantine.iter().map(|q| pseudonymiser.quarantine(q)).collect();
 
+    let rows_used: u64 = streamed.files.iter().map(|f| f.rows_used).sum();
     let mut summary = RunSummary {
-        rows_read: ingested.files.iter().map(|f| f.rows_read).sum(),
+        rows_read: streamed.files.iter().map(|f| f.rows_read).sum(),
         rows_used,
-        rows_quarantined: ingested.files.iter().map(|f| f.rows_quarantined).sum(),
-        files: ingested.files,
-        unreadable_files: ingested.unreadable.clone(),
+        rows_quarantined: streamed.files.iter().map(|f| f.rows_quarantined).sum(),
+        files: streamed.files,
+        unreadable_files: streamed.unreadable.clone(),
         window: Window { from: config.from.map(format_us), to: config.to.map(format_us) },
-        events_outside_window: rows_used - events.height() as u64,
-        events_judged: events.height() as u64,
-        first_event: time_bound(&events, true),
-        last_event: time_bound(&events, false),
+        events_outside_window: rows_used - seen.events_judged,
+        events_judged: seen.events_judged,
+        first_event: seen.first_event.map(format_us),
+        last_event: seen.last_event.map(format_us),
         register_versions: register.versions.iter().map(|v| v.summary()).collect(),
         habilitations: habilitations.as_ref().map(|h| HabilitationSummary {
             file: h.file.clone(),
@@ -202,7 +214,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         }),
         detectors: detect::all().iter().map(|d| d.name()).collect(),
         findings_by_detector: Default::default(),
-        overview: report::overview::gather(&events, &register, &safe_findings)?.renamed(|r| pseudonymiser.recipient(r)),
+        overview: seen.overview.finish(&register, &safe_findings).renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
     };
     summary.count_findings(&findings);
@@ -228,8 +240,8 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     Ok(AuditOutcome { summary, findings: safe_findings, exit_code })
 }
 
-/// Keeps the events inside the window and tags each with the register version in force:
-/// one lazy plan, collected once, shared by every detector.
+/// Keeps a chunk's events inside the window and tags each with the register version in force:
+/// one lazy plan, collected once per chunk, shared by every detector.
 fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConfig) -> Result<DataFrame> {
     let mut plan = events.lazy();
     if let Some(from) = config.from {
@@ -285,49 +297,55 @@ fn check_output_directory(config: &AuditConfig, inputs: &[(PathBuf, ingest::Form
     Ok(())
 }
 
-/// Actors that acted under a service role (`Role::is_service`) in any register version.
-/// Every actor who is a person (not a service account): a recipient with one of these ids (a
-/// web client, say) is a person too, and is pseudonymised like an actor.
-fn people(
-    events: &DataFrame,
-    service: &std::collections::BTreeSet<String>,
-) -> Result<std::collections::HashSet<String>> {
-    let actors = events
-        .clone()
-        .lazy()
-        .select([col(crate::event::ACTOR_ID)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()
-        .polars("listing actors")?;
-    let ids = actors.column(crate::event::ACTOR_ID).and_then(|c| c.str()).polars("actor ids")?;
-    Ok(ids.iter().flatten().filter(|id| !service.contains(*id)).map(str::to_string).collect())
+/// What the run summary needs from the events, gathered chunk by chunk.
+#[derive(Default)]
+struct Seen {
+    events_judged: u64,
+    first_event: Option<i64>,
+    last_event: Option<i64>,
+    /// Every actor id.
+    actors: std::collections::BTreeSet<String>,
+    /// Actors that acted under a service role (`Role::is_service`) in any register version:
+    /// not people, never pseudonymised. Every other actor is a person, and a recipient with one
+    /// of their ids (a web client, say) is pseudonymised like an actor.
+    service_accounts: std::collections::BTreeSet<String>,
+    overview: report::overview::Overview,
 }
 
-fn service_accounts(
-    events: &DataFrame,
-    register: &register::RegisterSet,
-) -> Result<std::collections::BTreeSet<String>> {
-    let roles: Vec<String> = register
-        .versions
-        .iter()
-        .flat_map(|v| v.doc.roles.iter().filter(|r| r.is_service()).map(|r| r.id.clone()))
-        .collect();
-    let role_list = Series::new("roles".into(), roles);
-    let actors = events
-        .clone()
-        .lazy()
-        .select([col(crate::event::ACTOR_ID), col(crate::event::ACTOR_ROLE)])
-        .filter(col(crate::event::ACTOR_ROLE).is_in(lit(role_list).implode(false), false))
-        .select([col(crate::event::ACTOR_ID)])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()
-        .polars("listing service accounts")?;
-    let ids = actors.column(crate::event::ACTOR_ID).and_then(|c| c.str()).polars("actor ids")?;
-    Ok(ids.iter().flatten().map(str::to_string).collect())
-}
-
-fn time_bound(events: &DataFrame, first: bool) -> Option<String> {
-    let ts = events.column(TS).ok()?.datetime().ok()?.physical();
-    let value = if first { ts.min() } else { ts.max() }?;
-    Some(format_us(value))
+impl Seen {
+    fn scan(&mut self, events: &DataFrame, register: &register::RegisterSet) -> Result<()> {
+        self.events_judged += events.height() as u64;
+        if let Ok(ts) = events.column(TS).and_then(|c| c.datetime()) {
+            let ts = ts.physical();
+            self.first_event = self.first_event.into_iter().chain(ts.min()).min();
+            self.last_event = self.last_event.into_iter().chain(ts.max()).max();
+        }
+        let service_roles: Vec<String> = register
+            .versions
+            .iter()
+            .flat_map(|v| v.doc.roles.iter().filter(|r| r.is_service()).map(|r| r.id.clone()))
+            .collect();
+        let actors = events
+            .clone()
+            .lazy()
+            .group_by([col(ACTOR_ID)])
+            .agg([col(ACTOR_ROLE)
+                .is_in(lit(Series::new("roles".into(), service_roles)).implode(false), false)
+                .any(true)
+                .alias("service")])
+            .collect()
+            .polars("listing actors")?;
+        let ids = actors.column(ACTOR_ID).and_then(|c| c.str()).polars("actor ids")?;
+        let service = actors.column("service").and_then(|c| c.bool()).polars("service accounts")?;
+        for (id, is_service) in ids.iter().zip(service.iter()) {
+            let Some(id) = id else { continue };
+            if is_service == Some(true) && !self.service_accounts.contains(id) {
+                self.service_accounts.insert(id.to_string());
+            }
+            if !self.actors.contains(id) {
+                self.actors.insert(id.to_string());
+            }
+        }
+        self.overview.scan(events)
+    }
 }

@@ -1146,3 +1146,33 @@ fn gzipped_and_inline_access_log_lines() {
     assert_eq!(without.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&without.stderr).contains("needs a route map"));
 }
+
+/// The audit streams its input in chunks; the chunk size must never change an output byte.
+#[test]
+fn findings_do_not_depend_on_the_chunk_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, "all", 6_000, "parquet");
+    let whole = dir.path().join("whole");
+    let (code, findings) = audit_scenario(&data, &whole, &[]);
+    assert_eq!(code, 1);
+    assert!(findings["findings"].as_array().unwrap().len() > 5, "{findings}");
+    for rows in ["97", "1777"] {
+        let chunked = dir.path().join(format!("chunks-{rows}"));
+        let (chunked_code, _) = audit_scenario(&data, &chunked, &["--chunk-rows", rows]);
+        assert_eq!(chunked_code, code);
+        for file in ["findings.json", "findings.csv", "quarantine.csv", "report.md"] {
+            let (a, b) = (std::fs::read(whole.join(file)).unwrap(), std::fs::read(chunked.join(file)).unwrap());
+            assert!(a == b, "{file} differs with --chunk-rows {rows}");
+        }
+    }
+    // The shipped sample is CSV: read whole, then cut into chunks.
+    let (sample_whole, sample_chunked) = (dir.path().join("sample-whole"), dir.path().join("sample-chunked"));
+    audit_sample(&sample_whole, &[]);
+    audit_sample(&sample_chunked, &["--chunk-rows", "997"]);
+    for file in ["findings.json", "report.md", "quarantine.csv"] {
+        let (a, b) =
+            (std::fs::read(sample_whole.join(file)).unwrap(), std::fs::read(sample_chunked.join(file)).unwrap());
+        assert!(a == b, "sample {file} differs with --chunk-rows 997");
+    }
+}

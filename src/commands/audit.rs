@@ -71,6 +71,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         run_gap_minutes: args.run_gap,
         slot_tolerance_minutes: args.slot_tolerance,
         tightness_scale_minutes: args.tightness_scale,
+        chunk_rows: usize::try_from(args.chunk_rows).unwrap_or(usize::MAX),
         review_days: args.review_days,
         as_of: args
             .as_of

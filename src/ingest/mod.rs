@@ -146,99 +146,205 @@ pub fn load_all(inputs: &[(PathBuf, Format)]) -> Result<Ingested> {
 }
 
 /// Like [`load_all`]; unless `strict`, a file that cannot be read is set aside (reported in
-/// `unreadable`) and every other file is still read.
+/// `unreadable`) and every other file is still read. Holds every event in memory: the audit
+/// streams instead ([`stream`]).
 pub fn load(inputs: &[(PathBuf, Format)], strict: bool, routes: Option<&weblog::RouteMap>) -> Result<Ingested> {
-    use rayon::prelude::*;
-    let loaded: Vec<Result<(FileReport, normalise::Normalised)>> =
-        inputs.par_iter().map(|(path, format)| load_one(path, *format, routes)).collect();
-    let mut frames = Vec::with_capacity(inputs.len());
-    let mut files = Vec::with_capacity(inputs.len());
-    let mut quarantine = Vec::new();
-    let mut unreadable = Vec::new();
-    for ((path, _), result) in inputs.iter().zip(loaded) {
-        // In path order, so the error reported is always the same one.
-        let (report, normalised) = match result {
-            Ok(loaded) => loaded,
-            Err(error) if !strict => {
-                unreadable.push(UnreadableFile { path: path.display().to_string(), error: error.to_string() });
-                continue;
+    let mut chunks = Vec::new();
+    let streamed = stream(inputs, strict, routes, usize::MAX, |chunk| {
+        chunks.push(chunk);
+        Ok(())
+    })?;
+    Ok(Ingested {
+        events: stack(chunks)?,
+        files: streamed.files,
+        quarantine: streamed.quarantine,
+        unreadable: streamed.unreadable,
+    })
+}
+
+/// Rows per chunk of an audit (`--chunk-rows`): memory grows with it, per-chunk overhead
+/// shrinks with it.
+pub const DEFAULT_CHUNK_ROWS: usize = 1_000_000;
+
+/// What streaming the inputs accounted for: every file's counts, the quarantined rows, the
+/// files set aside.
+#[derive(Debug, Default)]
+pub struct Streamed {
+    pub files: Vec<FileReport>,
+    pub quarantine: Vec<QuarantineRecord>,
+    pub unreadable: Vec<UnreadableFile>,
+}
+
+/// Reads the inputs in path order and hands their normalised events to `on_chunk`, at most
+/// `chunk_rows` rows at a time, each chunk from one file: columns in `event::COLUMNS` order,
+/// then `source_file` (index into the returned `files`), `source_row`, and the file's extra
+/// columns. Columnar files are read a slice at a time, so memory holds one chunk, not the log.
+/// Unless `strict`, a file that cannot be read is set aside, provided none of its rows went out
+/// yet (a Parquet file corrupt past its first chunk stops the audit).
+pub fn stream(
+    inputs: &[(PathBuf, Format)],
+    strict: bool,
+    routes: Option<&weblog::RouteMap>,
+    chunk_rows: usize,
+    mut on_chunk: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<Streamed> {
+    let mut streamed = Streamed::default();
+    for (path, format) in inputs {
+        let mut file =
+            FileStream { index: streamed.files.len() as u32, chunk_rows, chunks_sent: 0, quarantine: Vec::new() };
+        match file.read(path, *format, routes, &mut on_chunk) {
+            Ok(report) => {
+                streamed.files.push(report);
+                streamed.quarantine.extend(file.quarantine);
+            }
+            Err(error) if !strict && file.chunks_sent == 0 => {
+                streamed.unreadable.push(UnreadableFile { path: path.display().to_string(), error: error.to_string() });
             }
             Err(error) => return Err(error),
-        };
-        files.push(report);
-        quarantine.extend(normalised.quarantined);
-        frames.push(normalised.frame);
-    }
-    let events = concatenate(frames)?;
-    quarantine.sort();
-    Ok(Ingested { events, files, quarantine, unreadable })
-}
-
-fn load_one(
-    path: &Path,
-    format: Format,
-    routes: Option<&weblog::RouteMap>,
-) -> Result<(FileReport, normalise::Normalised)> {
-    let display = path.display().to_string();
-    let raw = match (format, routes) {
-        (Format::AccessLog, Some(routes)) => weblog::read(path, &display, routes)?,
-        (Format::AccessLog, None) => {
-            return Err(Error::file(
-                &display,
-                "a web access log needs a route map: give one with --routes (see README)",
-            ));
         }
-        _ => readers::read(path, format, &display)?,
-    };
-
-    let rows_read = (raw.frame.height() + raw.rejected.len()) as u64;
-    let mut normalised = normalise::normalise(raw, &display)?;
-    // One chunk per column per file: columns whose chunks line up are combined without
-    // re-splitting (Parquet row groups and rebuilt columns would otherwise disagree, and every
-    // filter over the stacked frame would copy whole columns to realign them).
-    normalised.frame.rechunk_mut_par();
-
-    let rows_used = normalised.frame.height() as u64;
-    debug_assert_eq!(normalised.quarantined.len() as u64, rows_read - rows_used);
-    let report = FileReport {
-        sha256: crate::evidence::sha256_file(path)?,
-        path: display,
-        format: format.name(),
-        rows_read,
-        rows_used,
-        rows_quarantined: rows_read - rows_used,
-    };
-    Ok((report, normalised))
+    }
+    streamed.quarantine.sort();
+    Ok(streamed)
 }
 
-/// Stacks the per-file frames: the contract columns agree by construction; extra columns are
-/// aligned by name (absent → null) in order of first appearance.
-fn concatenate(frames: Vec<DataFrame>) -> Result<DataFrame> {
+/// One file being streamed.
+struct FileStream {
+    /// Its index among the files read so far (the chunks' `source_file`).
+    index: u32,
+    chunk_rows: usize,
+    chunks_sent: usize,
+    quarantine: Vec<QuarantineRecord>,
+}
+
+impl FileStream {
+    fn read(
+        &mut self,
+        path: &Path,
+        format: Format,
+        routes: Option<&weblog::RouteMap>,
+        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<FileReport> {
+        let display = path.display().to_string();
+        let (rows_read, rows_used) = match (format, routes) {
+            (Format::Parquet | Format::ArrowIpc, _) => self.read_columnar(path, format, &display, on_chunk)?,
+            (Format::AccessLog, Some(routes)) => {
+                self.send_whole(weblog::read(path, &display, routes)?, &display, on_chunk)?
+            }
+            (Format::AccessLog, None) => {
+                return Err(Error::file(
+                    &display,
+                    "a web access log needs a route map: give one with --routes (see README)",
+                ));
+            }
+            _ => self.send_whole(readers::read(path, format, &display)?, &display, on_chunk)?,
+        };
+        Ok(FileReport {
+            sha256: crate::evidence::sha256_file(path)?,
+            path: display,
+            format: format.name(),
+            rows_read,
+            rows_used,
+            rows_quarantined: rows_read - rows_used,
+        })
+    }
+
+    /// Text formats are read whole (their readers track lines), then sent in chunks.
+    fn send_whole(
+        &mut self,
+        raw: readers::RawTable,
+        display: &str,
+        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<(u64, u64)> {
+        let rows_read = (raw.frame.height() + raw.rejected.len()) as u64;
+        let normalised = normalise::normalise(raw, display)?;
+        let rows_used = normalised.frame.height() as u64;
+        self.quarantine.extend(normalised.quarantined);
+        let frame = normalised.frame;
+        for start in (0..frame.height()).step_by(self.chunk_rows.max(1)) {
+            self.send(frame.slice(start as i64, self.chunk_rows.min(frame.height() - start)), on_chunk)?;
+        }
+        Ok((rows_read, rows_used))
+    }
+
+    /// Parquet and Arrow IPC are read one slice of rows at a time.
+    fn read_columnar(
+        &mut self,
+        path: &Path,
+        format: Format,
+        display: &str,
+        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<(u64, u64)> {
+        let ipc = format == Format::ArrowIpc;
+        let total = readers::count_columnar_rows(path, display, ipc)?;
+        let (mut rows_read, mut rows_used) = (0u64, 0u64);
+        let mut start = 0;
+        loop {
+            // A file with no rows is still read once, so its columns are checked.
+            let length = self.chunk_rows.min(total - start);
+            let raw = readers::read_columnar_rows(path, display, ipc, start, length)?;
+            rows_read += raw.frame.height() as u64;
+            let normalised = normalise::normalise_rows(raw, display, start)?;
+            rows_used += normalised.frame.height() as u64;
+            self.quarantine.extend(normalised.quarantined);
+            if normalised.frame.height() > 0 {
+                self.send(normalised.frame, on_chunk)?;
+            }
+            start += length;
+            if start >= total {
+                return Ok((rows_read, rows_used));
+            }
+        }
+    }
+
+    fn send(&mut self, frame: DataFrame, on_chunk: &mut impl FnMut(DataFrame) -> Result<()>) -> Result<()> {
+        let mut arranged = arrange(frame, self.index)?;
+        // One chunk per column: expressions over columns whose chunks line up never copy
+        // whole columns to realign them.
+        arranged.rechunk_mut_par();
+        self.chunks_sent += 1;
+        on_chunk(arranged)
+    }
+}
+
+/// Puts a normalised frame's columns in the stream's order and adds `source_file`.
+fn arrange(frame: DataFrame, file_index: u32) -> Result<DataFrame> {
+    let height = frame.height();
+    let mut columns: Vec<Column> = Vec::with_capacity(frame.width() + 1);
+    for spec in event::COLUMNS.iter() {
+        columns.push(frame.column(spec.name).polars("arranging the event columns")?.clone());
+    }
+    columns.push(Column::new_scalar(
+        event::SOURCE_FILE.into(),
+        Scalar::new(DataType::UInt32, AnyValue::UInt32(file_index)),
+        height,
+    ));
+    columns.push(frame.column(event::SOURCE_ROW).polars("arranging the event columns")?.clone());
+    for extra in frame.columns() {
+        if !event::is_contract_column(extra.name()) && !event::is_internal_column(extra.name()) {
+            columns.push(extra.clone());
+        }
+    }
+    DataFrame::new(height, columns).polars("arranging the event columns")
+}
+
+/// Stacks chunks into one frame without copying values; extra columns are aligned by name
+/// (absent → null) in order of first appearance.
+fn stack(chunks: Vec<DataFrame>) -> Result<DataFrame> {
+    let fixed = event::COLUMNS.len() + 2;
     let mut extra_names: Vec<PlSmallStr> = Vec::new();
-    for frame in &frames {
-        for name in frame.get_column_names() {
-            if !event::is_contract_column(name) && !event::is_internal_column(name) && !extra_names.contains(name) {
+    for chunk in &chunks {
+        for name in chunk.get_column_names().into_iter().skip(fixed) {
+            if !extra_names.contains(name) {
                 extra_names.push(name.clone());
             }
         }
     }
-    // Columns are aligned and the frames stacked chunk by chunk: no value is copied (a lazy
-    // concat + collect copied every column of every file, a second per ten million rows).
     let mut stacked: Option<DataFrame> = None;
-    for (file_index, frame) in frames.into_iter().enumerate() {
-        let height = frame.height();
-        let mut columns: Vec<Column> = Vec::with_capacity(event::COLUMNS.len() + 2 + extra_names.len());
-        for spec in event::COLUMNS.iter() {
-            columns.push(frame.column(spec.name).polars("aligning the input files")?.clone());
-        }
-        columns.push(Column::new_scalar(
-            event::SOURCE_FILE.into(),
-            Scalar::new(DataType::UInt32, AnyValue::UInt32(file_index as u32)),
-            height,
-        ));
-        columns.push(frame.column(event::SOURCE_ROW).polars("aligning the input files")?.clone());
+    for chunk in chunks {
+        let height = chunk.height();
+        let mut columns: Vec<Column> = chunk.columns()[..fixed].to_vec();
         for name in &extra_names {
-            columns.push(match frame.column(name) {
+            columns.push(match chunk.column(name) {
                 Ok(column) => column.clone(),
                 Err(_) => Column::full_null(name.clone(), height, &DataType::String),
             });

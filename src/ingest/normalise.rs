@@ -39,6 +39,12 @@ pub struct Normalised {
 }
 
 pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
+    normalise_rows(raw, file, 0)
+}
+
+/// Like [`normalise`] for a slice of a file that starts at data row `first_row` (0-based), so
+/// that row numbers (`source_row`, quarantine) stay the file's own.
+pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Normalised> {
     let RawTable { frame, lines, rejected } = raw;
     let height = frame.height();
     if frame.width() == 0 && height == 0 {
@@ -76,7 +82,9 @@ pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
         // Extra columns are passed through; text is the one type every format can agree on.
         columns.push(extra.cast(&DataType::String).unwrap_or_else(|_| extra.clone()));
     }
-    columns.push(Column::new(event::SOURCE_ROW.into(), (1..=height as u32).collect::<Vec<u32>>()));
+    let first_row = first_row as u32;
+    columns
+        .push(Column::new(event::SOURCE_ROW.into(), (first_row + 1..=first_row + height as u32).collect::<Vec<u32>>()));
     let frame = DataFrame::new(height, columns)
         .and_then(|df| {
             if rejects.0.is_empty() {
@@ -90,7 +98,7 @@ pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
     quarantined.extend(rejects.0.into_iter().map(|(row, r)| QuarantineRecord {
         file: file.to_string(),
         line: lines.line_of(row),
-        row: Some(row as u64 + 1),
+        row: Some((first_row as usize + row) as u64 + 1),
         column: r.column.to_string(),
         value: r.value,
         reason: r.reason,

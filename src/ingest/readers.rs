@@ -134,14 +134,41 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
 }
 
 fn read_columnar(path: &Path, display: &str, ipc: bool) -> Result<RawTable> {
+    let frame = scan_columnar(path, ipc)
+        .and_then(|lazy| lazy.collect())
+        .polars(format!("{display}: cannot read as {}", columnar_kind(ipc)))?;
+    Ok(RawTable { frame, lines: RowLines::None, rejected: Vec::new() })
+}
+
+fn scan_columnar(path: &Path, ipc: bool) -> PolarsResult<LazyFrame> {
     let path_text = path.to_string_lossy().to_string();
-    let scan = if ipc {
+    if ipc {
         LazyFrame::scan_ipc(PlRefPath::new(path_text.as_str()), Default::default(), Default::default())
     } else {
         LazyFrame::scan_parquet(PlRefPath::new(path_text.as_str()), ScanArgsParquet::default())
-    };
-    let kind = if ipc { "Arrow IPC" } else { "Parquet" };
-    let frame = scan.and_then(|lazy| lazy.collect()).polars(format!("{display}: cannot read as {kind}"))?;
+    }
+}
+
+fn columnar_kind(ipc: bool) -> &'static str {
+    if ipc { "Arrow IPC" } else { "Parquet" }
+}
+
+/// Rows in a Parquet or Arrow IPC file (from its metadata).
+pub fn count_columnar_rows(path: &Path, display: &str, ipc: bool) -> Result<usize> {
+    let counted = scan_columnar(path, ipc)
+        .and_then(|lazy| lazy.select([len().cast(DataType::UInt64).alias("rows")]).collect())
+        .polars(format!("{display}: cannot read as {}", columnar_kind(ipc)))?;
+    let rows =
+        counted.column("rows").and_then(|c| c.u64().map(|c| c.get(0))).polars(format!("{display}: row count"))?;
+    Ok(rows.unwrap_or(0) as usize)
+}
+
+/// Rows `start .. start + length` of a Parquet or Arrow IPC file.
+pub fn read_columnar_rows(path: &Path, display: &str, ipc: bool, start: usize, length: usize) -> Result<RawTable> {
+    let frame =
+        scan_columnar(path, ipc).and_then(|lazy| lazy.slice(start as i64, length as IdxSize).collect()).polars(
+            format!("{display}: cannot read as {} (rows {} to {})", columnar_kind(ipc), start + 1, start + length),
+        )?;
     Ok(RawTable { frame, lines: RowLines::None, rejected: Vec::new() })
 }
 
