@@ -10,7 +10,7 @@
 //! One finding per (dataset, recipient or purpose) listing the undeclared categories; high when
 //! the data left the system, medium otherwise.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
@@ -35,7 +35,7 @@ struct JudgedContext {
     group: GroupKey,
     declared: Vec<String>,
     /// Memo of the categories seen in this context: covered or not.
-    covered: HashMap<String, bool>,
+    covered: PlHashMap<String, bool>,
 }
 
 #[derive(Default)]
@@ -106,7 +106,7 @@ fn scan_part(context: &Context, keys: &DataFrame) -> Result<BTreeMap<GroupKey, G
     let categories = keys.column(CATEGORIES).and_then(|c| c.list()).polars("categories")?;
     let columns = EventColumns::of(keys)?;
     // Contexts by key, resolved on first sight (None: not judged by this detector).
-    let mut contexts: HashMap<(i32, &str, bool, &str, &str), Option<JudgedContext>> = HashMap::new();
+    let mut contexts: PlHashMap<(i32, &str, bool, &str, &str), Option<JudgedContext>> = PlHashMap::new();
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     let mut undeclared: Vec<String> = Vec::new();
     let rows = versions.iter().zip(datasets.iter()).zip(outbound.iter()).zip(recipients.iter()).zip(purposes.iter());
@@ -126,7 +126,7 @@ fn scan_part(context: &Context, keys: &DataFrame) -> Result<BTreeMap<GroupKey, G
             declared_for(version, key.2, key.3, key.4, key.1).map(|(kind, against, declared)| JudgedContext {
                 group: (kind, against, key.1.to_string()),
                 declared,
-                covered: HashMap::new(),
+                covered: PlHashMap::new(),
             })
         });
         let Some(judged) = judged.as_mut() else { continue };

@@ -8,7 +8,7 @@
 //! An event without `actor_unit` cannot be checked against a scope and is not flagged for it.
 //! One finding per (actor, reason); severity high, medium for "not yet granted" and "scope".
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 use serde_json::json;
@@ -99,7 +99,7 @@ struct HabilitationScanner {
 
 impl Scanner for HabilitationScanner {
     fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
-        let mut grants: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
+        let mut grants: PlHashMap<(&str, &str), Vec<&Grant>> = PlHashMap::new();
         if let Some(habilitations) = context.habilitations {
             for grant in &habilitations.grants {
                 grants.entry((grant.actor_id.as_str(), grant.role.as_str())).or_default().push(grant);
@@ -134,14 +134,14 @@ impl Offence {
 /// and the actors' grants.
 fn scan_part(
     context: &Context,
-    grants: &HashMap<(&str, &str), Vec<&Grant>>,
+    grants: &PlHashMap<(&str, &str), Vec<&Grant>>,
     events: &DataFrame,
 ) -> Result<BTreeMap<(String, Reason), Offence>> {
     let text = |name: &str| super::text_column(events, name);
     let (actors, roles, units, datasets, purposes) =
         (text(ACTOR_ID)?, text(ACTOR_ROLE)?, text(ACTOR_UNIT)?, text(DATASET)?, text(PURPOSE)?);
     let columns = EventColumns::of(events)?;
-    let mut allowed: HashMap<(i32, &str, &str, Option<&str>), bool> = HashMap::new();
+    let mut allowed: PlHashMap<(i32, &str, &str, Option<&str>), bool> = PlHashMap::new();
     let mut offences: BTreeMap<(String, Reason), Offence> = BTreeMap::new();
     let rows = columns.version.iter().zip(actors.iter()).zip(roles.iter()).zip(datasets.iter());
     let rows = rows.zip(columns.ts.iter()).zip(purposes.iter()).zip(units.iter()).enumerate();
