@@ -4,6 +4,7 @@
 //! column or a column of an impossible type does stop it (exit 2), since no row could be used.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::QuarantineRecord;
 use super::readers::RawTable;
@@ -67,14 +68,27 @@ pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Nor
             });
         }
     }
+    // Columns are normalised side by side, each noting its own rejects; merged left to right,
+    // the leftmost problem of a row wins, as if they had been checked one after another.
+    let normalised: Vec<Result<(Column, Rejects)>> = COLUMNS
+        .par_iter()
+        .map(|spec| {
+            let mut rejects = Rejects::default();
+            let column = match frame.column(spec.name) {
+                Ok(input) => normalise_column(input, spec.name, spec.kind, spec.required, file, &mut rejects)?,
+                Err(_) => Column::full_null(spec.name.into(), height, &event::dtype_of(spec.kind)),
+            };
+            Ok((column, rejects))
+        })
+        .collect();
     let mut rejects = Rejects::default();
     let mut columns = Vec::with_capacity(frame.width());
-    for spec in COLUMNS.iter() {
-        let normalised = match frame.column(spec.name) {
-            Ok(input) => normalise_column(input, spec.name, spec.kind, spec.required, file, &mut rejects)?,
-            Err(_) => Column::full_null(spec.name.into(), height, &event::dtype_of(spec.kind)),
-        };
-        columns.push(normalised);
+    for result in normalised {
+        let (column, column_rejects) = result?;
+        for (row, reject) in column_rejects.0 {
+            rejects.0.entry(row).or_insert(reject);
+        }
+        columns.push(column);
     }
     for extra in
         frame.columns().iter().filter(|c| !event::is_contract_column(c.name()) && !event::is_internal_column(c.name()))
