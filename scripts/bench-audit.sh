@@ -2,11 +2,12 @@
 # Audit benchmark: generates N events (Parquet) with `driftwatch generate`, pads the
 # habilitations to G grants (extra grants for accounts that never act), and runs
 # `driftwatch audit --verbose`, which prints each stage and each detector's time.
-#   scripts/bench-audit.sh [EVENTS=10000000] [GRANTS=50000] [DIR=$CARGO_TARGET_DIR/driftwatch-bench]
+#   scripts/bench-audit.sh [EVENTS=10000000] [GRANTS=50000] [DIR=$CARGO_TARGET_DIR/driftwatch-bench/audit-EVENTS]
 set -euo pipefail
 events=${1:-10000000}
 grants=${2:-50000}
-dir=${3:-${CARGO_TARGET_DIR:-$HOME/.cache/driftwatch-target}/driftwatch-bench}
+# Its own directory by default: it is deleted and regenerated when EVENTS changes.
+dir=${3:-${CARGO_TARGET_DIR:-$HOME/.cache/driftwatch-target}/driftwatch-bench/audit-$events}
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/driftwatch-target}"
 cargo build --release --quiet
