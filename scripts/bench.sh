@@ -4,6 +4,7 @@
 # Generates each size with `driftwatch generate --format parquet`, creates a Python virtual
 # environment with duckdb (scripts/duckdb_checks.py holds the SQL), runs both alternately, and
 # prints wall time, peak RSS, events/s, the ratio, and both tools' finding counts per detector.
+# Sizes above 10M need disk (50M: 430 MB of Parquet) and DuckDB needs memory (50M: 15 GB).
 set -euo pipefail
 sizes=${1:-"1000000 10000000"}
 rounds=${2:-2}
@@ -15,8 +16,8 @@ cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/driftwatch"
 [ -x "$work/venv/bin/python" ] || { python3 -m venv "$work/venv" && "$work/venv/bin/pip" install --quiet "duckdb<2"; }  # 2.0.0 hits an internal error on the 10M run
 detectors="undeclared_recipient category_creep individual_monitoring small_cell outside_habilitation retention_overrun"
-echo "| events | round | driftwatch s | driftwatch RSS MB | DuckDB s | DuckDB RSS MB | ratio | findings driftwatch / DuckDB ($detectors) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| events | round | driftwatch s | driftwatch RSS MiB | driftwatch events/s | DuckDB s | DuckDB RSS MiB | DuckDB events/s | ratio | findings driftwatch / DuckDB ($detectors) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in $sizes; do
   dir="$work/events-$n"
   [ -f "$dir/truth.json" ] || "$bin" generate --scenario all --events "$n" --seed 1 --out "$dir" 2>/dev/null
@@ -33,6 +34,7 @@ theirs = json.load(open(sys.argv[2]))["findings"]
 print(" ".join(f"{sum(1 for f in ours if f['detector'] == d)}/{theirs[d]}" for d in sys.argv[3:]))
 PY
 )
-    echo "| $n | $round | $dw_s | $((dw_kb / 1024)) | $db_s | $((db_kb / 1024)) | $(python3 -c "print(round($dw_s / $db_s, 2))") | $counts |"
+    rate() { python3 -c "print(f'{$n / $1 / 1e6:.2f} M')"; }
+    echo "| $n | $round | $dw_s | $((dw_kb / 1024)) | $(rate "$dw_s") | $db_s | $((db_kb / 1024)) | $(rate "$db_s") | $(python3 -c "print(round($dw_s / $db_s, 2))") | $counts |"
   done
 done

@@ -661,6 +661,19 @@ fn seal_then_verify_passes_and_tampering_fails_naming_the_row() {
         .map(|f| f["details"]["reason"].as_str().unwrap())
         .collect();
     assert!(reasons.contains(&"altered_row") && reasons.contains(&"broken_link"), "{reasons:?}");
+    // The chain is checked across chunks as across one frame.
+    let chunked = temp.path().join("chunked");
+    driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--chunk-rows", "37", "--events"])
+        .arg(&tampered)
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--out")
+        .arg(&chunked)
+        .assert()
+        .code(1);
+    assert_eq!(read_json(&chunked.join("findings.json")), findings);
 }
 
 #[test]
