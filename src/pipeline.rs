@@ -170,7 +170,10 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     // summary, then dropped. Memory holds one chunk plus what the detectors keep.
     let mut scanners = detect::Scanners::new(&detect::all());
     let mut seen = Seen::default();
+    let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
     let streamed = ingest::stream(&inputs, config.strict, routes.as_ref(), config.chunk_rows, |chunk| {
+        rows_streamed += chunk.height();
+        progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far"));
         let events = judge(chunk, &register, config)?;
         seen.scan(&events, &register)?;
         scanners.scan(&context, &events)
