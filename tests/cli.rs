@@ -275,6 +275,12 @@ fn usage_errors_are_exit_2() {
     driftwatch().args(["audit", "--events", "nowhere.csv"]).assert().code(2);
     driftwatch().args(["audit", "--events", "nowhere.csv", "--register", "nowhere.toml"]).assert().code(2);
     driftwatch().args(["audit", "--from", "yesterday"]).current_dir(env!("CARGO_MANIFEST_DIR")).assert().code(2);
+    for (flag, value, says) in [("--tightness-scale", "0", "positive"), ("--chunk-rows", "0", "chunk-rows")] {
+        let output =
+            driftwatch().args(["audit", flag, value]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(says), "{flag} {value}: {output:?}");
+    }
 }
 
 /// Every output file's bytes (charts included), except the manifest's wall-clock and `out` lines.

@@ -130,7 +130,8 @@ impl Scanners {
             let started = std::time::Instant::now();
             findings.extend(scanner.finish(context)?);
             if verbose {
-                eprintln!("driftwatch:   {name}: {:.2} s", (spent + started.elapsed()).as_secs_f64());
+                // Detectors scan side by side: these times overlap.
+                eprintln!("driftwatch:   {name}: {:.2} s busy", (spent + started.elapsed()).as_secs_f64());
             }
         }
         finding::sort(&mut findings);
