@@ -256,9 +256,8 @@ fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConf
     judged_frame(plan, register)
 }
 
-/// The frame every detector reads: the events, the register version in force for each, and
-/// each row's number. Collected once; the columns keep their per-file chunks (rechunking would
-/// copy every column for no gain).
+/// The frame every detector reads, for one chunk: the events, the register version in force for
+/// each, and each row's number within the chunk. Collected once per chunk.
 pub fn judged_frame(events: LazyFrame, register: &register::RegisterSet) -> Result<DataFrame> {
     events
         .with_column(versions::version_in_force(register))

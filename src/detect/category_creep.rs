@@ -89,7 +89,7 @@ impl Scanner for CreepScanner {
             .groups
             .into_iter()
             .map(|((judged_by, against, dataset), group)| {
-                let summary = group.tally.into_summary(vec![]);
+                let summary = group.tally.into_summary();
                 CategoryCreep.finding(context, judged_by, &against, &dataset, summary, group.categories)
             })
             .collect())

@@ -167,7 +167,7 @@ impl IndividualMonitoring {
             2 => Severity::Medium,
             _ => Severity::High,
         };
-        let group = watcher.tally.into_summary(vec![]);
+        let group = watcher.tally.into_summary();
         let mut what = Vec::new();
         if !watcher.targets.is_empty() {
             what.push(format!("reports on {} individual agent(s)", watcher.targets.len()));

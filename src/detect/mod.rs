@@ -25,8 +25,8 @@ use crate::register::RegisterSet;
 use crate::register::habilitations::Habilitations;
 use crate::register::versions::REGISTER_VERSION;
 
-/// Column of the judged frame: the event's row number, for detectors that classify rows in
-/// Rust and come back to a row's other fields.
+/// Column of the judged frame: the event's row number within its chunk, for detectors that
+/// select rows with polars and come back to a row's other fields in Rust.
 pub const ROW: &str = "event_row";
 
 /// Detector parameters from the command line (defaults are the specs').
@@ -156,8 +156,6 @@ pub fn run_one(detector: &dyn Detector, context: &Context, events: &DataFrame) -
 /// The facts every finding built from a group of events needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSummary {
-    /// The group's key values, in the order the keys were given.
-    pub keys: Vec<Option<String>>,
     pub first_seen: i64,
     pub last_seen: i64,
     pub events: u64,
@@ -233,9 +231,8 @@ impl Tally {
         }
     }
 
-    pub fn into_summary(self, keys: Vec<Option<String>>) -> GroupSummary {
+    pub fn into_summary(self) -> GroupSummary {
         GroupSummary {
-            keys,
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             events: self.events,
@@ -401,7 +398,7 @@ mod tally_tests {
     use super::*;
 
     fn summary(tally: Tally) -> GroupSummary {
-        tally.into_summary(vec![])
+        tally.into_summary()
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn scan_part(
 
 impl OutsideHabilitation {
     fn finding(&self, context: &Context, actor: String, reason: Reason, offence: Offence) -> Finding {
-        let group = offence.tally.into_summary(vec![]);
+        let group = offence.tally.into_summary();
         let datasets: Vec<String> = offence.datasets.into_iter().collect();
         let roles: Vec<String> = offence.roles.into_iter().collect();
         let latest = context.register.get(*group.versions.last().expect("judged events"));

@@ -85,7 +85,7 @@ impl Scanner for GapScanner {
 impl RegisterGap {
     fn finding(&self, register: &RegisterSet, gap: Gap, events: GapEvents) -> Finding {
         let datasets: Vec<String> = events.datasets.into_iter().collect();
-        let tally = events.tally.into_summary(vec![]);
+        let tally = events.tally.into_summary();
         let one_dataset = (datasets.len() == 1).then(|| datasets[0].clone());
         let (rule, key) = match &gap {
             Gap::Uncovered { processing, after, before } => {

@@ -117,7 +117,7 @@ impl Scanner for OverrunScanner {
 
 impl RetentionOverrun {
     fn finding(&self, context: &Context, dataset: String, action: String, overrun: Overrun) -> Finding {
-        let group = overrun.tally.into_summary(vec![]);
+        let group = overrun.tally.into_summary();
         let oldest = chrono::NaiveDate::from_num_days_from_ce_opt(overrun.oldest_record + 719_163)
             .map(|d| d.to_string())
             .unwrap_or_default();

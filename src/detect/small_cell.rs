@@ -94,7 +94,7 @@ impl Scanner for CellScanner {
             .by_actor
             .into_iter()
             .map(|((actor, dataset), cells)| {
-                let group = cells.tally.into_summary(vec![]);
+                let group = cells.tally.into_summary();
                 let mut details = BTreeMap::new();
                 details.insert("smallest_cell".to_string(), json!(cells.smallest));
                 details.insert("min_group_size".to_string(), json!(cells.minimum));

@@ -71,7 +71,7 @@ impl Scanner for RecipientScanner {
             .flows
             .into_iter()
             .map(|((recipient, dataset), tally)| {
-                let group = tally.into_summary(vec![]);
+                let group = tally.into_summary();
                 let latest = context.register.get(*group.versions.last().expect("judged events"));
                 let declared_for: Vec<String> = latest
                     .doc
