@@ -1185,7 +1185,26 @@ fn findings_do_not_depend_on_the_chunk_size() {
             assert!(a == b, "{file} differs with --chunk-rows {rows}");
         }
     }
-    // The shipped sample is CSV: read whole, then cut into chunks.
+    // CSV is parsed a chunk at a time: rejected records and bad values keep their lines.
+    let csv = dir.path().join("csv");
+    generate(&csv, "wikit-transfers", 400, "csv");
+    let events = std::fs::read_dir(csv.join("events")).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(&events).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[7] = format!("{},extra", lines[7]);
+    lines[20] = lines[20].replacen(",20", ",x20", 1);
+    lines.insert(30, "too,few,fields".to_string());
+    std::fs::write(&events, lines.join("\n") + "\n").unwrap();
+    let (csv_whole, csv_chunked) = (dir.path().join("csv-whole"), dir.path().join("csv-chunked"));
+    audit_scenario(&csv, &csv_whole, &[]);
+    audit_scenario(&csv, &csv_chunked, &["--chunk-rows", "9"]);
+    let quarantine = std::fs::read_to_string(csv_whole.join("quarantine.csv")).unwrap();
+    assert_eq!(quarantine.lines().count(), 4, "a header and three records: {quarantine}");
+    for file in ["findings.json", "quarantine.csv", "report.md"] {
+        let (a, b) = (std::fs::read(csv_whole.join(file)).unwrap(), std::fs::read(csv_chunked.join(file)).unwrap());
+        assert!(a == b, "CSV {file} differs with --chunk-rows 9");
+    }
+    // The shipped sample is CSV too.
     let (sample_whole, sample_chunked) = (dir.path().join("sample-whole"), dir.path().join("sample-chunked"));
     audit_sample(&sample_whole, &[]);
     audit_sample(&sample_chunked, &["--chunk-rows", "997"]);

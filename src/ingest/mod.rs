@@ -227,6 +227,7 @@ impl FileStream {
         let display = path.display().to_string();
         let (rows_read, rows_used) = match (format, routes) {
             (Format::Parquet | Format::ArrowIpc, _) => self.read_columnar(path, format, &display, on_chunk)?,
+            (Format::Csv, _) => self.read_csv(path, &display, on_chunk)?,
             (Format::AccessLog, Some(routes)) => {
                 self.send_whole(weblog::read(path, &display, routes)?, &display, on_chunk)?
             }
@@ -248,7 +249,7 @@ impl FileStream {
         })
     }
 
-    /// Text formats are read whole (their readers track lines), then sent in chunks.
+    /// JSON lines and web logs are read whole (their readers track lines), then sent in chunks.
     fn send_whole(
         &mut self,
         raw: readers::RawTable,
@@ -264,6 +265,35 @@ impl FileStream {
             self.send(frame.slice(start as i64, self.chunk_rows.min(frame.height() - start)), on_chunk)?;
         }
         Ok((rows_read, rows_used))
+    }
+
+    /// CSV is split into records once, then parsed and normalised a chunk of rows at a time.
+    fn read_csv(
+        &mut self,
+        path: &Path,
+        display: &str,
+        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<(u64, u64)> {
+        let file = readers::CsvFile::scan(path, display)?;
+        let total = file.rows();
+        let (mut rows_read, mut rows_used) = (file.rejected.len() as u64, 0u64);
+        self.quarantine.extend(file.rejected.iter().cloned());
+        let mut start = 0;
+        loop {
+            // A file with no rows is still read once, so its columns are checked.
+            let end = start + self.chunk_rows.min(total - start);
+            let normalised = normalise::normalise_rows(file.table(start..end)?, display, start)?;
+            rows_read += (end - start) as u64;
+            rows_used += normalised.frame.height() as u64;
+            self.quarantine.extend(normalised.quarantined);
+            if normalised.frame.height() > 0 {
+                self.send(normalised.frame, on_chunk)?;
+            }
+            start = end;
+            if start >= total {
+                return Ok((rows_read, rows_used));
+            }
+        }
     }
 
     /// Parquet and Arrow IPC are read one slice of rows at a time.

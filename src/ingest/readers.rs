@@ -55,82 +55,112 @@ pub fn read(path: &Path, format: Format, display: &str) -> Result<RawTable> {
 /// how row 1 is read); empty fields are nulls. Rows with the wrong number of fields or invalid
 /// UTF-8 are quarantined with their line instead of failing the whole file.
 fn read_csv(path: &Path, display: &str) -> Result<RawTable> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(RawTable { frame: DataFrame::empty(), lines: RowLines::Listed(Vec::new()), rejected: Vec::new() });
-    }
-    let records = super::csv_records::scan(&bytes);
-    let header_fields = records.first().map_or(0, |r| r.fields);
-    let problem = |record: &super::csv_records::Record| {
-        let text = &bytes[record.bytes.clone()];
-        if text.len() > MAX_RECORD_BYTES {
-            Some(format!("record of {} bytes, longer than the {} MiB limit", text.len(), MAX_RECORD_BYTES >> 20))
-        } else if std::str::from_utf8(text).is_err() {
-            Some("not valid UTF-8 (convert the file to UTF-8)".to_string())
-        } else if text.contains(&0) {
-            Some("contains NUL bytes (binary data in a text log?)".to_string())
-        } else if record.fields != header_fields {
-            Some(format!("{} fields, the header has {header_fields}", record.fields))
-        } else {
-            None
+    let file = CsvFile::scan(path, display)?;
+    let mut table = file.table(0..file.rows())?;
+    table.rejected = file.rejected;
+    Ok(table)
+}
+
+/// A CSV file split into records, checked, ready to be parsed a range of rows at a time (the
+/// audit streams it in chunks; the file's bytes stay in memory, its parsed rows do not).
+pub struct CsvFile {
+    display: String,
+    bytes: Vec<u8>,
+    /// The header record, then the records kept (valid), in file order.
+    records: Vec<super::csv_records::Record>,
+    /// Records that could not be used, with the reason.
+    pub rejected: Vec<QuarantineRecord>,
+}
+
+impl CsvFile {
+    pub fn scan(path: &Path, display: &str) -> Result<CsvFile> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let mut file = CsvFile { display: display.to_string(), bytes, records: Vec::new(), rejected: Vec::new() };
+        if file.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(file);
         }
-    };
-    if let Some(reason) = records.first().and_then(problem) {
-        return Err(Error::Input {
-            file: display.into(),
-            location: "line 1".into(),
-            message: format!("header: {reason}"),
-        });
-    }
-    if let Some(header) = records.first() {
-        let text = String::from_utf8_lossy(&bytes[header.bytes.clone()]).to_string();
-        let mut seen = std::collections::BTreeSet::new();
-        for name in text.trim_start_matches('\u{feff}').split(',').map(|n| n.trim().trim_matches('"')) {
-            if !seen.insert(name.to_string()) {
-                return Err(Error::Input {
-                    file: display.into(),
-                    location: "line 1".into(),
-                    message: format!("column `{name}` appears twice in the header: which one is meant cannot be known"),
-                });
+        let records = super::csv_records::scan(&file.bytes);
+        let header_fields = records.first().map_or(0, |r| r.fields);
+        let problem = |record: &super::csv_records::Record| {
+            let text = &file.bytes[record.bytes.clone()];
+            if text.len() > MAX_RECORD_BYTES {
+                Some(format!("record of {} bytes, longer than the {} MiB limit", text.len(), MAX_RECORD_BYTES >> 20))
+            } else if std::str::from_utf8(text).is_err() {
+                Some("not valid UTF-8 (convert the file to UTF-8)".to_string())
+            } else if text.contains(&0) {
+                Some("contains NUL bytes (binary data in a text log?)".to_string())
+            } else if record.fields != header_fields {
+                Some(format!("{} fields, the header has {header_fields}", record.fields))
+            } else {
+                None
             }
+        };
+        if let Some(reason) = records.first().and_then(problem) {
+            return Err(Error::Input {
+                file: display.into(),
+                location: "line 1".into(),
+                message: format!("header: {reason}"),
+            });
         }
-    }
-    let mut rejected = Vec::new();
-    let mut lines = Vec::with_capacity(records.len());
-    let mut kept: Option<Vec<u8>> = None;
-    for (index, record) in records.iter().enumerate().skip(1) {
-        match problem(record) {
-            Some(reason) => {
-                let text = String::from_utf8_lossy(&bytes[record.bytes.clone()]).to_string();
-                rejected.push(line_reject(display, record.line, &text, &reason));
-                // From the first bad record on, rebuild the file without the bad records.
-                kept.get_or_insert_with(|| {
-                    let mut copy = Vec::with_capacity(bytes.len());
-                    for earlier in &records[..index] {
-                        copy.extend_from_slice(&bytes[earlier.bytes.clone()]);
-                        copy.push(b'\n');
-                    }
-                    copy
-                });
-            }
-            None => {
-                lines.push(record.line);
-                if let Some(copy) = kept.as_mut() {
-                    copy.extend_from_slice(&bytes[record.bytes.clone()]);
-                    copy.push(b'\n');
+        if let Some(header) = records.first() {
+            let text = String::from_utf8_lossy(&file.bytes[header.bytes.clone()]).to_string();
+            let mut seen = std::collections::BTreeSet::new();
+            for name in text.trim_start_matches('\u{feff}').split(',').map(|n| n.trim().trim_matches('"')) {
+                if !seen.insert(name.to_string()) {
+                    return Err(Error::Input {
+                        file: display.into(),
+                        location: "line 1".into(),
+                        message: format!(
+                            "column `{name}` appears twice in the header: which one is meant cannot be known"
+                        ),
+                    });
                 }
             }
         }
+        let mut kept = Vec::with_capacity(records.len());
+        for (index, record) in records.into_iter().enumerate() {
+            match problem(&record).filter(|_| index > 0) {
+                Some(reason) => {
+                    let text = String::from_utf8_lossy(&file.bytes[record.bytes.clone()]).to_string();
+                    file.rejected.push(line_reject(display, record.line, &text, &reason));
+                }
+                None => kept.push(record),
+            }
+        }
+        file.records = kept;
+        Ok(file)
     }
-    let source = kept.unwrap_or(bytes);
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .map_parse_options(|options| options.with_missing_is_null(true))
-        .into_reader_with_file_handle(std::io::Cursor::new(source))
-        .finish()
-        .polars(format!("{display}: cannot read as CSV"))?;
-    Ok(RawTable { frame, lines: RowLines::Listed(lines), rejected })
+
+    /// Data rows kept (the header is not one).
+    pub fn rows(&self) -> usize {
+        self.records.len().saturating_sub(1)
+    }
+
+    /// Data rows `rows` (0-based, among the rows kept) parsed as a table of text columns.
+    pub fn table(&self, rows: std::ops::Range<usize>) -> Result<RawTable> {
+        let Some(header) = self.records.first() else {
+            return Ok(RawTable {
+                frame: DataFrame::empty(),
+                lines: RowLines::Listed(Vec::new()),
+                rejected: Vec::new(),
+            });
+        };
+        let chosen = &self.records[1 + rows.start..1 + rows.end];
+        let mut source =
+            Vec::with_capacity(chosen.iter().map(|r| r.bytes.len() + 1).sum::<usize>() + header.bytes.len() + 1);
+        for record in std::iter::once(header).chain(chosen) {
+            source.extend_from_slice(&self.bytes[record.bytes.clone()]);
+            source.push(b'\n');
+        }
+        let frame = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .map_parse_options(|options| options.with_missing_is_null(true))
+            .into_reader_with_file_handle(std::io::Cursor::new(source))
+            .finish()
+            .polars(format!("{}: cannot read as CSV", self.display))?;
+        Ok(RawTable { frame, lines: RowLines::Listed(chosen.iter().map(|r| r.line).collect()), rejected: Vec::new() })
+    }
 }
 
 fn read_columnar(path: &Path, display: &str, ipc: bool) -> Result<RawTable> {
