@@ -169,6 +169,7 @@ fn stress_grid(seeds: u64, params: &CadenceParams, calendar: &BusinessCalendar) 
             }
         }
     }
+    println!();
     println!("(cells not listed: every seed detected)");
     found as f64 / total.max(1) as f64
 }
