@@ -680,6 +680,30 @@ fn seal_then_verify_passes_and_tampering_fails_naming_the_row() {
         .assert()
         .code(1);
     assert_eq!(read_json(&chunked.join("findings.json")), findings);
+    // An unreadable file listed before it does not shift which file a chain finding names.
+    let logs = temp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("a-broken.csv"), "event_id,ts\ne1,2021-01-01T00:00:00Z\n").unwrap();
+    std::fs::copy(&tampered, logs.join("tampered.csv")).unwrap();
+    let tolerant = temp.path().join("tolerant");
+    driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--events"])
+        .arg(&logs)
+        .arg("--register")
+        .arg(dir.join("register"))
+        .arg("--out")
+        .arg(&tolerant)
+        .assert()
+        .code(2);
+    let files: Vec<String> = read_json(&tolerant.join("findings.json"))["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["detector"] == "integrity")
+        .map(|f| f["details"]["file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!files.is_empty() && files.iter().all(|f| f.ends_with("tampered.csv")), "{files:?}");
 }
 
 #[test]

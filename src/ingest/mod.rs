@@ -82,7 +82,8 @@ pub struct FileReport {
 }
 
 /// Every input, normalised and concatenated in path order (the order of the files on the
-/// command line never changes a result).
+/// command line never changes a result). The events' `source_file` is the file's position among
+/// the inputs given (the same as in `files` when every file could be read).
 pub struct Ingested {
     pub events: DataFrame,
     pub files: Vec<FileReport>,
@@ -177,7 +178,7 @@ pub struct Streamed {
 
 /// Reads the inputs in path order and hands their normalised events to `on_chunk`, at most
 /// `chunk_rows` rows at a time, each chunk from one file: columns in `event::COLUMNS` order,
-/// then `source_file` (index into the returned `files`), `source_row`, and the file's extra
+/// then `source_file` (the file's position in `inputs`), `source_row`, and the file's extra
 /// columns. Columnar files are read a slice at a time, so memory holds one chunk, not the log.
 /// Unless `strict`, a file that cannot be read is set aside, provided none of its rows went out
 /// yet (a Parquet file corrupt past its first chunk stops the audit).
@@ -189,9 +190,8 @@ pub fn stream(
     mut on_chunk: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<Streamed> {
     let mut streamed = Streamed::default();
-    for (path, format) in inputs {
-        let mut file =
-            FileStream { index: streamed.files.len() as u32, chunk_rows, chunks_sent: 0, quarantine: Vec::new() };
+    for (index, (path, format)) in inputs.iter().enumerate() {
+        let mut file = FileStream { index: index as u32, chunk_rows, chunks_sent: 0, quarantine: Vec::new() };
         match file.read(path, *format, routes, &mut on_chunk) {
             Ok(report) => {
                 streamed.files.push(report);
@@ -209,7 +209,7 @@ pub fn stream(
 
 /// One file being streamed.
 struct FileStream {
-    /// Its index among the files read so far (the chunks' `source_file`).
+    /// Its position among the inputs (the chunks' `source_file`).
     index: u32,
     chunk_rows: usize,
     chunks_sent: usize,
