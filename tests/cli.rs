@@ -1176,6 +1176,23 @@ fn gzipped_and_inline_access_log_lines() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("frank") && !text.contains("::1 "), "{name} names a web client");
     }
+    // Parsed a line at a time, the log gives the same outputs (quarantined lines included).
+    let one_by_one = temp.path().join("one-by-one");
+    driftwatch()
+        .env("DRIFTWATCH_KEY", TEST_KEY)
+        .args(["audit", "--reveal-identities", "--fail-on", "never", "--chunk-rows", "1", "--events"])
+        .arg(&path)
+        .arg("--register")
+        .arg(temp.path().join("register.toml"))
+        .arg("--routes")
+        .arg(temp.path().join("routes.toml"))
+        .arg("--out")
+        .arg(&one_by_one)
+        .assert()
+        .code(0);
+    for file in ["findings.json", "quarantine.csv", "report.md"] {
+        assert!(std::fs::read(out.join(file)).unwrap() == std::fs::read(one_by_one.join(file)).unwrap(), "{file}");
+    }
     // Without a route map, a web log is a clear error.
     let without = driftwatch()
         .args(["audit", "--events"])

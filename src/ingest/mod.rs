@@ -228,9 +228,7 @@ impl FileStream {
         let (rows_read, rows_used) = match (format, routes) {
             (Format::Parquet | Format::ArrowIpc, _) => self.read_columnar(path, format, &display, on_chunk)?,
             (Format::Csv, _) => self.read_csv(path, &display, on_chunk)?,
-            (Format::AccessLog, Some(routes)) => {
-                self.send_whole(weblog::read(path, &display, routes)?, &display, on_chunk)?
-            }
+            (Format::AccessLog, Some(routes)) => self.read_access_log(path, &display, routes, on_chunk)?,
             (Format::AccessLog, None) => {
                 return Err(Error::file(
                     &display,
@@ -249,7 +247,30 @@ impl FileStream {
         })
     }
 
-    /// JSON lines and web logs are read whole (their readers track lines), then sent in chunks.
+    /// An access log is parsed a chunk of routed lines at a time.
+    fn read_access_log(
+        &mut self,
+        path: &Path,
+        display: &str,
+        routes: &weblog::RouteMap,
+        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<(u64, u64)> {
+        let (mut rows_read, mut rows_used) = (0u64, 0u64);
+        weblog::read_batches(path, display, routes, self.chunk_rows, |raw, rows_before| {
+            rows_read += (raw.frame.height() + raw.rejected.len()) as u64;
+            let normalised = normalise::normalise_rows(raw, display, rows_before)?;
+            rows_used += normalised.frame.height() as u64;
+            self.quarantine.extend(normalised.quarantined);
+            if normalised.frame.height() > 0 {
+                self.send(normalised.frame, on_chunk)?;
+            }
+            Ok(())
+        })?;
+        Ok((rows_read, rows_used))
+    }
+
+    /// JSON lines are read whole (a file's columns are the union of its lines' keys), then sent
+    /// in chunks.
     fn send_whole(
         &mut self,
         raw: readers::RawTable,

@@ -237,6 +237,24 @@ const COLUMNS: [&str; 12] = [
 
 /// Reads an access log (plain or `.gz`) into text columns of the event model.
 pub fn read(path: &Path, display: &str, routes: &RouteMap) -> Result<RawTable> {
+    let mut whole = None;
+    read_batches(path, display, routes, usize::MAX, |table, _| {
+        whole = Some(table);
+        Ok(())
+    })?;
+    Ok(whole.expect("one batch at least"))
+}
+
+/// Reads an access log a batch of at most `rows` routed lines at a time: `on_batch` gets each
+/// batch (with the lines rejected since the previous one) and the number of rows before it. A
+/// log with no routed line still gives one, empty, batch.
+pub fn read_batches(
+    path: &Path,
+    display: &str,
+    routes: &RouteMap,
+    rows: usize,
+    mut on_batch: impl FnMut(RawTable, usize) -> Result<()>,
+) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(file))
@@ -246,6 +264,24 @@ pub fn read(path: &Path, display: &str, routes: &RouteMap) -> Result<RawTable> {
     let stem = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); COLUMNS.len()];
     let (mut lines, mut rejected) = (Vec::new(), Vec::new());
+    let mut rows_before = 0;
+    let batch = |columns: &mut Vec<Vec<Option<String>>>, lines: &mut Vec<u64>, rejected: &mut Vec<QuarantineRecord>| {
+        let height = lines.len();
+        let frame = DataFrame::new(
+            height,
+            COLUMNS
+                .iter()
+                .zip(columns.iter_mut())
+                .map(|(name, values)| Column::new((*name).into(), std::mem::take(values)))
+                .collect(),
+        )
+        .polars(format!("{display}: building the table"))?;
+        Ok::<_, Error>(RawTable {
+            frame,
+            lines: RowLines::Listed(std::mem::take(lines)),
+            rejected: std::mem::take(rejected),
+        })
+    };
     let reject = |line_number: u64, text: &str, reason: String| QuarantineRecord {
         file: display.to_string(),
         line: Some(line_number),
@@ -306,14 +342,16 @@ pub fn read(path: &Path, display: &str, routes: &RouteMap) -> Result<RawTable> {
             column.push(value);
         }
         lines.push(line_number);
+        if lines.len() == rows {
+            let height = lines.len();
+            on_batch(batch(&mut columns, &mut lines, &mut rejected)?, rows_before)?;
+            rows_before += height;
+        }
     }
-    let height = lines.len();
-    let frame = DataFrame::new(
-        height,
-        COLUMNS.iter().zip(columns).map(|(name, values)| Column::new((*name).into(), values)).collect(),
-    )
-    .polars(format!("{display}: building the table"))?;
-    Ok(RawTable { frame, lines: RowLines::Listed(lines), rejected })
+    if !lines.is_empty() || !rejected.is_empty() || rows_before == 0 {
+        on_batch(batch(&mut columns, &mut lines, &mut rejected)?, rows_before)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
