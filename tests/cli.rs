@@ -647,62 +647,42 @@ fn seal_then_verify_passes_and_tampering_fails_naming_the_row() {
     assert!(report.contains("tampered.csv:row 100 ") && report.contains("broken_link"), "{report}");
 
     // The audit reports the same as integrity findings.
-    let out = temp.path().join("out");
-    driftwatch()
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--events"])
-        .arg(&tampered)
-        .arg("--register")
-        .arg(dir.join("register"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let findings = read_json(&out.join("findings.json"));
-    let reasons: Vec<&str> = findings["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["detector"] == "integrity")
-        .map(|f| f["details"]["reason"].as_str().unwrap())
-        .collect();
-    assert!(reasons.contains(&"altered_row") && reasons.contains(&"broken_link"), "{reasons:?}");
+    // Exit 1: findings; exit 2: an input could not be read (the others were audited).
+    let audit = |events: &Path, out: &Path, extra: &[&str], code: i32| -> Value {
+        driftwatch()
+            .env("DRIFTWATCH_KEY", TEST_KEY)
+            .arg("audit")
+            .args(extra)
+            .arg("--events")
+            .arg(events)
+            .arg("--register")
+            .arg(dir.join("register"))
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .code(code);
+        read_json(&out.join("findings.json"))
+    };
+    let integrity_details = |findings: &Value, key: &str| -> Vec<String> {
+        findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["detector"] == "integrity")
+            .map(|f| f["details"][key].as_str().unwrap().to_string())
+            .collect()
+    };
+    let findings = audit(&tampered, &temp.path().join("out"), &[], 1);
+    let reasons = integrity_details(&findings, "reason");
+    assert!(reasons.iter().any(|r| r == "altered_row") && reasons.iter().any(|r| r == "broken_link"), "{reasons:?}");
     // The chain is checked across chunks as across one frame.
-    let chunked = temp.path().join("chunked");
-    driftwatch()
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--chunk-rows", "37", "--events"])
-        .arg(&tampered)
-        .arg("--register")
-        .arg(dir.join("register"))
-        .arg("--out")
-        .arg(&chunked)
-        .assert()
-        .code(1);
-    assert_eq!(read_json(&chunked.join("findings.json")), findings);
+    assert_eq!(audit(&tampered, &temp.path().join("chunked"), &["--chunk-rows", "37"], 1), findings);
     // An unreadable file listed before it does not shift which file a chain finding names.
     let logs = temp.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
     std::fs::write(logs.join("a-broken.csv"), "event_id,ts\ne1,2021-01-01T00:00:00Z\n").unwrap();
     std::fs::copy(&tampered, logs.join("tampered.csv")).unwrap();
-    let tolerant = temp.path().join("tolerant");
-    driftwatch()
-        .env("DRIFTWATCH_KEY", TEST_KEY)
-        .args(["audit", "--events"])
-        .arg(&logs)
-        .arg("--register")
-        .arg(dir.join("register"))
-        .arg("--out")
-        .arg(&tolerant)
-        .assert()
-        .code(2);
-    let files: Vec<String> = read_json(&tolerant.join("findings.json"))["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["detector"] == "integrity")
-        .map(|f| f["details"]["file"].as_str().unwrap().to_string())
-        .collect();
+    let files = integrity_details(&audit(&logs, &temp.path().join("tolerant"), &[], 2), "file");
     assert!(!files.is_empty() && files.iter().all(|f| f.ends_with("tampered.csv")), "{files:?}");
 }
 
