@@ -1,5 +1,5 @@
 //! Access-log parsing speed: the lines of both real logs (shared/real-logs) repeated to about
-//! two million, parsed single-threaded with `driftwatch::ingest::weblog::parse_line`.
+//! two million, parsed single-threaded with `driftwatch::ingest::formats::access_log::parse_line`.
 //! Run: `cargo bench --bench weblog`.
 
 use std::path::Path;
@@ -17,7 +17,7 @@ fn main() {
     let (mut parsed, mut rejected) = (0u64, 0u64);
     for _ in 0..repeat {
         for line in &lines {
-            match driftwatch::ingest::weblog::parse_line(line) {
+            match driftwatch::ingest::formats::access_log::parse_line(line) {
                 Ok(_) => parsed += 1,
                 Err(_) => rejected += 1,
             }

@@ -52,7 +52,13 @@ social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch gener
         /// The sealed copy (.csv or .parquet)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Source maps for logs that are not the event frame (see `audit --help`)
+        #[arg(long, num_args = 1.., value_name = "FILE")]
+        source_map: Vec<PathBuf>,
     },
+    /// Check a source map against a log, or draft one from a log
+    #[command(subcommand)]
+    Map(MapCommand),
     /// Print the JSON Schema of an input or output
     Schema {
         #[arg(value_enum)]
@@ -74,6 +80,10 @@ pub struct AuditArgs {
     /// Route map (TOML) turning web access-log lines (.log, .log.N, .gz) into events
     #[arg(long, value_name = "FILE")]
     pub routes: Option<PathBuf>,
+    /// Source maps (TOML) saying how a foreign log becomes events; several maps each claim
+    /// their files with `files = ["glob"]` (see `driftwatch schema source-map`)
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub source_map: Vec<PathBuf>,
     /// Audit only events at or after this date or RFC 3339 instant (inclusive)
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
@@ -151,6 +161,54 @@ pub struct VerifyArgs {
     /// Calendar of business days and local time (IANA name)
     #[arg(long, default_value = "Europe/Paris")]
     pub timezone: String,
+    /// Source maps for logs that are not the event frame (see `audit --help`)
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub source_map: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MapCommand {
+    /// Print the first records beside the events they become, and count, over the whole file,
+    /// the values no map entry translates (exit 1 when there are any)
+    #[command(after_help = "Example:\n  driftwatch map check --events export.csv --source-map export.toml --rows 5")]
+    Check(MapCheckArgs),
+    /// Sniff a log (delimiter, encoding, header, timestamp format) and write a draft source map
+    #[command(after_help = "Example:\n  driftwatch map init --events export.csv --out export.toml")]
+    Init(MapInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MapCheckArgs {
+    /// The log to read
+    #[arg(long, value_name = "FILE")]
+    pub events: PathBuf,
+    /// The source map to check
+    #[arg(long, value_name = "FILE")]
+    pub source_map: PathBuf,
+    /// How many records to show side by side
+    #[arg(long, default_value_t = 20)]
+    pub rows: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct MapInitArgs {
+    /// The log to sniff
+    #[arg(long, value_name = "FILE")]
+    pub events: PathBuf,
+    /// Its format, when the extension does not tell
+    #[arg(long, value_enum)]
+    pub format: Option<MapFormat>,
+    /// Where to write the draft (default: standard output); an existing file is not overwritten
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MapFormat {
+    Csv,
+    Jsonl,
+    Parquet,
+    Arrow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -186,4 +244,6 @@ pub enum SchemaName {
     Register,
     Habilitations,
     Findings,
+    SourceMap,
+    Routes,
 }

@@ -33,6 +33,10 @@ pub enum Error {
     #[error("register {file}: `{key}`: {message}")]
     Register { file: String, key: String, message: String },
 
+    /// A source map (or route map) that cannot be used: named before anything is read.
+    #[error("source map {file}: `{key}`: {message}")]
+    Map { file: String, key: String, message: String },
+
     #[error("{0}")]
     Usage(String),
 

@@ -40,10 +40,10 @@ proptest! {
 
     #[test]
     fn access_log_lines_never_panic(text in "\\PC{0,200}", host in "[0-9a-f:.]{1,39}", path in "/[ -~]{0,60}", agent in "[ -~]{0,40}") {
-        let _ = crate::ingest::weblog::parse_line(&text);
+        let _ = crate::ingest::formats::access_log::parse_line(&text);
         let line = format!("{host} - - [12/May/2024:00:00:17 +0000] \"GET {path} HTTP/1.1\" 200 5 \"-\" \"{}\"", agent.replace('\\', "\\\\").replace('"', "\\\""));
         if !path.contains(' ') && !path.contains('"') {
-            let parsed = crate::ingest::weblog::parse_line(&line);
+            let parsed = crate::ingest::formats::access_log::parse_line(&line);
             prop_assert!(parsed.is_ok(), "{line}: {parsed:?}");
             prop_assert_eq!(parsed.unwrap().agent, Some(agent.clone()));
         }

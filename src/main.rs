@@ -27,10 +27,11 @@ fn main() {
             );
             i32::from(!differing.is_empty())
         }),
-        Command::Seal { events, out } => commands::seal::run(events, out).map(|rows| {
+        Command::Seal { events, out, source_map } => commands::seal::run(events, source_map, out).map(|rows| {
             eprintln!("driftwatch: sealed {rows} row(s) into {}", out.display());
             0
         }),
+        Command::Map(map) => commands::map::run(map),
         Command::Schema { which } => {
             print!("{}", commands::schema::text(*which));
             Ok(0)

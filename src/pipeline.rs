@@ -23,6 +23,9 @@ pub struct AuditConfig {
     /// Route map for web access logs.
     #[serde(default)]
     pub routes: Option<PathBuf>,
+    /// Source maps: how foreign logs become events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_maps: Vec<PathBuf>,
     /// Inclusive lower bound, microseconds since the epoch (UTC).
     #[serde(serialize_with = "serialize_bound", deserialize_with = "deserialize_bound")]
     pub from: Option<i64>,
@@ -150,16 +153,16 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let mut stopwatch = Stopwatch { enabled: config.verbose, started: std::time::Instant::now(), progress };
     // Declarations first: a broken register should fail before minutes of reading logs.
     let mut register = register::load(&register::discover(&config.register)?)?;
+    let maps = ingest::source_map::SourceMaps::load(&config.source_maps, config.routes.as_deref())?;
     if let Some(date) = config.as_of {
         register = register.known_at(date);
     }
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
     stopwatch.lap("register and habilitations loaded", "reading, judging and scanning the events");
-    let inputs = ingest::discover(&config.events)?;
+    let inputs = ingest::discover(&config.events, &maps)?;
     check_output_directory(config, &inputs)?;
-    let routes = config.routes.as_deref().map(ingest::weblog::RouteMap::load).transpose()?;
     // Events are indexed by their position among the inputs (`source_file`).
-    let input_files: Vec<String> = inputs.iter().map(|(path, _)| path.display().to_string()).collect();
+    let input_files: Vec<String> = inputs.iter().map(|input| input.path.display().to_string()).collect();
     let context = Context {
         register: &register,
         habilitations: habilitations.as_ref(),
@@ -171,7 +174,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let mut scanners = detect::Scanners::new(&detect::all());
     let mut seen = Seen::default();
     let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
-    let streamed = ingest::stream(&inputs, config.strict, routes.as_ref(), config.chunk_rows, |chunk| {
+    let streamed = ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, |chunk| {
         rows_streamed += chunk.height();
         progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far"));
         let events = judge(chunk, &register, config)?;
@@ -226,7 +229,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let staging = config.out.join(format!(".driftwatch-staging-{}", std::process::id()));
     let written = report::write_all(&staging, &config.formats, config.lang, &summary, &safe_findings, &safe_quarantine)
         .and_then(|outputs| {
-            crate::evidence::manifest::write(&staging, config, &summary, &key_info, &outputs)?;
+            crate::evidence::manifest::write(&staging, config, &summary, &maps.summaries(), &key_info, &outputs)?;
             Ok(outputs)
         })
         .and_then(|mut outputs| {
@@ -279,11 +282,11 @@ fn publish(staging: &std::path::Path, out: &std::path::Path, outputs: &[PathBuf]
 }
 
 /// Refuses an output directory that would overwrite an input or be read as one next time.
-fn check_output_directory(config: &AuditConfig, inputs: &[(PathBuf, ingest::Format)]) -> Result<()> {
+fn check_output_directory(config: &AuditConfig, inputs: &[ingest::Input]) -> Result<()> {
     // Absolute without resolving links: the output directory may not exist yet.
     let canonical = |p: &std::path::Path| std::path::absolute(p).ok();
     let Some(out) = canonical(&config.out) else { return Ok(()) };
-    let mut inputs_and_dirs: Vec<PathBuf> = inputs.iter().map(|(p, _)| p.clone()).collect();
+    let mut inputs_and_dirs: Vec<PathBuf> = inputs.iter().map(|input| input.path.clone()).collect();
     inputs_and_dirs.extend(config.events.iter().filter(|p| p.is_dir()).cloned());
     for path in inputs_and_dirs {
         let Some(input) = canonical(&path) else { continue };

@@ -84,6 +84,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         quiet: args.quiet,
         strict: args.strict,
         routes: args.routes.clone(),
+        source_maps: args.source_map.clone(),
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod generate;
+pub mod map;
 pub mod replay;
 pub mod schema;
 pub mod seal;

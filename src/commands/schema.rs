@@ -1,4 +1,5 @@
-//! `driftwatch schema <events|register|habilitations|findings>`: prints the JSON Schema.
+//! `driftwatch schema <events|register|habilitations|findings|source-map|routes>`: prints the
+//! JSON Schema.
 
 use crate::cli::SchemaName;
 
@@ -8,5 +9,7 @@ pub fn text(which: SchemaName) -> &'static str {
         SchemaName::Register => include_str!("../../schemas/register.schema.json"),
         SchemaName::Habilitations => include_str!("../../schemas/habilitations.schema.json"),
         SchemaName::Findings => include_str!("../../schemas/findings.schema.json"),
+        SchemaName::SourceMap => include_str!("../../schemas/source-map.schema.json"),
+        SchemaName::Routes => include_str!("../../schemas/routes.schema.json"),
     }
 }

@@ -12,11 +12,12 @@ use crate::event;
 use crate::evidence::chain;
 use crate::ingest::{self, Format, timestamp::format_us};
 
-pub fn run(events: &[PathBuf], out: &Path) -> Result<usize> {
+pub fn run(events: &[PathBuf], source_maps: &[PathBuf], out: &Path) -> Result<usize> {
     let format = Format::from_path(out)
         .filter(|f| matches!(f, Format::Csv | Format::Parquet))
         .ok_or_else(|| Error::Usage(format!("--out {}: seal writes .csv or .parquet", out.display())))?;
-    let ingested = ingest::load_all(&ingest::discover(events)?)?;
+    let maps = ingest::source_map::SourceMaps::load(source_maps, None)?;
+    let ingested = ingest::load(&ingest::discover(events, &maps)?, &maps, true)?;
     if let Some(first) = ingested.quarantine.first() {
         return Err(Error::Input {
             file: first.file.clone(),
@@ -103,7 +104,7 @@ mod tests {
         }
         std::fs::write(&source, text).unwrap();
         let sealed = dir.path().join("sealed.csv");
-        assert_eq!(run(&[source], &sealed).unwrap(), 15);
+        assert_eq!(run(&[source], &[], &sealed).unwrap(), 15);
         let sealed_text = std::fs::read_to_string(&sealed).unwrap();
         assert!(problems(dir.path(), "copy.csv", &sealed_text).is_empty());
         let lines: Vec<&str> = sealed_text.lines().collect();
@@ -147,7 +148,7 @@ mod tests {
         let source = dir.path().join("log.csv");
         std::fs::write(&source, "event_id,ts,actor_id,actor_role,action,dataset\ne1,yesterday,a,agent,read,d\n")
             .unwrap();
-        let error = run(&[source], &dir.path().join("out.csv")).err().unwrap().to_string();
+        let error = run(&[source], &[], &dir.path().join("out.csv")).err().unwrap().to_string();
         assert!(error.contains("log.csv") && error.contains("before sealing"), "{error}");
     }
 }

@@ -18,8 +18,9 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         min_coverage_days: args.min_coverage_days,
         timezone,
     };
-    let inputs = ingest::discover(&args.events)?;
-    let ingested = ingest::load_all(&inputs)?;
+    let maps = ingest::source_map::SourceMaps::load(&args.source_map, None)?;
+    let inputs = ingest::discover(&args.events, &maps)?;
+    let ingested = ingest::load(&inputs, &maps, true)?;
     let rows = chain::rows(&ingested.events)?;
     let problems = chain::verify(&rows, &params);
     let name = |file: usize| ingested.files.get(file).map_or("?", |f| f.path.as_str());

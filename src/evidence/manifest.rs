@@ -25,6 +25,9 @@ struct Manifest<'a, P: Serialize> {
     generated_at: String,
     parameters: &'a P,
     inputs: &'a [crate::ingest::FileReport],
+    /// The source maps that read the inputs (when any), with their SHA-256.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    source_maps: &'a [crate::ingest::source_map::MapSummary],
     register_versions: &'a [crate::register::VersionSummary],
     habilitations: &'a Option<crate::report::HabilitationSummary>,
     /// Which pseudonymisation key was used (its id, never the key).
@@ -62,6 +65,7 @@ pub fn write<P: Serialize>(
     out: &Path,
     parameters: &P,
     summary: &RunSummary,
+    source_maps: &[crate::ingest::source_map::MapSummary],
     key: &crate::pseudonym::KeyInfo,
     outputs: &[PathBuf],
 ) -> Result<()> {
@@ -71,6 +75,7 @@ pub fn write<P: Serialize>(
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         parameters,
         inputs: &summary.files,
+        source_maps,
         register_versions: &summary.register_versions,
         habilitations: &summary.habilitations,
         pseudonymisation: key,

@@ -1,12 +1,15 @@
-//! Ingest: find the input files, read each with its format's reader, normalise it into the event
-//! frame, and account for every row (used or quarantined, with the reason).
+//! Ingest: find the input files, read each with its format's reader (`formats/`), apply its
+//! source map if it has one (`mapping.rs`), normalise it into the event frame (`normalise.rs`),
+//! and account for every row (used or quarantined, with the reason).
 
-mod csv_records;
+pub mod formats;
+pub mod mapping;
 mod normalise;
-pub mod readers;
+pub mod sniff;
+pub mod source_map;
 pub mod timestamp;
-pub mod weblog;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -14,6 +17,8 @@ use serde::Serialize;
 
 use crate::error::{Error, PolarsContext, Result};
 use crate::event;
+use formats::{InputFile, InputFormat, RawTable, ReadOptions};
+use source_map::{SourceMap, SourceMaps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Format {
@@ -29,19 +34,56 @@ impl Format {
     pub const EXTENSIONS: &'static str =
         ".csv, .jsonl, .ndjson, .parquet, .arrow, .feather, .ipc, .log (+ .gz, rotated .log.N)";
 
+    /// The format of an event-frame file, from its name; `None` for names it cannot tell (a
+    /// source map may still claim them).
     pub fn from_path(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         // Rotated web logs: access.log.1, access.log.2.gz …
         if name.contains(".log.") || name.ends_with(".log") || name.ends_with(".log.gz") {
             return Some(Format::AccessLog);
         }
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
-        match extension.as_str() {
-            "csv" => Some(Format::Csv),
-            "jsonl" | "ndjson" => Some(Format::JsonLines),
-            "parquet" => Some(Format::Parquet),
-            "arrow" | "feather" | "ipc" => Some(Format::ArrowIpc),
-            _ => None,
+        let extension = extension_before_gz(&name)?;
+        [Format::Csv, Format::JsonLines, Format::Parquet, Format::ArrowIpc]
+            .into_iter()
+            .find(|format| format.canonical_extensions().contains(&extension))
+    }
+
+    fn canonical_extensions(self) -> &'static [&'static str] {
+        match self {
+            Format::Csv => &["csv"],
+            Format::JsonLines => &["jsonl", "ndjson"],
+            Format::Parquet => &["parquet"],
+            Format::ArrowIpc => &["arrow", "feather", "ipc"],
+            Format::AccessLog => &["log"],
+        }
+    }
+
+    /// Whether a file found in a directory looks like this format (what a source map without
+    /// `files` reads there): its extensions, and for text formats `.txt`/`.tsv`/`.json` too.
+    pub fn suits(self, path: &Path) -> bool {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        if self == Format::AccessLog {
+            return Format::from_path(path) == Some(Format::AccessLog);
+        }
+        let Some(extension) = extension_before_gz(&name) else { return false };
+        let also: &[&str] = match self {
+            Format::Csv => &["tsv", "txt"],
+            Format::JsonLines => &["json"],
+            _ => &[],
+        };
+        self.canonical_extensions().contains(&extension) || also.contains(&extension)
+    }
+
+    /// The reader of this format.
+    pub fn reader(self) -> &'static dyn InputFormat {
+        match self {
+            Format::Csv => &formats::csv::Csv,
+            Format::JsonLines => &formats::jsonl::JsonLines,
+            Format::Parquet => &formats::columnar::Columnar { ipc: false },
+            Format::ArrowIpc => &formats::columnar::Columnar { ipc: true },
+            Format::AccessLog => &formats::access_log::AccessLog,
         }
     }
 
@@ -53,6 +95,28 @@ impl Format {
             Format::ArrowIpc => "arrow-ipc",
             Format::AccessLog => "access-log",
         }
+    }
+}
+
+/// `events.csv.gz` → `csv`; `events.csv` → `csv`.
+fn extension_before_gz(name: &str) -> Option<&str> {
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    name.rsplit_once('.').map(|(_, extension)| extension)
+}
+
+/// One input file: its path, how to read it, and the source map that reads it (an index for
+/// [`SourceMaps::get`]; `None` = the event frame).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    pub format: Format,
+    pub map: Option<usize>,
+}
+
+impl Input {
+    /// An event-frame file (tests, and callers without source maps).
+    pub fn plain(path: PathBuf, format: Format) -> Input {
+        Input { path, format, map: None }
     }
 }
 
@@ -79,6 +143,17 @@ pub struct FileReport {
     pub rows_read: u64,
     pub rows_used: u64,
     pub rows_quarantined: u64,
+    /// The source map that read it (as given), when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_map: Option<String>,
+    /// Local times written during the autumn change (they happen twice): the earlier instant
+    /// was taken for each.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ambiguous_local_times: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// Every input, normalised and concatenated in path order (the order of the files on the
@@ -100,23 +175,29 @@ pub struct UnreadableFile {
 }
 
 /// Expands the `--events` arguments: files as given, directories walked recursively for the
-/// supported extensions. Sorted and de-duplicated.
-pub fn discover(arguments: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>> {
+/// supported extensions and the files a source map claims. Sorted and de-duplicated.
+pub fn discover(arguments: &[PathBuf], maps: &SourceMaps) -> Result<Vec<Input>> {
     let mut found = Vec::new();
     for argument in arguments {
         if argument.is_dir() {
-            walk(argument, &mut found)?;
+            walk(argument, maps, &mut found)?;
         } else if argument.is_file() {
-            let format = Format::from_path(argument).ok_or_else(|| {
-                Error::file(argument.display(), format!("unsupported extension; supported: {}", Format::EXTENSIONS))
+            let input = classify(argument, maps, true)?.ok_or_else(|| {
+                Error::file(
+                    argument.display(),
+                    format!(
+                        "unsupported extension; supported: {} — any other file is read through a source map (--source-map)",
+                        Format::EXTENSIONS
+                    ),
+                )
             })?;
-            found.push((argument.clone(), format));
+            found.push(input);
         } else {
             return Err(Error::file(argument.display(), "no such file or directory"));
         }
     }
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found.dedup_by(|a, b| a.0 == b.0);
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found.dedup_by(|a, b| a.path == b.path);
     if found.is_empty() {
         return Err(Error::Usage(format!(
             "no event files found in {} (supported: {})",
@@ -127,31 +208,40 @@ pub fn discover(arguments: &[PathBuf]) -> Result<Vec<(PathBuf, Format)>> {
     Ok(found)
 }
 
-fn walk(directory: &Path, found: &mut Vec<(PathBuf, Format)>) -> Result<()> {
+/// How a file is read: through the map that claims it, else by its extension.
+fn classify(path: &Path, maps: &SourceMaps, named: bool) -> Result<Option<Input>> {
+    if let Some(index) = maps.claim(path, named)? {
+        let format = maps.get(index).map_or(Format::Csv, |map| map.format);
+        return Ok(Some(Input { path: path.to_path_buf(), format, map: Some(index) }));
+    }
+    Ok(Format::from_path(path).map(|format| Input::plain(path.to_path_buf(), format)))
+}
+
+fn walk(directory: &Path, maps: &SourceMaps, found: &mut Vec<Input>) -> Result<()> {
     let entries = std::fs::read_dir(directory).map_err(|e| Error::io(directory, e))?;
     for entry in entries {
         let path = entry.map_err(|e| Error::io(directory, e))?.path();
         if path.is_dir() {
-            walk(&path, found)?;
-        } else if let Some(format) = Format::from_path(&path) {
-            found.push((path, format));
+            walk(&path, maps, found)?;
+        } else if let Some(input) = classify(&path, maps, false)? {
+            found.push(input);
         }
     }
     Ok(())
 }
 
-/// Reads and normalises every file (several at once: the normalisation loops are ours, not
-/// polars', so rayon spreads them over the cores), then concatenates them into one frame.
+/// Reads and normalises every event-frame file into one frame (tests and small tools).
 pub fn load_all(inputs: &[(PathBuf, Format)]) -> Result<Ingested> {
-    load(inputs, true, None)
+    let inputs: Vec<Input> = inputs.iter().map(|(path, format)| Input::plain(path.clone(), *format)).collect();
+    load(&inputs, &SourceMaps::default(), true)
 }
 
-/// Like [`load_all`]; unless `strict`, a file that cannot be read is set aside (reported in
-/// `unreadable`) and every other file is still read. Holds every event in memory: the audit
-/// streams instead ([`stream`]).
-pub fn load(inputs: &[(PathBuf, Format)], strict: bool, routes: Option<&weblog::RouteMap>) -> Result<Ingested> {
+/// Like [`load_all`], through the source maps; unless `strict`, a file that cannot be read is
+/// set aside (reported in `unreadable`) and every other file is still read. Holds every event
+/// in memory: the audit streams instead ([`stream`]).
+pub fn load(inputs: &[Input], maps: &SourceMaps, strict: bool) -> Result<Ingested> {
     let mut chunks = Vec::new();
-    let streamed = stream(inputs, strict, routes, usize::MAX, |chunk| {
+    let streamed = stream(inputs, maps, strict, usize::MAX, |chunk| {
         chunks.push(chunk);
         Ok(())
     })?;
@@ -174,31 +264,39 @@ pub struct Streamed {
     pub files: Vec<FileReport>,
     pub quarantine: Vec<QuarantineRecord>,
     pub unreadable: Vec<UnreadableFile>,
+    /// (field, value) → rows, over every mapped file: values no `map` entry translates.
+    pub unmapped: BTreeMap<(&'static str, String), u64>,
 }
 
 /// Reads the inputs in path order and hands their normalised events to `on_chunk`, at most
 /// `chunk_rows` rows at a time, each chunk from one file: columns in `event::COLUMNS` order,
 /// then `source_file` (the file's position in `inputs`), `source_row`, and the file's extra
-/// columns. Columnar files are read a slice at a time, so memory holds one chunk, not the log.
-/// Unless `strict`, a file that cannot be read is set aside, provided none of its rows went out
-/// yet (a Parquet file corrupt past its first chunk stops the audit).
+/// columns. Files are read a chunk at a time where the format allows, so memory holds one
+/// chunk, not the log. Unless `strict`, a file that cannot be read is set aside, provided none
+/// of its rows went out yet (a Parquet file corrupt past its first chunk stops the audit).
 pub fn stream(
-    inputs: &[(PathBuf, Format)],
+    inputs: &[Input],
+    maps: &SourceMaps,
     strict: bool,
-    routes: Option<&weblog::RouteMap>,
     chunk_rows: usize,
     mut on_chunk: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<Streamed> {
     let mut streamed = Streamed::default();
-    for (index, (path, format)) in inputs.iter().enumerate() {
-        let mut file = FileStream { index: index as u32, chunk_rows, chunks_sent: 0, quarantine: Vec::new() };
-        match file.read(path, *format, routes, &mut on_chunk) {
+    for (index, input) in inputs.iter().enumerate() {
+        let map = input.map.and_then(|i| maps.get(i));
+        let mut file = FileStream::new(index as u32, chunk_rows, map);
+        match file.read(&input.path, input.format, &mut on_chunk) {
             Ok(report) => {
                 streamed.files.push(report);
                 streamed.quarantine.extend(file.quarantine);
+                for (key, rows) in file.unmapped {
+                    *streamed.unmapped.entry(key).or_default() += rows;
+                }
             }
             Err(error) if !strict && file.chunks_sent == 0 => {
-                streamed.unreadable.push(UnreadableFile { path: path.display().to_string(), error: error.to_string() });
+                streamed
+                    .unreadable
+                    .push(UnreadableFile { path: input.path.display().to_string(), error: error.to_string() });
             }
             Err(error) => return Err(error),
         }
@@ -208,57 +306,63 @@ pub fn stream(
 }
 
 /// One file being streamed.
-struct FileStream {
+struct FileStream<'m> {
     /// Its position among the inputs (the chunks' `source_file`).
     index: u32,
     chunk_rows: usize,
+    map: Option<&'m SourceMap>,
     chunks_sent: usize,
     quarantine: Vec<QuarantineRecord>,
+    unmapped: BTreeMap<(&'static str, String), u64>,
+    ambiguous_local_times: u64,
 }
 
-impl FileStream {
+impl<'m> FileStream<'m> {
+    fn new(index: u32, chunk_rows: usize, map: Option<&'m SourceMap>) -> FileStream<'m> {
+        FileStream {
+            index,
+            chunk_rows,
+            map,
+            chunks_sent: 0,
+            quarantine: Vec::new(),
+            unmapped: BTreeMap::new(),
+            ambiguous_local_times: 0,
+        }
+    }
+
+    /// Every format goes through the same loop: its reader's chunks, the source map, the
+    /// normaliser, the counts.
     fn read(
         &mut self,
         path: &Path,
         format: Format,
-        routes: Option<&weblog::RouteMap>,
         on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<FileReport> {
         let display = path.display().to_string();
-        let (rows_read, rows_used) = match (format, routes) {
-            (Format::Parquet | Format::ArrowIpc, _) => self.read_columnar(path, format, &display, on_chunk)?,
-            (Format::Csv, _) => self.read_csv(path, &display, on_chunk)?,
-            (Format::AccessLog, Some(routes)) => self.read_access_log(path, &display, routes, on_chunk)?,
-            (Format::AccessLog, None) => {
-                return Err(Error::file(
-                    &display,
-                    "a web access log needs a route map: give one with --routes (see README)",
-                ));
-            }
-            _ => self.send_whole(readers::read(path, format, &display)?, &display, on_chunk)?,
+        let sha256 = crate::evidence::sha256_file(path)?;
+        let options = ReadOptions {
+            csv: self.map.map(|m| m.csv).unwrap_or_default(),
+            flatten_json: self.map.is_some_and(|m| m.fields.is_some()),
+            routes: self.map.and_then(|m| m.routes.as_ref()),
         };
-        Ok(FileReport {
-            sha256: crate::evidence::sha256_file(path)?,
-            path: display,
-            format: format.name(),
-            rows_read,
-            rows_used,
-            rows_quarantined: rows_read - rows_used,
-        })
-    }
-
-    /// An access log is parsed a chunk of routed lines at a time.
-    fn read_access_log(
-        &mut self,
-        path: &Path,
-        display: &str,
-        routes: &weblog::RouteMap,
-        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
-    ) -> Result<(u64, u64)> {
+        let input = InputFile { path, display: &display, options: &options };
+        let map = self.map;
+        let target = map.map(|m| mapping::MapTarget { file: &display, map: &m.display, id_prefix: &sha256[..16] });
         let (mut rows_read, mut rows_used) = (0u64, 0u64);
-        weblog::read_batches(path, display, routes, self.chunk_rows, |raw, rows_before| {
+        format.reader().read_chunks(&input, self.chunk_rows, &mut |raw: RawTable, rows_before: usize| {
             rows_read += (raw.frame.height() + raw.rejected.len()) as u64;
-            let normalised = normalise::normalise_rows(raw, display, rows_before)?;
+            let raw = match (map.and_then(|m| m.fields.as_ref()), &target) {
+                (Some(fields), Some(target)) => {
+                    let mapped = mapping::apply(fields, raw, target, rows_before)?;
+                    self.ambiguous_local_times += mapped.ambiguous_local_times;
+                    for (key, rows) in mapped.unmapped {
+                        *self.unmapped.entry(key).or_default() += rows;
+                    }
+                    mapped.table
+                }
+                _ => raw,
+            };
+            let normalised = normalise::normalise_rows(raw, &display, rows_before)?;
             rows_used += normalised.frame.height() as u64;
             self.quarantine.extend(normalised.quarantined);
             if normalised.frame.height() > 0 {
@@ -266,85 +370,16 @@ impl FileStream {
             }
             Ok(())
         })?;
-        Ok((rows_read, rows_used))
-    }
-
-    /// JSON lines are read whole (a file's columns are the union of its lines' keys), then sent
-    /// in chunks.
-    fn send_whole(
-        &mut self,
-        raw: readers::RawTable,
-        display: &str,
-        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
-    ) -> Result<(u64, u64)> {
-        let rows_read = (raw.frame.height() + raw.rejected.len()) as u64;
-        let normalised = normalise::normalise(raw, display)?;
-        let rows_used = normalised.frame.height() as u64;
-        self.quarantine.extend(normalised.quarantined);
-        let frame = normalised.frame;
-        for start in (0..frame.height()).step_by(self.chunk_rows.max(1)) {
-            self.send(frame.slice(start as i64, self.chunk_rows.min(frame.height() - start)), on_chunk)?;
-        }
-        Ok((rows_read, rows_used))
-    }
-
-    /// CSV is split into records once, then parsed and normalised a chunk of rows at a time.
-    fn read_csv(
-        &mut self,
-        path: &Path,
-        display: &str,
-        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
-    ) -> Result<(u64, u64)> {
-        let file = readers::CsvFile::scan(path, display)?;
-        let total = file.rows();
-        let (mut rows_read, mut rows_used) = (file.rejected.len() as u64, 0u64);
-        self.quarantine.extend(file.rejected.iter().cloned());
-        let mut start = 0;
-        loop {
-            // A file with no rows is still read once, so its columns are checked.
-            let end = start + self.chunk_rows.min(total - start);
-            let normalised = normalise::normalise_rows(file.table(start..end)?, display, start)?;
-            rows_read += (end - start) as u64;
-            rows_used += normalised.frame.height() as u64;
-            self.quarantine.extend(normalised.quarantined);
-            if normalised.frame.height() > 0 {
-                self.send(normalised.frame, on_chunk)?;
-            }
-            start = end;
-            if start >= total {
-                return Ok((rows_read, rows_used));
-            }
-        }
-    }
-
-    /// Parquet and Arrow IPC are read one slice of rows at a time.
-    fn read_columnar(
-        &mut self,
-        path: &Path,
-        format: Format,
-        display: &str,
-        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
-    ) -> Result<(u64, u64)> {
-        let ipc = format == Format::ArrowIpc;
-        let total = readers::count_columnar_rows(path, display, ipc)?;
-        let (mut rows_read, mut rows_used) = (0u64, 0u64);
-        let mut start = 0;
-        loop {
-            // A file with no rows is still read once, so its columns are checked.
-            let length = self.chunk_rows.min(total - start);
-            let raw = readers::read_columnar_rows(path, display, ipc, start, length)?;
-            rows_read += raw.frame.height() as u64;
-            let normalised = normalise::normalise_rows(raw, display, start)?;
-            rows_used += normalised.frame.height() as u64;
-            self.quarantine.extend(normalised.quarantined);
-            if normalised.frame.height() > 0 {
-                self.send(normalised.frame, on_chunk)?;
-            }
-            start += length;
-            if start >= total {
-                return Ok((rows_read, rows_used));
-            }
-        }
+        Ok(FileReport {
+            sha256,
+            path: display,
+            format: format.name(),
+            rows_read,
+            rows_used,
+            rows_quarantined: rows_read - rows_used,
+            source_map: map.map(|m| m.display.clone()),
+            ambiguous_local_times: self.ambiguous_local_times,
+        })
     }
 
     fn send(&mut self, frame: DataFrame, on_chunk: &mut impl FnMut(DataFrame) -> Result<()>) -> Result<()> {
@@ -414,16 +449,18 @@ fn stack(chunks: Vec<DataFrame>) -> Result<DataFrame> {
 /// The CSV record scanner, for the property tests: (first line, byte range) of each record.
 #[cfg(test)]
 pub fn csv_records_for_tests(bytes: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
-    csv_records::scan(bytes).into_iter().map(|r| (r.line, r.bytes)).collect()
+    formats::csv_records_for_tests(bytes)
 }
 
 /// Reads any supported table file as text-or-native columns, with the line of each row.
 /// Used for reference tables (habilitations), which are strict: a rejected line is an error.
-pub fn read_reference_table(path: &Path) -> Result<(DataFrame, readers::RowLines)> {
+pub fn read_reference_table(path: &Path) -> Result<(DataFrame, formats::RowLines)> {
     let display = path.display().to_string();
-    let format = Format::from_path(path)
-        .ok_or_else(|| Error::file(&display, format!("unsupported extension; supported: {}", Format::EXTENSIONS)))?;
-    let raw = readers::read(path, format, &display)?;
+    let format = Format::from_path(path).filter(|f| *f != Format::AccessLog).ok_or_else(|| {
+        Error::file(&display, "unsupported extension; supported: .csv, .jsonl, .ndjson, .parquet, .arrow")
+    })?;
+    let options = ReadOptions::default();
+    let raw = formats::read_whole(format.reader(), &InputFile { path, display: &display, options: &options })?;
     if let Some(reject) = raw.rejected.first() {
         return Err(Error::Input {
             file: display,
@@ -438,7 +475,7 @@ pub fn empty_event_frame() -> DataFrame {
     let mut columns: Vec<Column> =
         event::COLUMNS.iter().map(|c| Column::full_null(c.name.into(), 0, &event::dtype_of(c.kind))).collect();
     columns.push(Column::full_null(event::SOURCE_ROW.into(), 0, &DataType::UInt32));
-    DataFrame::new(0, columns).expect("empty frame")
+    DataFrame::new(0, columns).unwrap_or_else(|_| DataFrame::empty())
 }
 
 #[cfg(test)]
@@ -500,7 +537,10 @@ mod tests {
         let where_why: Vec<(Option<u64>, &str)> =
             ingested.quarantine.iter().map(|q| (q.line, q.reason.as_str())).collect();
         assert_eq!(where_why[0], (Some(3), "10 fields, the header has 9"));
-        assert_eq!(where_why[1], (Some(6), "not valid UTF-8 (convert the file to UTF-8)"));
+        assert_eq!(
+            where_why[1],
+            (Some(6), "not valid UTF-8 (convert the file to UTF-8, or give its `encoding` in a source map)")
+        );
         // e3 spans lines 4-5, so e5 starts on line 7.
         assert_eq!(where_why[2].0, Some(7));
     }
@@ -530,9 +570,9 @@ mod tests {
         write(dir.path(), "b.csv", HEADER);
         write(&dir.path().join("2021"), "a.jsonl", "");
         write(dir.path(), "notes.txt", "ignored");
-        let found = discover(&[dir.path().to_path_buf()]).unwrap();
+        let found = discover(&[dir.path().to_path_buf()], &SourceMaps::default()).unwrap();
         let names: Vec<String> =
-            found.iter().map(|(p, _)| p.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
+            found.iter().map(|input| input.path.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
         assert_eq!(names, vec!["2021/a.jsonl", "b.csv"]);
     }
 
@@ -618,7 +658,7 @@ mod tests {
     fn unsupported_file_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "events.xml", "");
-        let error = discover(&[path]).err().unwrap().to_string();
+        let error = discover(&[path], &SourceMaps::default()).err().unwrap().to_string();
         assert!(error.contains("events.xml") && error.contains(".jsonl"), "{error}");
     }
 }

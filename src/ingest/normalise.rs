@@ -7,30 +7,19 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::QuarantineRecord;
-use super::readers::RawTable;
+use super::formats::{RawTable, RowProblem};
 use super::timestamp::{parse_date_days, parse_timestamp_us};
 use crate::error::{Error, PolarsContext, Result};
 use crate::event::{self, COLUMNS, Kind};
 
-/// The first problem found in a row.
-struct Reject {
-    column: &'static str,
-    value: String,
-    reason: String,
-}
-
 /// Rejected rows by row number, first problem wins (so the quarantine names the leftmost bad
 /// column). Sparse: a clean file of millions of rows costs nothing here.
 #[derive(Default)]
-struct Rejects(std::collections::BTreeMap<usize, Reject>);
+struct Rejects(std::collections::BTreeMap<usize, RowProblem>);
 
 impl Rejects {
     fn mark(&mut self, row: usize, column: &'static str, value: Option<&str>, reason: impl Into<String>) {
-        self.0.entry(row).or_insert_with(|| Reject {
-            column,
-            value: value.unwrap_or("").chars().take(200).collect(),
-            reason: reason.into(),
-        });
+        self.0.entry(row).or_insert_with(|| RowProblem::new(column, value, reason));
     }
 }
 
@@ -39,14 +28,10 @@ pub struct Normalised {
     pub quarantined: Vec<QuarantineRecord>,
 }
 
-pub fn normalise(raw: RawTable, file: &str) -> Result<Normalised> {
-    normalise_rows(raw, file, 0)
-}
-
-/// Like [`normalise`] for a slice of a file that starts at data row `first_row` (0-based), so
-/// that row numbers (`source_row`, quarantine) stay the file's own.
+/// Normalises a chunk of a file that starts at data row `first_row` (0-based), so that row
+/// numbers (`source_row`, quarantine) stay the file's own.
 pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Normalised> {
-    let RawTable { frame, lines, rejected } = raw;
+    let RawTable { frame, lines, rejected, row_problems } = raw;
     let height = frame.height();
     if frame.width() == 0 && height == 0 {
         // An empty file (a rotated log with nothing in it): zero rows, nothing to check.
@@ -58,8 +43,10 @@ pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Nor
             let hint = [(';', "semicolon"), ('\t', "tab"), ('|', "pipe")]
                 .iter()
                 .find(|(separator, _)| header.contains(*separator))
-                .map(|(_, name)| format!(" (the header looks {name}-separated: driftwatch reads comma-separated CSV)"))
-                .unwrap_or_default();
+                .map(|(_, name)| {
+                    format!(" (the header looks {name}-separated: the event frame is comma-separated CSV; to read this layout, write a source map: driftwatch map init --events {file})")
+                })
+                .unwrap_or_else(|| format!(" (to read another layout, write a source map: driftwatch map init --events {file})"));
             return Err(Error::MissingColumn {
                 file: file.to_string(),
                 column: column.to_string(),
@@ -81,7 +68,8 @@ pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Nor
             Ok((column, rejects))
         })
         .collect();
-    let mut rejects = Rejects::default();
+    // Rows the source map already marked come first: their problem is the one reported.
+    let mut rejects = Rejects(row_problems);
     let mut columns = Vec::with_capacity(frame.width());
     for result in normalised {
         let (column, column_rejects) = result?;
@@ -113,7 +101,7 @@ pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Nor
         file: file.to_string(),
         line: lines.line_of(row),
         row: Some((first_row as usize + row) as u64 + 1),
-        column: r.column.to_string(),
+        column: r.column,
         value: r.value,
         reason: r.reason,
     }));

@@ -18,7 +18,7 @@
 //! statuses = "2xx"          # optional: which responses count (default 2xx and 3xx)
 //! ```
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use chrono::DateTime;
@@ -26,9 +26,9 @@ use polars::prelude::*;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::QuarantineRecord;
-use super::readers::{MAX_RECORD_BYTES, RawTable, RowLines};
+use super::{ChunkSink, InputFile, InputFormat, MAX_RECORD_BYTES, RawTable, RowLines};
 use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::QuarantineRecord;
 use crate::ingest::timestamp::format_us;
 
 /// One parsed line of a combined or common log.
@@ -152,30 +152,39 @@ pub struct RouteMap {
 }
 
 impl RouteMap {
+    /// Loads a route map file (`--routes`).
     pub fn load(path: &Path) -> Result<RouteMap> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let parsed: RouteFile = toml::from_str(&text).map_err(|e| Error::Register {
+        let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Map {
+            file: file.clone(),
+            key: "(route map)".into(),
+            message: e.message().to_string(),
+        })?;
+        RouteMap::from_table(table, &file)
+    }
+
+    /// A route map from its TOML keys (a `--routes` file, or a source map of
+    /// `format = "access_log"` without its own keys); `file` names it in errors.
+    pub fn from_table(table: toml::Table, file: &str) -> Result<RouteMap> {
+        let file = file.to_string();
+        let parsed: RouteFile = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| Error::Map {
             file: file.clone(),
             key: "(route map)".into(),
             message: e.message().to_string(),
         })?;
         if !["client", "address", "user"].contains(&parsed.actor.as_str()) {
-            return Err(Error::Register {
-                file,
-                key: "actor".into(),
-                message: "must be client, address or user".into(),
-            });
+            return Err(Error::Map { file, key: "actor".into(), message: "must be client, address or user".into() });
         }
         let mut routes = Vec::new();
         for (index, entry) in parsed.route.into_iter().enumerate() {
-            let pattern = Regex::new(&entry.path).map_err(|e| Error::Register {
+            let pattern = Regex::new(&entry.path).map_err(|e| Error::Map {
                 file: file.clone(),
                 key: format!("route[{index}].path"),
                 message: e.to_string(),
             })?;
             if !crate::event::ACTIONS.contains(&entry.action.as_str()) {
-                return Err(Error::Register {
+                return Err(Error::Map {
                     file: file.clone(),
                     key: format!("route[{index}].action"),
                     message: format!("`{}` is not one of: {}", entry.action, crate::event::ACTIONS.join(", ")),
@@ -235,32 +244,26 @@ const COLUMNS: [&str; 12] = [
     "http_status",
 ];
 
-/// Reads an access log (plain or `.gz`) into text columns of the event model.
-pub fn read(path: &Path, display: &str, routes: &RouteMap) -> Result<RawTable> {
-    let mut whole = None;
-    read_batches(path, display, routes, usize::MAX, |table, _| {
-        whole = Some(table);
-        Ok(())
-    })?;
-    Ok(whole.expect("one batch at least"))
+/// The access-log format: needs the route map of its source map (or `--routes`).
+pub struct AccessLog;
+
+impl InputFormat for AccessLog {
+    fn read_chunks(&self, file: &InputFile, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
+        let routes = file.options.routes.ok_or_else(|| {
+            Error::file(
+                file.display,
+                "a web access log needs a route map: give a source map of format = \"access_log\" (--source-map) or --routes (see README)",
+            )
+        })?;
+        read_batches(file.path, file.display, routes, chunk_rows, on_chunk)
+    }
 }
 
 /// Reads an access log a batch of at most `rows` routed lines at a time: `on_batch` gets each
 /// batch (with the lines rejected since the previous one) and the number of rows before it. A
 /// log with no routed line still gives one, empty, batch.
-pub fn read_batches(
-    path: &Path,
-    display: &str,
-    routes: &RouteMap,
-    rows: usize,
-    mut on_batch: impl FnMut(RawTable, usize) -> Result<()>,
-) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+fn read_batches(path: &Path, display: &str, routes: &RouteMap, rows: usize, on_batch: &mut ChunkSink) -> Result<()> {
+    let reader = super::open_maybe_gzipped(path)?;
     let stem = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); COLUMNS.len()];
     let (mut lines, mut rejected) = (Vec::new(), Vec::new());
@@ -276,11 +279,9 @@ pub fn read_batches(
                 .collect(),
         )
         .polars(format!("{display}: building the table"))?;
-        Ok::<_, Error>(RawTable {
-            frame,
-            lines: RowLines::Listed(std::mem::take(lines)),
-            rejected: std::mem::take(rejected),
-        })
+        let mut table = RawTable::new(frame, RowLines::Listed(std::mem::take(lines)));
+        table.rejected = std::mem::take(rejected);
+        Ok::<_, Error>(table)
     };
     let reject = |line_number: u64, text: &str, reason: String| QuarantineRecord {
         file: display.to_string(),

@@ -11,15 +11,16 @@ pub struct Record {
     pub fields: usize,
 }
 
-/// Splits `bytes` into records. Quotes follow RFC 4180 (`""` inside quotes is a quote).
-pub fn scan(bytes: &[u8]) -> Vec<Record> {
+/// Splits `bytes` into records of fields separated by `delimiter`. Quotes follow RFC 4180
+/// (`""` inside quotes is a quote).
+pub fn scan(bytes: &[u8], delimiter: u8) -> Vec<Record> {
     let mut records = Vec::new();
     let (mut start, mut start_line, mut line, mut fields, mut quoted) = (0, 1u64, 1u64, 1usize, false);
     let mut index = 0;
     while index < bytes.len() {
         match bytes[index] {
             b'"' => quoted = !quoted,
-            b',' if !quoted => fields += 1,
+            byte if byte == delimiter && !quoted => fields += 1,
             b'\n' => {
                 line += 1;
                 if !quoted {
@@ -49,12 +50,20 @@ mod tests {
     #[test]
     fn records_know_their_first_line_and_field_count() {
         let text = b"a,b,c\r\n1,\"two\nlines\",3\n\n4,\"x,\"\"y\"\"\",6\n7,8";
-        let records = scan(text);
+        let records = scan(text, b',');
         let summary: Vec<(u64, usize, &str)> =
             records.iter().map(|r| (r.line, r.fields, std::str::from_utf8(&text[r.bytes.clone()]).unwrap())).collect();
         assert_eq!(
             summary,
             vec![(1, 3, "a,b,c"), (2, 3, "1,\"two\nlines\",3"), (5, 3, "4,\"x,\"\"y\"\"\",6"), (6, 2, "7,8"),]
         );
+    }
+
+    #[test]
+    fn any_single_byte_delimiter_and_quoted_delimiters() {
+        let text = b"a;b;c\n\"x;y\";2;3\n";
+        let fields: Vec<usize> = scan(text, b';').iter().map(|r| r.fields).collect();
+        assert_eq!(fields, vec![3, 3]);
+        assert_eq!(scan(b"a\tb\n1\t2", b'\t')[1].fields, 2);
     }
 }

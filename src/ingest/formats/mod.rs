@@ -1,0 +1,183 @@
+//! Input formats: one file each, behind one trait. A format turns one file into chunks of
+//! [`RawTable`]s — the file's own columns and types, the line of each row, and the lines that
+//! could not even be split into fields. What a record *means* (a source map, `mapping.rs`) and
+//! type normalisation (`normalise.rs`) happen afterwards, in one place, whatever the format.
+//!
+//! Adding a format is adding a file here: implement [`InputFormat`], add a variant to
+//! [`super::Format`] and return the reader from [`super::Format::reader`].
+
+pub mod access_log;
+pub mod columnar;
+pub mod csv;
+pub(crate) mod csv_records;
+pub mod jsonl;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::QuarantineRecord;
+use crate::error::{Error, PolarsContext, Result};
+
+/// A CSV record or JSON line longer than this is quarantined rather than read.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// One input format.
+pub trait InputFormat: Sync {
+    /// Reads `file` and calls `on_chunk(table, rows_before)` with at most `chunk_rows` data rows
+    /// at a time, `rows_before` being the number of data rows of the file in earlier chunks.
+    /// Always calls it at least once, so that an empty file's columns are still checked.
+    fn read_chunks(&self, file: &InputFile, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()>;
+}
+
+/// Where a format sends its chunks.
+pub type ChunkSink<'s> = dyn FnMut(RawTable, usize) -> Result<()> + 's;
+
+/// One file to read, and how (from its source map, else the event frame's conventions).
+pub struct InputFile<'a> {
+    pub path: &'a Path,
+    /// The path as the user gave it: what every message and the quarantine name.
+    pub display: &'a str,
+    pub options: &'a ReadOptions<'a>,
+}
+
+/// How to read a file: the defaults read the event frame as the event model writes it.
+#[derive(Clone, Copy, Default)]
+pub struct ReadOptions<'a> {
+    pub csv: csv::CsvOptions,
+    /// JSON lines: nested objects become dotted columns (`user.id`) and arrays lists, for a
+    /// source map to pick from; the event frame itself is flat.
+    pub flatten_json: bool,
+    /// Web access logs: the routes that turn requests into events.
+    pub routes: Option<&'a access_log::RouteMap>,
+}
+
+/// One chunk of a file as read, before mapping and normalisation.
+pub struct RawTable {
+    pub frame: DataFrame,
+    /// Physical line of each row, where the format has lines (1-based).
+    pub lines: RowLines,
+    /// Lines rejected while splitting the file into rows (e.g. invalid JSON).
+    pub rejected: Vec<QuarantineRecord>,
+    /// Rows (0-based in this chunk) already known to be unusable, with the first problem found:
+    /// the source map marks them, the normaliser quarantines them.
+    pub row_problems: BTreeMap<usize, RowProblem>,
+}
+
+impl RawTable {
+    pub fn new(frame: DataFrame, lines: RowLines) -> RawTable {
+        RawTable { frame, lines, rejected: Vec::new(), row_problems: BTreeMap::new() }
+    }
+}
+
+/// Why a row cannot be used.
+#[derive(Debug, Clone)]
+pub struct RowProblem {
+    /// The event field (or source column) at fault.
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl RowProblem {
+    pub fn new(column: &str, value: Option<&str>, reason: impl Into<String>) -> RowProblem {
+        RowProblem {
+            column: column.to_string(),
+            value: value.unwrap_or("").chars().take(200).collect(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Where row `i` (0-based) sits in the file.
+#[derive(Clone)]
+pub enum RowLines {
+    /// CSV and JSON lines: blank, rejected and multi-line records make line ≠ row + offset, so
+    /// the first line of each row is recorded.
+    Listed(Vec<u64>),
+    /// Columnar formats have rows, not lines.
+    None,
+}
+
+impl RowLines {
+    pub fn line_of(&self, row: usize) -> Option<u64> {
+        match self {
+            RowLines::Listed(lines) => lines.get(row).copied(),
+            RowLines::None => None,
+        }
+    }
+
+    fn slice(&self, rows: std::ops::Range<usize>) -> RowLines {
+        match self {
+            RowLines::Listed(lines) => RowLines::Listed(lines[rows].to_vec()),
+            RowLines::None => RowLines::None,
+        }
+    }
+}
+
+/// Reads a whole file as one table (reference tables such as habilitations, and tests).
+pub fn read_whole(format: &dyn InputFormat, file: &InputFile) -> Result<RawTable> {
+    let mut chunks: Vec<RawTable> = Vec::new();
+    format.read_chunks(file, usize::MAX, &mut |table, _| {
+        chunks.push(table);
+        Ok(())
+    })?;
+    let mut chunks = chunks.into_iter();
+    let mut whole = chunks.next().ok_or_else(|| Error::file(file.display, "no table read"))?;
+    for chunk in chunks {
+        let height = whole.frame.height();
+        whole.frame.vstack_mut_owned(chunk.frame).polars(format!("{}: stacking chunks", file.display))?;
+        if let (RowLines::Listed(all), RowLines::Listed(more)) = (&mut whole.lines, chunk.lines) {
+            all.extend(more);
+        }
+        whole.rejected.extend(chunk.rejected);
+        whole.row_problems.extend(chunk.row_problems.into_iter().map(|(row, p)| (row + height, p)));
+    }
+    Ok(whole)
+}
+
+/// Sends `table` in slices of at most `chunk_rows` rows (formats read whole, such as JSON
+/// lines, whose columns are the union of every line's keys). Line rejects go with the first.
+fn send_in_slices(table: RawTable, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
+    let RawTable { frame, lines, mut rejected, .. } = table;
+    let (height, step) = (frame.height(), chunk_rows.max(1));
+    let mut start = 0;
+    loop {
+        let length = step.min(height - start);
+        let mut slice = RawTable::new(frame.slice(start as i64, length), lines.slice(start..start + length));
+        slice.rejected = std::mem::take(&mut rejected);
+        on_chunk(slice, start)?;
+        start += length;
+        if start >= height {
+            return Ok(());
+        }
+    }
+}
+
+/// Opens a file for reading, through gzip when its name ends in `.gz`.
+pub(crate) fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn std::io::Read>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    })
+}
+
+fn line_reject(file: &str, line: u64, text: &str, reason: &str) -> QuarantineRecord {
+    QuarantineRecord {
+        file: file.to_string(),
+        line: Some(line),
+        row: None,
+        column: String::new(),
+        value: text.chars().take(200).collect(),
+        reason: reason.to_string(),
+    }
+}
+
+/// The CSV record scanner, for the property tests: (first line, byte range) of each record.
+#[cfg(test)]
+pub fn csv_records_for_tests(bytes: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
+    csv_records::scan(bytes, b',').into_iter().map(|r| (r.line, r.bytes)).collect()
+}
