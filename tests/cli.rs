@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+#[path = "cli/source_maps.rs"]
+mod source_maps;
+
 /// A fixed pseudonymisation key, so runs into different directories agree.
 const TEST_KEY: &str = "driftwatch-test-key-0123456789";
 
@@ -933,6 +936,8 @@ struct BadInput {
     also: Option<String>,
     #[serde(default)]
     kind: Option<String>,
+    /// A source map to read the file with.
+    map: Option<String>,
     #[serde(default)]
     exit: i32,
     read: Option<u64>,
@@ -972,6 +977,9 @@ fn the_malformed_input_catalogue() {
             ]),
             _ => command.arg("--events").args(&files).args(["--register", "register.toml"]),
         };
+        if let Some(map) = &case.map {
+            command.args(["--source-map", map]);
+        }
         let output = command.output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
         let code = output.status.code().unwrap_or(-1);
@@ -1053,10 +1061,11 @@ fn real_logs() -> Option<PathBuf> {
     None
 }
 
-/// Both real web logs, end to end with their example route maps: every line used or
-/// quarantined with its reason, and scheduled downloads found as periodic transfers.
+/// Both real web logs, end to end with their example source maps (`format = "access_log"`):
+/// every line used or quarantined with its reason, scheduled downloads found as periodic
+/// transfers, and `--routes` with the same file giving the same findings byte for byte.
 #[test]
-fn real_web_logs_are_audited_with_their_route_maps() {
+fn real_web_logs_are_audited_with_their_source_maps() {
     let Some(logs) = real_logs() else { return };
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join("web");
     let temp = tempfile::tempdir().unwrap();
@@ -1064,20 +1073,26 @@ fn real_web_logs_are_audited_with_their_route_maps() {
         ("erddap", logs.join("erddap-voto-2024-05").join("raw"), 16_275u64),
         ("secrepo", logs.join("secrepo-2021-10").join("raw"), 5_854),
     ] {
-        let out = temp.path().join(name);
-        driftwatch()
-            .env("DRIFTWATCH_KEY", TEST_KEY)
-            .args(["audit", "--fail-on", "never", "--events"])
-            .arg(&events)
-            .arg("--register")
-            .arg(examples.join(format!("{name}-register.toml")))
-            .arg("--routes")
-            .arg(examples.join(format!("{name}-routes.toml")))
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(0);
-        let findings = read_json(&out.join("findings.json"));
+        let mut outputs = Vec::new();
+        for flag in ["--source-map", "--routes"] {
+            let out = temp.path().join(format!("{name}{flag}"));
+            driftwatch()
+                .env("DRIFTWATCH_KEY", TEST_KEY)
+                .args(["audit", "--fail-on", "never", "--events"])
+                .arg(&events)
+                .arg("--register")
+                .arg(examples.join(format!("{name}-register.toml")))
+                .arg(flag)
+                .arg(examples.join(format!("{name}-map.toml")))
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .code(0);
+            outputs.push(out);
+        }
+        let findings_text = std::fs::read_to_string(outputs[0].join("findings.json")).unwrap();
+        assert_eq!(findings_text, std::fs::read_to_string(outputs[1].join("findings.json")).unwrap(), "{name}");
+        let findings: Value = serde_json::from_str(&findings_text).unwrap();
         let summary = &findings["summary"];
         assert_eq!(summary["rows_read"].as_u64(), Some(expected_rows), "{name}");
         assert_eq!(
@@ -1088,7 +1103,7 @@ fn real_web_logs_are_audited_with_their_route_maps() {
         let periodic =
             findings["findings"].as_array().unwrap().iter().filter(|f| f["detector"] == "periodic_transfer").count();
         assert!(periodic >= 1, "{name}: a client pulling on a schedule");
-        let quarantine = std::fs::read_to_string(out.join("quarantine.csv")).unwrap();
+        let quarantine = std::fs::read_to_string(outputs[0].join("quarantine.csv")).unwrap();
         assert!(quarantine.contains("no route for") || quarantine.contains("not a combined/common log line"));
     }
 }

@@ -331,25 +331,23 @@ fn parse_written(text: &str, format: Option<&TimeFormat>) -> std::result::Result
         }
         return Err("not an RFC 3339 timestamp (give the field a `format`, e.g. \"%d/%m/%Y %H:%M:%S\")".into());
     };
+    let wrong = |e: chrono::format::ParseError| format!("not a timestamp in the format `{}` ({e})", format.text);
     let mut parsed = Parsed::new();
-    chrono::format::parse(&mut parsed, text, format.items.iter())
-        .map_err(|e| format!("not a timestamp in the format `{}` ({e})", format.text))?;
+    chrono::format::parse(&mut parsed, text, format.items.iter()).map_err(wrong)?;
     if parsed.offset().is_some() {
-        let instant = parsed.to_datetime().map_err(|e| format!("not a valid timestamp ({e})"))?;
-        return Ok(Written::Instant(instant.timestamp_micros()));
+        return Ok(Written::Instant(parsed.to_datetime().map_err(wrong)?.timestamp_micros()));
     }
     if parsed.timestamp().is_some() {
-        let utc = parsed.to_naive_datetime_with_offset(0).map_err(|e| format!("not a valid timestamp ({e})"))?;
+        let utc = parsed.to_naive_datetime_with_offset(0).map_err(wrong)?;
         return Ok(Written::Instant(utc.and_utc().timestamp_micros()));
     }
     match parsed.to_naive_datetime_with_offset(0) {
         Ok(naive) => Ok(Written::Local(naive)),
         // A date alone is the start of that local day.
-        Err(e) if e.kind() == ParseErrorKind::NotEnough => parsed
-            .to_naive_date()
-            .map(|date| Written::Local(date.and_time(chrono::NaiveTime::MIN)))
-            .map_err(|e| format!("not a valid date ({e})")),
-        Err(e) => Err(format!("not a valid timestamp ({e})")),
+        Err(e) if e.kind() == ParseErrorKind::NotEnough => {
+            parsed.to_naive_date().map(|date| Written::Local(date.and_time(chrono::NaiveTime::MIN))).map_err(wrong)
+        }
+        Err(e) => Err(wrong(e)),
     }
 }
 

@@ -18,8 +18,8 @@ use crate::event;
 
 /// How much of a text file is sniffed.
 const SAMPLE_BYTES: usize = 1 << 20;
-/// Records looked at for types and values.
-const SAMPLE_ROWS: usize = 500;
+/// Records looked at for types and values (at most the sample's bytes).
+const SAMPLE_ROWS: usize = 20_000;
 
 /// The format of a file whose extension may not tell: its extension, else its first bytes.
 pub fn guess_format(path: &Path) -> Result<Format> {
@@ -593,8 +593,12 @@ impl Draft {
             }
             let samples: Vec<String> =
                 samples.iter().map(|s| format!("{:?}", s.chars().take(40).collect::<String>())).collect();
-            let _ =
-                writeln!(out, "#   {:<24} → {:<20} e.g. {}", format!("{:?}", column.name), field, samples.join(", "));
+            let samples = if samples.is_empty() {
+                "(empty in the sample)".to_string()
+            } else {
+                format!("e.g. {}", samples.join(", "))
+            };
+            let _ = writeln!(out, "#   {:<24} → {:<20} {samples}", format!("{:?}", column.name), field);
         }
         out
     }

@@ -156,11 +156,23 @@ impl RouteMap {
     pub fn load(path: &Path) -> Result<RouteMap> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Map {
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| Error::Map {
             file: file.clone(),
             key: "(route map)".into(),
             message: e.message().to_string(),
         })?;
+        // A source map of format = "access_log" is a route map too.
+        match table.remove("format") {
+            None => {}
+            Some(toml::Value::String(format)) if format == "access_log" => {}
+            Some(_) => {
+                return Err(Error::Map {
+                    file,
+                    key: "format".into(),
+                    message: "--routes reads access_log maps; give other source maps with --source-map".into(),
+                });
+            }
+        }
         RouteMap::from_table(table, &file)
     }
 
