@@ -357,7 +357,7 @@ fn same_inputs_give_byte_identical_outputs_whatever_the_order_or_threads() {
 
 #[test]
 fn schemas_are_printed_as_json() {
-    for which in ["events", "register", "habilitations", "findings"] {
+    for which in ["events", "register", "habilitations", "findings", "source-map", "routes"] {
         let output = driftwatch().args(["schema", which]).output().unwrap();
         assert!(output.status.success());
         let schema: Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -6,9 +6,12 @@ with accents, quotes and semicolons inside quoted fields.
 
 It is written independently of driftwatch's reader (Python's csv and zoneinfo), so that
 auditing the export through `wikit-export.toml` and auditing the original give the same
-findings only if the source map and the reader are right.
+findings only if the source map and the reader are right. Values outside WIKIT's tables get
+a code of their own (upper case); `--map FILE` writes the source map for the codes used, so
+any event-frame CSV can be rewritten (the mapped-CSV benchmark does this on the bench world).
 
     python3 to_french_export.py ../../sample-data/events/wikit-transfers.csv wikit-transfers-export.csv
+    python3 to_french_export.py events.csv export.csv --map export.toml
 """
 import csv
 import sys
@@ -18,7 +21,8 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 
 VERBS = {"read": "CONSULTATION", "search": "RECHERCHE", "export": "EXPORT", "transfer": "ENVOI",
-         "report": "EDITION", "update": "MODIFICATION", "delete": "SUPPRESSION", "login": "CONNEXION"}
+         "report": "EDITION", "update": "MODIFICATION", "delete": "SUPPRESSION", "login": "CONNEXION",
+         "grant": "HABILITATION", "revoke": "RETRAIT"}
 PROFILES = {"agent": "INSP", "unit_head": "RUD", "regional_director": "DIR_REG",
             "central_staff": "DGT", "batch": "TRAITEMENT_AUTO"}
 OBJECTS = {"follow_ups": "SUITE", "inspections": "CTRL", "activity_reports": "ACTIVITE"}
@@ -39,16 +43,26 @@ HEADER = ["date_heure", "matricule", "profil", "service", "operation", "objet", 
 
 
 def local_time(rfc3339: str) -> str:
-    instant = datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
-    return instant.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
+    """Paris wall-clock time; a fraction of a second, when the log has one, after a dot."""
+    instant = datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).astimezone(PARIS)
+    written = instant.strftime("%d/%m/%Y %H:%M:%S")
+    return written + (f".{instant.microsecond:06d}" if instant.microsecond else "")
 
 
 def french_date(iso: str) -> str:
     return datetime.strptime(iso, "%Y-%m-%d").strftime("%d/%m/%Y") if iso else ""
 
 
-def code(table: dict, value: str) -> str:
-    return table[value] if value else ""
+# field → {code: event value}, for the map written with --map.
+SEEN = {}
+
+
+def code(field: str, table: dict, value: str) -> str:
+    if not value:
+        return ""
+    written = table.get(value) or value.upper().replace(".", "_")
+    SEEN.setdefault(field, {})[written] = value
+    return written
 
 
 def convert(source: str, target: str) -> int:
@@ -58,20 +72,54 @@ def convert(source: str, target: str) -> int:
         writer.writerow(HEADER)
         rows = 0
         for index, event in enumerate(csv.DictReader(inp)):
-            headings = [HEADINGS[c] for c in event["categories"].split(";") if c]
+            headings = [code("categories", HEADINGS, c) for c in (event.get("categories") or "").split(";") if c]
             writer.writerow([
-                local_time(event["ts"]), event["actor_id"], PROFILES[event["actor_role"]],
-                event["actor_unit"], VERBS[event["action"]], OBJECTS[event["dataset"]],
-                "|".join(headings), code(RECIPIENTS, event["recipient"]), code(PURPOSES, event["purpose"]),
-                event["request_ref"], event["target_agent"], event["group_size"], event["record_count"],
-                french_date(event["record_date"]), code(REPORTS, event.get("report_kind", "")),
+                local_time(event["ts"]), event["actor_id"], code("actor_role", PROFILES, event["actor_role"]),
+                event.get("actor_unit", ""), code("action", VERBS, event["action"]),
+                code("dataset", OBJECTS, event["dataset"]), "|".join(headings),
+                code("recipient", RECIPIENTS, event.get("recipient", "")),
+                code("purpose", PURPOSES, event.get("purpose", "")), event.get("request_ref", ""),
+                event.get("target_agent", ""), event.get("group_size", ""), event.get("record_count", ""),
+                french_date(event.get("record_date", "")), code("report_kind", REPORTS, event.get("report_kind", "")),
                 COMMENTS[index % len(COMMENTS)],
             ])
             rows += 1
     return rows
 
 
+COLUMNS = {"actor_role": "profil", "action": "operation", "dataset": "objet", "recipient": "destinataire",
+           "purpose": "finalite", "report_kind": "type_rapport"}
+
+
+def toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_map(path: str) -> None:
+    """The source map of the codes this run wrote."""
+    inline = lambda field: "{ " + ", ".join(f"{toml_string(k)} = {toml_string(v)}"
+                                            for k, v in sorted(SEEN.get(field, {}).items())) + " }"
+    lines = ['format    = "csv"', 'timezone  = "Europe/Paris"', 'delimiter = ";"', 'encoding  = "windows-1252"',
+             "", "[fields]", 'ts           = { column = "date_heure", format = "%d/%m/%Y %H:%M:%S%.f" }',
+             'actor_id     = "matricule"', 'actor_unit   = "service"', 'request_ref  = "num_demande"',
+             'target_agent = "agent_cible"', 'group_size   = "taille_groupe"', 'record_count = "nb_lignes"',
+             'record_date  = { column = "date_piece", format = "%d/%m/%Y" }']
+    for field, column in COLUMNS.items():
+        lines.append(f'{field} = {{ column = "{column}", map = {inline(field)} }}')
+    lines.append(f'categories = {{ column = "rubriques", split = "|", map = {inline("categories")} }}')
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    arguments = sys.argv[1:]
+    map_path = None
+    if len(arguments) == 4 and arguments[2] == "--map":
+        map_path = arguments[3]
+        arguments = arguments[:2]
+    if len(arguments) != 2:
         sys.exit(__doc__)
-    print(f"{convert(sys.argv[1], sys.argv[2])} rows written to {sys.argv[2]}")
+    print(f"{convert(arguments[0], arguments[1])} rows written to {arguments[1]}")
+    if map_path:
+        write_map(map_path)
+        print(f"source map written to {map_path}")

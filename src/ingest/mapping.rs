@@ -136,13 +136,19 @@ fn passed_through(map: &FieldMap, frame: &DataFrame) -> Vec<Column> {
 }
 
 fn derived_ids(lines: &RowLines, prefix: &str, first_row: usize, height: usize) -> Column {
-    let ids: Vec<String> = (0..height)
-        .map(|row| match lines.line_of(row) {
-            Some(line) => format!("{prefix}:{line}"),
-            None => format!("{prefix}:row{}", first_row + row + 1),
-        })
-        .collect();
-    Column::new(event::EVENT_ID.into(), ids)
+    use std::fmt::Write as _;
+    let mut builder = StringChunkedBuilder::new(event::EVENT_ID.into(), height);
+    let mut id = String::with_capacity(prefix.len() + 24);
+    for row in 0..height {
+        id.clear();
+        id.push_str(prefix);
+        let _ = match lines.line_of(row) {
+            Some(line) => write!(id, ":{line}"),
+            None => write!(id, ":row{}", first_row + row + 1),
+        };
+        builder.append_value(&id);
+    }
+    builder.finish().into_column()
 }
 
 fn map_field(rule: &FieldRule, frame: &DataFrame, timezone: chrono_tz::Tz, target: &MapTarget) -> Result<FieldOutput> {
@@ -268,6 +274,8 @@ struct Localiser {
     timezone: chrono_tz::Tz,
     /// Local hour (seconds since the epoch of the naive time / 3600) → offset in seconds.
     steady_hours: HashMap<i64, i64>,
+    /// The last steady hour seen (logs are nearly in time order): no lookup at all.
+    last: Option<(i64, i64)>,
 }
 
 enum Local {
@@ -280,7 +288,7 @@ enum Local {
 
 impl Localiser {
     fn new(timezone: chrono_tz::Tz) -> Localiser {
-        Localiser { timezone, steady_hours: HashMap::new() }
+        Localiser { timezone, steady_hours: HashMap::new(), last: None }
     }
 
     fn to_utc_us(&mut self, naive: NaiveDateTime) -> Local {
@@ -289,7 +297,13 @@ impl Localiser {
             return Local::Instant(naive_us);
         }
         let hour = naive_us.div_euclid(3_600_000_000);
-        if let Some(offset) = self.steady_hours.get(&hour) {
+        if let Some((last_hour, offset)) = self.last
+            && last_hour == hour
+        {
+            return Local::Instant(naive_us - offset * 1_000_000);
+        }
+        if let Some(&offset) = self.steady_hours.get(&hour) {
+            self.last = Some((hour, offset));
             return Local::Instant(naive_us - offset * 1_000_000);
         }
         let offset_at = |naive: NaiveDateTime| match self.timezone.offset_from_local_datetime(&naive) {
@@ -302,6 +316,7 @@ impl Localiser {
             && a == b
         {
             self.steady_hours.insert(hour, a);
+            self.last = Some((hour, a));
             return Local::Instant(naive_us - a * 1_000_000);
         }
         match self.timezone.from_local_datetime(&naive) {
@@ -319,6 +334,9 @@ enum Written {
 }
 
 fn parse_written(text: &str, format: Option<&TimeFormat>) -> std::result::Result<Written, String> {
+    if let Some(written) = format.and_then(|f| f.layout.as_ref()).and_then(|layout| layout.parse(text)) {
+        return Ok(Written::Local(written));
+    }
     let Some(format) = format else {
         // No format: RFC 3339; without an offset, a local time.
         if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
@@ -381,10 +399,7 @@ fn timestamps(rule: &FieldRule, source: &Column, timezone: chrono_tz::Tz) -> Fie
             }
         })
         .collect();
-    output.column = instants
-        .with_name(rule.field.into())
-        .into_datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
-        .into_column();
+    output.column = utc_column(instants, rule.field);
     output
 }
 
@@ -412,6 +427,14 @@ fn place(
     }
 }
 
+/// Microseconds since the epoch as the event frame's `ts` column.
+fn utc_column(instants: Int64Chunked, field: &str) -> Column {
+    instants
+        .with_name(field.into())
+        .into_datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
+        .into_column()
+}
+
 /// Naive Datetimes of a columnar file read as local times of the map's time zone.
 fn localised_datetimes(rule: &FieldRule, naive: &Column, timezone: chrono_tz::Tz) -> FieldOutput {
     let mut output = FieldOutput::new(Column::default());
@@ -431,10 +454,7 @@ fn localised_datetimes(rule: &FieldRule, naive: &Column, timezone: chrono_tz::Tz
             place(&mut localiser, local, row, rule, &local.to_string(), &mut output)
         })
         .collect();
-    output.column = instants
-        .with_name(rule.field.into())
-        .into_datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
-        .into_column();
+    output.column = utc_column(instants, rule.field);
     output
 }
 
@@ -452,10 +472,15 @@ fn dates(rule: &FieldRule, source: &Column) -> FieldOutput {
             if text.is_empty() {
                 return None;
             }
-            let mut parsed = Parsed::new();
-            let date = chrono::format::parse(&mut parsed, text, format.items.iter())
-                .and_then(|()| parsed.to_naive_date())
-                .map_err(|e| format!("not a date in the format `{}` ({e})", format.text));
+            let date = match format.layout.as_ref().and_then(|layout| layout.parse(text)) {
+                Some(written) => Ok(written.date()),
+                None => {
+                    let mut parsed = Parsed::new();
+                    chrono::format::parse(&mut parsed, text, format.items.iter())
+                        .and_then(|()| parsed.to_naive_date())
+                        .map_err(|e| format!("not a date in the format `{}` ({e})", format.text))
+                }
+            };
             match date {
                 Ok(date) => Some((date - epoch).num_days() as i32),
                 Err(reason) => {

@@ -4,7 +4,7 @@
 //! unknown key, a missing required field or a bad `format` is an error naming the map and the
 //! key. Applying a map to the records read is `mapping.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::format::Item;
@@ -72,7 +72,7 @@ pub enum FieldSource {
 
 /// `map = { SOURCE = "event value", "*" = "default" }`.
 pub struct ValueMap {
-    pub entries: HashMap<String, String>,
+    pub entries: polars::prelude::PlHashMap<String, String>,
     /// The `"*"` entry: the value of everything not listed. Without it, an unlisted value
     /// quarantines its row.
     pub default: Option<String>,
@@ -84,10 +84,11 @@ impl ValueMap {
     }
 }
 
-/// A strftime format (chrono), parsed once.
+/// A strftime format (chrono), parsed once, with its fast numeric layout when it has one.
 pub struct TimeFormat {
     pub text: String,
     pub items: Vec<Item<'static>>,
+    pub layout: Option<super::timestamp::NumericLayout>,
 }
 
 /// What the manifest records of a map.
@@ -456,7 +457,7 @@ fn value_map(value: &toml::Value, display: &str, key: &str) -> Result<ValueMap> 
     let table = value
         .as_table()
         .ok_or_else(|| map_error(display, key, "must be a table { SOURCE = \"value\", \"*\" = \"default\" }"))?;
-    let mut map = ValueMap { entries: HashMap::new(), default: None };
+    let mut map = ValueMap { entries: polars::prelude::PlHashMap::default(), default: None };
     for (from, to) in table {
         let to = to.as_str().ok_or_else(|| map_error(display, &format!("{key}.{from}"), "must be a string"))?;
         if from == "*" {
@@ -493,7 +494,8 @@ fn time_format(text: &str, display: &str, key: &str) -> Result<TimeFormat> {
             format!("`{text}` names no day (%d, %j, %s, %+ …): it cannot make a date"),
         ));
     }
-    Ok(TimeFormat { text: text.to_string(), items })
+    let layout = super::timestamp::NumericLayout::compile(&items);
+    Ok(TimeFormat { text: text.to_string(), items, layout })
 }
 
 /// `path` made absolute against the working directory, `.` and `..` resolved without touching
@@ -585,6 +587,30 @@ mod tests {
                 .contains("`timezone`")
         );
         assert!(error_of("format = \"csv\"\n").contains("`fields`: missing"));
+    }
+
+    /// The schema documents exactly the fields and field keys a map accepts.
+    #[test]
+    fn the_schema_lists_the_fields_and_keys_the_code_accepts() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/source-map.schema.json")).unwrap();
+        let listed: Vec<&str> = schema["properties"]["fields"]["propertyNames"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let accepted: Vec<&str> = event::COLUMNS.iter().map(|c| c.name).chain([REPORT_KIND]).collect();
+        assert_eq!(listed, accepted);
+        let keys: Vec<&str> = schema["$defs"]["field"]["oneOf"][1]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = FIELD_KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
     }
 
     #[test]

@@ -161,6 +161,9 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
         summary.rows_quarantined,
         t(Msg::Quarantine)
     );
+    for note in summary.input_notes(lang) {
+        let _ = writeln!(html, "<p>{}</p>", escape(&note));
+    }
     let bound = |b: &Option<String>| b.clone().unwrap_or_else(|| lang.text(Msg::Unbounded).to_string());
     let _ = write!(
         html,

@@ -45,6 +45,8 @@ pub enum Msg {
     Evidence,
     Versions,
     Quarantine,
+    ReadThrough,
+    AmbiguousLocalTimes,
     Filter,
     Severity,
     Dataset,
@@ -104,6 +106,11 @@ impl Lang {
             Msg::Categories => ("Undeclared categories", "Catégories de données non déclarées"),
             Msg::Evidence => ("Evidence (event ids)", "Preuves (identifiants d'événements)"),
             Msg::Versions => ("Register versions", "Versions du registre"),
+            Msg::ReadThrough => ("read through the source map", "lu avec la carte de source"),
+            Msg::AmbiguousLocalTimes => (
+                "local time(s) written during the autumn clock change (they happen twice): the earlier instant was taken",
+                "heure(s) locale(s) écrite(s) pendant le changement d'heure d'automne (elles existent deux fois) : l'instant le plus tôt a été retenu",
+            ),
             Msg::Quarantine => (
                 "quarantine.csv lists every row not used, with file, line, column and reason.",
                 "quarantine.csv liste chaque ligne non utilisée, avec fichier, ligne, colonne et motif.",

@@ -50,12 +50,14 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
     for file in &summary.unreadable_files {
         md.push_str(&format!("| {} | **not read** | | | |\n", escape(&file.error)));
     }
+    let notes: String = summary.input_notes(lang).iter().map(|note| format!("- {}\n", escape(note))).collect();
     md.push_str(&format!(
-        "| **{}** | | {} | {} | {} |\n\n{}\n\n",
+        "| **{}** | | {} | {} | {} |\n\n{notes}{}{}\n\n",
         t(Msg::Total),
         summary.rows_read,
         summary.rows_used,
         summary.rows_quarantined,
+        if notes.is_empty() { "" } else { "\n" },
         t(Msg::Quarantine)
     ));
     let bound = |b: &Option<String>| b.clone().unwrap_or_else(|| t(Msg::Unbounded).to_string());

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use i18n::Lang;
+use i18n::Msg;
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
@@ -97,6 +98,26 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// One note per input read through a source map, and per file with local times at the
+    /// autumn change (the earlier instant taken): text, unescaped.
+    pub fn input_notes(&self, lang: Lang) -> Vec<String> {
+        let mut notes = Vec::new();
+        for file in &self.files {
+            if let Some(map) = &file.source_map {
+                notes.push(format!("{}: {} {map}", file.path, lang.text(Msg::ReadThrough)));
+            }
+            if file.ambiguous_local_times > 0 {
+                notes.push(format!(
+                    "{}: {} {}",
+                    file.path,
+                    file.ambiguous_local_times,
+                    lang.text(Msg::AmbiguousLocalTimes)
+                ));
+            }
+        }
+        notes
+    }
+
     pub fn count_findings(&mut self, findings: &[Finding]) {
         self.findings = findings.len();
         for finding in findings {

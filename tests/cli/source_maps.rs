@@ -130,13 +130,15 @@ fn map_check_shows_records_side_by_side_and_counts_unmapped_values() {
 fn map_init_drafts_a_map_for_a_french_export() {
     let temp = tempfile::tempdir().unwrap();
     let draft_path = temp.path().join("draft.toml");
-    driftwatch()
-        .args(["map", "init", "--events"])
-        .arg(french_example().join("wikit-transfers-export.csv"))
-        .arg("--out")
-        .arg(&draft_path)
-        .assert()
-        .code(0);
+    let map_init = || {
+        driftwatch()
+            .args(["map", "init", "--events"])
+            .arg(french_example().join("wikit-transfers-export.csv"))
+            .arg("--out")
+            .arg(&draft_path)
+            .assert()
+    };
+    map_init().code(0);
     let draft = std::fs::read_to_string(&draft_path).unwrap();
     for guess in [
         "format = \"csv\"",
@@ -168,13 +170,7 @@ fn map_init_drafts_a_map_for_a_french_export() {
         assert!(draft.contains(guess), "missing `{guess}` in the draft:\n{draft}");
     }
     // A draft never overwrites a file.
-    driftwatch()
-        .args(["map", "init", "--events"])
-        .arg(french_example().join("wikit-transfers-export.csv"))
-        .arg("--out")
-        .arg(&draft_path)
-        .assert()
-        .code(2);
+    map_init().code(2);
 }
 
 /// Runs an audit of one file through one map and returns (findings.json, quarantine.csv).

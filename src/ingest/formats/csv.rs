@@ -56,8 +56,9 @@ impl InputFormat for Csv {
 /// (the file's text stays in memory, its parsed rows do not).
 pub struct CsvFile {
     display: String,
-    /// The file's text, as UTF-8.
+    /// The file's bytes: UTF-8, or in `text`'s encoding.
     bytes: Vec<u8>,
+    text: Text,
     options: CsvOptions,
     /// The header record when the file has one.
     header: Option<Record>,
@@ -69,14 +70,49 @@ pub struct CsvFile {
     pub rejected: Vec<QuarantineRecord>,
 }
 
+/// How a file's bytes are text.
+enum Text {
+    /// UTF-8 (as written, or decoded whole from an encoding that is not ASCII-compatible, such
+    /// as UTF-16); each record is checked. `invalid` is the reason for records that held bytes
+    /// the whole-file decoder replaced.
+    Utf8 { invalid: Option<String> },
+    /// An ASCII-compatible encoding (Windows-1252, ISO-8859-15, Shift_JIS…): delimiters, quotes
+    /// and line breaks are the ASCII bytes, so records are found in the raw bytes, and each
+    /// chunk's records are decoded as they are parsed — no second copy of the whole file.
+    /// `total` when every byte decodes (most single-byte encodings): nothing to check.
+    PerRecord { encoding: &'static Encoding, total: bool },
+}
+
+impl Text {
+    fn of(raw: Vec<u8>, declared: &'static Encoding) -> (Vec<u8>, Text) {
+        let encoding = Encoding::for_bom(&raw).map_or(declared, |(bom, _)| bom);
+        if encoding == UTF_8 {
+            return (raw, Text::Utf8 { invalid: None });
+        }
+        if encoding.is_ascii_compatible() && encoding != encoding_rs::ISO_2022_JP {
+            let total = (0x80..=0xFFu8)
+                .all(|byte| encoding.decode_without_bom_handling_and_without_replacement(&[byte]).is_some());
+            return (raw, Text::PerRecord { encoding, total });
+        }
+        let (text, _, had_errors) = encoding.decode(&raw);
+        let invalid = had_errors.then(|| invalid_in(encoding));
+        (text.into_owned().into_bytes(), Text::Utf8 { invalid })
+    }
+}
+
+fn invalid_in(encoding: &'static Encoding) -> String {
+    format!("bytes not valid in {} (is the source map's `encoding` right?)", encoding.name())
+}
+
 impl CsvFile {
     pub fn scan(path: &Path, display: &str, options: CsvOptions) -> Result<CsvFile> {
         let mut raw = Vec::new();
         super::open_maybe_gzipped(path)?.read_to_end(&mut raw).map_err(|e| Error::io(path, e))?;
-        let (bytes, invalid_reason) = decode(raw, options.encoding);
+        let (bytes, text) = Text::of(raw, options.encoding);
         let mut file = CsvFile {
             display: display.to_string(),
             bytes,
+            text,
             options,
             header: None,
             records: Vec::new(),
@@ -89,7 +125,7 @@ impl CsvFile {
         let mut records = csv_records::scan(&file.bytes, options.delimiter).into_iter();
         let first = records.next().expect("a file with a non-blank byte has a record");
         file.fields = first.fields;
-        if let Some(reason) = file.problem(&first, invalid_reason.as_deref()) {
+        if let Some(reason) = file.problem(&first) {
             return Err(Error::Input {
                 file: display.into(),
                 location: "line 1".into(),
@@ -104,9 +140,9 @@ impl CsvFile {
             data.push(first);
         }
         for record in records {
-            match file.problem(&record, invalid_reason.as_deref()) {
+            match file.problem(&record) {
                 Some(reason) => {
-                    let text = String::from_utf8_lossy(&file.bytes[record.bytes.clone()]).to_string();
+                    let text = file.record_text(&record).into_owned();
                     file.rejected.push(line_reject(display, record.line, &text, &reason));
                 }
                 None => data.push(record),
@@ -116,16 +152,24 @@ impl CsvFile {
         Ok(file)
     }
 
-    /// Why a record cannot be read, if it cannot. `invalid_text` is the reason for text that
-    /// did not decode (`None` when the file is read as UTF-8 and checked record by record).
-    fn problem(&self, record: &Record, invalid_text: Option<&str>) -> Option<String> {
+    /// Why a record cannot be read, if it cannot.
+    fn problem(&self, record: &Record) -> Option<String> {
         let text = &self.bytes[record.bytes.clone()];
+        let encoding_problem = match &self.text {
+            Text::Utf8 { invalid: None } => std::str::from_utf8(text).is_err().then(|| {
+                "not valid UTF-8 (convert the file to UTF-8, or give its `encoding` in a source map)".to_string()
+            }),
+            Text::Utf8 { invalid: Some(reason) } => contains_replacement(text).then(|| reason.clone()),
+            Text::PerRecord { total: true, .. } => None,
+            Text::PerRecord { encoding, total: false } => encoding
+                .decode_without_bom_handling_and_without_replacement(text)
+                .is_none()
+                .then(|| invalid_in(encoding)),
+        };
         if text.len() > MAX_RECORD_BYTES {
             Some(format!("record of {} bytes, longer than the {} MiB limit", text.len(), MAX_RECORD_BYTES >> 20))
-        } else if invalid_text.is_none() && std::str::from_utf8(text).is_err() {
-            Some("not valid UTF-8 (convert the file to UTF-8, or give its `encoding` in a source map)".to_string())
-        } else if let Some(reason) = invalid_text.filter(|_| contains_replacement(text)) {
-            Some(reason.to_string())
+        } else if encoding_problem.is_some() {
+            encoding_problem
         } else if text.contains(&0) {
             Some("contains NUL bytes (binary data in a text log?)".to_string())
         } else if record.fields != self.fields {
@@ -136,8 +180,17 @@ impl CsvFile {
         }
     }
 
+    /// A record as text (bytes that do not decode shown as U+FFFD).
+    fn record_text(&self, record: &Record) -> std::borrow::Cow<'_, str> {
+        let bytes = &self.bytes[record.bytes.clone()];
+        match &self.text {
+            Text::PerRecord { encoding, .. } => encoding.decode_without_bom_handling(bytes).0,
+            Text::Utf8 { .. } => String::from_utf8_lossy(bytes),
+        }
+    }
+
     fn check_header_names(&self, header: &Record) -> Result<()> {
-        let text = String::from_utf8_lossy(&self.bytes[header.bytes.clone()]).to_string();
+        let text = self.record_text(header).into_owned();
         let mut seen = std::collections::BTreeSet::new();
         for name in text
             .trim_start_matches('\u{feff}')
@@ -155,6 +208,22 @@ impl CsvFile {
         Ok(())
     }
 
+    /// Appends a record's text, as UTF-8, to a chunk being assembled for the parser.
+    fn push_record(&self, source: &mut Vec<u8>, record: &Record) {
+        let bytes = &self.bytes[record.bytes.clone()];
+        match &self.text {
+            Text::PerRecord { encoding, .. } => {
+                let mut decoder = encoding.new_decoder_without_bom_handling();
+                let start = source.len();
+                let room = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3);
+                source.resize(start + room, 0);
+                let (_, _, written) = decoder.decode_to_utf8_without_replacement(bytes, &mut source[start..], true);
+                source.truncate(start + written);
+            }
+            Text::Utf8 { .. } => source.extend_from_slice(bytes),
+        }
+    }
+
     /// Data rows kept (the header is not one).
     pub fn rows(&self) -> usize {
         self.records.len()
@@ -168,7 +237,7 @@ impl CsvFile {
         let chosen = &self.records[rows];
         let mut source = Vec::with_capacity(chosen.iter().map(|r| r.bytes.len() + 1).sum::<usize>() + 64);
         match &self.header {
-            Some(header) => source.extend_from_slice(&self.bytes[header.bytes.clone()]),
+            Some(header) => self.push_record(&mut source, header),
             // No header: the columns are named by their position, 1-based.
             None => {
                 let names: Vec<String> = (1..=self.fields).map(|n| n.to_string()).collect();
@@ -177,7 +246,7 @@ impl CsvFile {
         }
         source.push(b'\n');
         for record in chosen {
-            source.extend_from_slice(&self.bytes[record.bytes.clone()]);
+            self.push_record(&mut source, record);
             source.push(b'\n');
         }
         let frame = CsvReadOptions::default()
@@ -189,21 +258,6 @@ impl CsvFile {
             .polars(format!("{}: cannot read as CSV", self.display))?;
         Ok(RawTable::new(frame, RowLines::Listed(chosen.iter().map(|r| r.line).collect())))
     }
-}
-
-/// The file's bytes as UTF-8. A byte-order mark decides the encoding when there is one; UTF-8
-/// is left as it is (checked record by record). Other encodings are decoded whole; when some
-/// bytes are not valid in them, the records holding a replacement character are quarantined
-/// with the reason returned here.
-fn decode(raw: Vec<u8>, declared: &'static Encoding) -> (Vec<u8>, Option<String>) {
-    let encoding = Encoding::for_bom(&raw).map_or(declared, |(bom, _)| bom);
-    if encoding == UTF_8 {
-        return (raw, None);
-    }
-    let (text, _, had_errors) = encoding.decode(&raw);
-    let reason =
-        had_errors.then(|| format!("bytes not valid in {} (is the source map's `encoding` right?)", encoding.name()));
-    (text.into_owned().into_bytes(), reason)
 }
 
 /// Whether UTF-8 text holds U+FFFD, the decoder's mark for bytes it could not decode.
