@@ -32,7 +32,7 @@ pub enum Format {
 
 impl Format {
     pub const EXTENSIONS: &'static str =
-        ".csv, .jsonl, .ndjson, .parquet, .arrow, .feather, .ipc, .log (+ .gz, rotated .log.N)";
+        ".csv, .jsonl, .ndjson (+ .gz), .parquet, .arrow, .feather, .ipc, .log (+ .gz, rotated .log.N)";
 
     /// The format of an event-frame file, from its name; `None` for names it cannot tell (a
     /// source map may still claim them).
@@ -43,9 +43,11 @@ impl Format {
             return Some(Format::AccessLog);
         }
         let extension = extension_before_gz(&name)?;
-        [Format::Csv, Format::JsonLines, Format::Parquet, Format::ArrowIpc]
+        let format = [Format::Csv, Format::JsonLines, Format::Parquet, Format::ArrowIpc]
             .into_iter()
-            .find(|format| format.canonical_extensions().contains(&extension))
+            .find(|format| format.canonical_extensions().contains(&extension))?;
+        // Text is read through gzip; a columnar file compresses itself.
+        (!name.ends_with(".gz") || matches!(format, Format::Csv | Format::JsonLines)).then_some(format)
     }
 
     fn canonical_extensions(self) -> &'static [&'static str] {
@@ -652,6 +654,17 @@ mod tests {
         ParquetWriter::new(std::fs::File::create(&parquet).unwrap()).finish(&mut wrong).unwrap();
         let error = load_all(&[(parquet, Format::Parquet)]).err().unwrap().to_string();
         assert!(error.contains("wrong.parquet") && error.contains("`ts`") && error.contains("bool"), "{error}");
+    }
+
+    #[test]
+    fn formats_from_names() {
+        let of = |name: &str| Format::from_path(Path::new(name));
+        assert_eq!(of("e.csv.gz"), Some(Format::Csv));
+        assert_eq!(of("e.NDJSON"), Some(Format::JsonLines));
+        assert_eq!(of("e.parquet.gz"), None);
+        assert_eq!(of("access.log.2.gz"), Some(Format::AccessLog));
+        assert_eq!(of("export.txt"), None);
+        assert!(Format::Csv.suits(Path::new("export.TXT")) && !Format::Csv.suits(Path::new("e.parquet")));
     }
 
     #[test]

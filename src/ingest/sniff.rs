@@ -57,12 +57,23 @@ pub struct CsvSniff {
     pub header: bool,
 }
 
-/// One column of the sample: its name and some of its values (text).
+/// One column of the sample: its name and some of its values (text; a list's items joined
+/// with `|`).
 struct SampleColumn {
     name: String,
     values: Vec<String>,
-    /// A native timestamp column (Parquet, Arrow).
-    typed_timestamp: bool,
+    /// A native timestamp column (Parquet, Arrow), and whether it carries a time zone.
+    typed_timestamp: Option<bool>,
+    /// A typed column other than text (Parquet, Arrow): its values need no format.
+    typed: bool,
+    /// A list (JSON array, Parquet list): no `split` needed.
+    list: bool,
+}
+
+impl SampleColumn {
+    fn text(name: String, values: Vec<String>) -> SampleColumn {
+        SampleColumn { name, values, typed_timestamp: None, typed: false, list: false }
+    }
 }
 
 /// The draft map of `path` read as `format`.
@@ -174,10 +185,8 @@ fn sample_csv(path: &Path) -> Result<(Vec<SampleColumn>, CsvSniff)> {
     let columns = names
         .into_iter()
         .enumerate()
-        .map(|(index, name)| SampleColumn {
-            name,
-            values: data.iter().filter_map(|r| r.get(index)).map(|v| v.trim().to_string()).collect(),
-            typed_timestamp: false,
+        .map(|(index, name)| {
+            SampleColumn::text(name, data.iter().filter_map(|r| r.get(index)).map(|v| v.trim().to_string()).collect())
         })
         .collect();
     Ok((columns, CsvSniff { encoding, delimiter, header }))
@@ -191,17 +200,21 @@ fn sample_json(path: &Path) -> Result<Vec<SampleColumn>> {
         let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         let mut flat = Vec::new();
         flatten("", serde_json::Value::Object(object), &mut flat);
-        for (name, value) in flat {
+        for (name, value, list) in flat {
             match columns.iter_mut().find(|c| c.name == name) {
-                Some(column) => column.values.push(value),
-                None => columns.push(SampleColumn { name, values: vec![value], typed_timestamp: false }),
+                Some(column) => {
+                    column.values.push(value);
+                    column.list &= list;
+                }
+                None => columns.push(SampleColumn { list, ..SampleColumn::text(name, vec![value]) }),
             }
         }
     }
     Ok(columns)
 }
 
-fn flatten(prefix: &str, value: serde_json::Value, out: &mut Vec<(String, String)>) {
+/// (dotted path, text, whether it was an array).
+fn flatten(prefix: &str, value: serde_json::Value, out: &mut Vec<(String, String, bool)>) {
     match value {
         serde_json::Value::Object(object) => {
             for (key, value) in object {
@@ -210,13 +223,13 @@ fn flatten(prefix: &str, value: serde_json::Value, out: &mut Vec<(String, String
             }
         }
         serde_json::Value::Null => {}
-        serde_json::Value::String(text) => out.push((prefix.to_string(), text)),
+        serde_json::Value::String(text) => out.push((prefix.to_string(), text, false)),
         serde_json::Value::Array(items) => {
             let items: Vec<String> =
                 items.into_iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect();
-            out.push((prefix.to_string(), items.join("|")));
+            out.push((prefix.to_string(), items.join("|"), true));
         }
-        other => out.push((prefix.to_string(), other.to_string())),
+        other => out.push((prefix.to_string(), other.to_string(), false)),
     }
 }
 
@@ -238,14 +251,40 @@ fn sample_columnar(path: &Path, format: Format) -> Result<Vec<SampleColumn>> {
     Ok(frame
         .columns()
         .iter()
-        .map(|column| SampleColumn {
-            name: column.name().to_string(),
-            typed_timestamp: matches!(column.dtype(), DataType::Datetime(_, _)),
-            values: column
-                .cast(&DataType::String)
-                .ok()
-                .and_then(|c| c.str().ok().map(|s| s.iter().flatten().map(str::to_string).collect()))
-                .unwrap_or_default(),
+        .map(|column| {
+            let list = matches!(column.dtype(), DataType::List(_));
+            let as_text = if list {
+                column.list().ok().map(|lists| {
+                    lists
+                        .amortized_iter()
+                        .flatten()
+                        .map(|items| {
+                            let items = items.as_ref().cast(&DataType::String).ok();
+                            let texts: Vec<String> = items
+                                .as_ref()
+                                .and_then(|s| s.str().ok())
+                                .map(|s| s.iter().flatten().map(str::to_string).collect())
+                                .unwrap_or_default();
+                            texts.join("|")
+                        })
+                        .collect()
+                })
+            } else {
+                column
+                    .cast(&DataType::String)
+                    .ok()
+                    .and_then(|c| c.str().ok().map(|s| s.iter().flatten().map(str::to_string).collect()))
+            };
+            SampleColumn {
+                name: column.name().to_string(),
+                values: as_text.unwrap_or_default(),
+                typed_timestamp: match column.dtype() {
+                    DataType::Datetime(_, zone) => Some(zone.is_some()),
+                    _ => None,
+                },
+                typed: !matches!(column.dtype(), DataType::String),
+                list,
+            }
         })
         .collect())
 }
@@ -461,7 +500,7 @@ impl Draft {
         let times: BTreeMap<usize, TimeWriting> = columns
             .iter()
             .enumerate()
-            .filter(|(_, c)| !c.typed_timestamp)
+            .filter(|(_, c)| !c.typed && !c.list)
             .filter_map(|(i, c)| time_writing(&c.values).map(|t| (i, t)))
             .collect();
         let mut draft = Draft {
@@ -515,7 +554,7 @@ impl Draft {
     fn choose_timestamps(&mut self) {
         let ts_hints = FIELD_HINTS[1].1;
         let with_time = |i: &usize, draft: &Draft| {
-            draft.columns[*i].typed_timestamp
+            draft.columns[*i].typed_timestamp.is_some()
                 || matches!(
                     draft.times.get(i),
                     Some(TimeWriting::Rfc3339 { .. } | TimeWriting::Format { has_time: true, .. })
@@ -549,11 +588,10 @@ impl Draft {
             _ => "arrow",
         };
         let _ = writeln!(out, "format = \"{format}\"");
-        let offsets = self
-            .chosen
-            .get("ts")
-            .and_then(|i| self.times.get(i))
-            .is_some_and(|t| matches!(t, TimeWriting::Rfc3339 { has_offset: true }));
+        let ts = self.chosen.get("ts");
+        let offsets =
+            ts.and_then(|i| self.times.get(i)).is_some_and(|t| matches!(t, TimeWriting::Rfc3339 { has_offset: true }))
+                || ts.is_some_and(|i| self.columns[*i].typed_timestamp == Some(true));
         if offsets {
             let _ = writeln!(out, "timezone = \"UTC\"               # the timestamps carry their offset");
         } else if self.french {
@@ -642,10 +680,11 @@ impl Draft {
             "categories" => {
                 let separator = ["|", ",", ";", "/"]
                     .into_iter()
+                    .filter(|s| !column.list || *s == "|")
                     .filter(|s| self.csv.as_ref().is_none_or(|c| s.as_bytes()[0] != c.delimiter))
                     .find(|s| column.values.iter().any(|v| v.contains(s)));
                 let _ = writeln!(tables, "\n[fields.categories]\ncolumn = {name}");
-                if let Some(separator) = separator {
+                if let Some(separator) = separator.filter(|_| !column.list) {
                     let _ = writeln!(tables, "split = \"{separator}\"");
                 }
                 let mut codes: Vec<&str> = column
