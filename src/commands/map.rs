@@ -101,7 +101,12 @@ struct Preview {
 
 fn raw_preview(input: &Input, map: &ingest::source_map::SourceMap, rows: usize) -> Result<Preview> {
     let display = input.path.display().to_string();
-    let options = ReadOptions { csv: map.csv, flatten_json: map.fields.is_some(), routes: map.routes.as_ref() };
+    let options = ReadOptions {
+        csv: map.csv,
+        flatten_json: map.fields.is_some(),
+        routes: map.routes.as_ref(),
+        pgaudit: map.pgaudit.as_ref(),
+    };
     let file = InputFile { path: &input.path, display: &display, options: &options };
     let mut preview: Option<Preview> = None;
     input.format.reader().read_chunks(&file, ingest::DEFAULT_CHUNK_ROWS, &mut |table, _| {

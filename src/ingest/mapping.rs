@@ -52,10 +52,10 @@ impl FieldOutput {
 /// Turns a chunk's source columns into event fields; `first_row` is the number of data rows
 /// of the file before this chunk.
 pub fn apply(map: &FieldMap, raw: RawTable, target: &MapTarget, first_row: usize) -> Result<Mapped> {
-    let RawTable { frame, lines, rejected, row_problems } = raw;
+    let RawTable { frame, lines, rejected, row_problems, skipped } = raw;
     let height = frame.height();
     if frame.width() == 0 && height == 0 {
-        let table = RawTable { frame, lines, rejected, row_problems };
+        let table = RawTable { frame, lines, rejected, row_problems, skipped };
         return Ok(Mapped { table, ambiguous_local_times: 0, unmapped: BTreeMap::new() });
     }
     check_columns(map, &frame, target)?;
@@ -83,6 +83,7 @@ pub fn apply(map: &FieldMap, raw: RawTable, target: &MapTarget, first_row: usize
     mapped.table.frame = DataFrame::new(height, columns).polars(format!("{}: applying the source map", target.file))?;
     mapped.table.rejected = rejected;
     mapped.table.row_problems = problems;
+    mapped.table.skipped = skipped;
     Ok(mapped)
 }
 

@@ -7,6 +7,7 @@ pub mod mapping;
 mod normalise;
 pub mod sniff;
 pub mod source_map;
+pub mod sql;
 pub mod timestamp;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ pub enum Format {
     ArrowIpc,
     /// Apache/nginx combined or common log, plain or gzipped; needs a route map.
     AccessLog,
+    /// A PostgreSQL log written by pgAudit (csvlog or stderr); read only through its map.
+    PgAudit,
 }
 
 impl Format {
@@ -57,6 +60,7 @@ impl Format {
             Format::Parquet => &["parquet"],
             Format::ArrowIpc => &["arrow", "feather", "ipc"],
             Format::AccessLog => &["log"],
+            Format::PgAudit => &["csv", "log"],
         }
     }
 
@@ -68,6 +72,9 @@ impl Format {
         };
         if self == Format::AccessLog {
             return Format::from_path(path) == Some(Format::AccessLog);
+        }
+        if self == Format::PgAudit {
+            return matches!(Format::from_path(path), Some(Format::Csv | Format::AccessLog));
         }
         let Some(extension) = extension_before_gz(&name) else { return false };
         let also: &[&str] = match self {
@@ -86,6 +93,7 @@ impl Format {
             Format::Parquet => &formats::columnar::Columnar { ipc: false },
             Format::ArrowIpc => &formats::columnar::Columnar { ipc: true },
             Format::AccessLog => &formats::access_log::AccessLog,
+            Format::PgAudit => &formats::pgaudit::PgAudit,
         }
     }
 
@@ -96,6 +104,7 @@ impl Format {
             Format::Parquet => "parquet",
             Format::ArrowIpc => "arrow-ipc",
             Format::AccessLog => "access-log",
+            Format::PgAudit => "pgaudit",
         }
     }
 }
@@ -152,6 +161,9 @@ pub struct FileReport {
     /// was taken for each.
     #[serde(skip_serializing_if = "is_zero")]
     pub ambiguous_local_times: u64,
+    /// Records that are not events (a database log's other messages): not rows, not errors.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub records_skipped: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -346,13 +358,15 @@ impl<'m> FileStream<'m> {
             csv: self.map.map(|m| m.csv).unwrap_or_default(),
             flatten_json: self.map.is_some_and(|m| m.fields.is_some()),
             routes: self.map.and_then(|m| m.routes.as_ref()),
+            pgaudit: self.map.and_then(|m| m.pgaudit.as_ref()),
         };
         let input = InputFile { path, display: &display, options: &options };
         let map = self.map;
         let target = map.map(|m| mapping::MapTarget { file: &display, map: &m.display, id_prefix: &sha256[..16] });
-        let (mut rows_read, mut rows_used) = (0u64, 0u64);
+        let (mut rows_read, mut rows_used, mut records_skipped) = (0u64, 0u64, 0u64);
         format.reader().read_chunks(&input, self.chunk_rows, &mut |raw: RawTable, rows_before: usize| {
             rows_read += (raw.frame.height() + raw.rejected.len()) as u64;
+            records_skipped += raw.skipped;
             let raw = match (map.and_then(|m| m.fields.as_ref()), &target) {
                 (Some(fields), Some(target)) => {
                     let mapped = mapping::apply(fields, raw, target, rows_before)?;
@@ -381,6 +395,7 @@ impl<'m> FileStream<'m> {
             rows_quarantined: rows_read - rows_used,
             source_map: map.map(|m| m.display.clone()),
             ambiguous_local_times: self.ambiguous_local_times,
+            records_skipped,
         })
     }
 

@@ -31,7 +31,7 @@ pub struct Normalised {
 /// Normalises a chunk of a file that starts at data row `first_row` (0-based), so that row
 /// numbers (`source_row`, quarantine) stay the file's own.
 pub fn normalise_rows(raw: RawTable, file: &str, first_row: usize) -> Result<Normalised> {
-    let RawTable { frame, lines, rejected, row_problems } = raw;
+    let RawTable { frame, lines, rejected, row_problems, .. } = raw;
     let height = frame.height();
     if frame.width() == 0 && height == 0 {
         // An empty file (a rotated log with nothing in it): zero rows, nothing to check.

@@ -85,9 +85,9 @@ pub fn draft_map(path: &Path, format: Format) -> Result<String> {
         }
         Format::JsonLines => (sample_json(path)?, None),
         Format::Parquet | Format::ArrowIpc => (sample_columnar(path, format)?, None),
-        Format::AccessLog => {
+        Format::AccessLog | Format::PgAudit => {
             return Err(Error::Usage(
-                "map init drafts tabular maps; a web log's map lists routes (see examples/web/)".into(),
+                "map init drafts tabular maps; a web log's map lists routes (examples/web/), a pgAudit map tables (examples/pgaudit/)".into(),
             ));
         }
     };
@@ -129,25 +129,6 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     best.0
 }
 
-/// Splits one CSV record into unquoted fields.
-fn split_fields(record: &str, delimiter: u8) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = record.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                fields.last_mut().expect("one field at least").push('"');
-            }
-            '"' => quoted = !quoted,
-            c if !quoted && c as u32 == u32::from(delimiter) => fields.push(String::new()),
-            c => fields.last_mut().expect("one field at least").push(c),
-        }
-    }
-    fields
-}
-
 /// Whether a value looks like data rather than a column name.
 fn looks_like_data(value: &str) -> bool {
     let value = value.trim();
@@ -169,7 +150,7 @@ fn sample_csv(path: &Path) -> Result<(Vec<SampleColumn>, CsvSniff)> {
     let records: Vec<Vec<String>> = csv_records::scan(text.as_bytes(), delimiter)
         .iter()
         .take(SAMPLE_ROWS + 1)
-        .map(|r| split_fields(&text[r.bytes.clone()], delimiter))
+        .map(|r| csv_records::split_fields(&text[r.bytes.clone()], delimiter))
         .collect();
     let Some(first) = records.first() else {
         return Err(Error::file(path.display(), "empty: nothing to sniff"));

@@ -35,6 +35,8 @@ pub struct SourceMap {
     pub csv: CsvOptions,
     /// The routes of an `access_log` map.
     pub routes: Option<RouteMap>,
+    /// The accounts and tables of a `pgaudit` map.
+    pub pgaudit: Option<super::formats::pgaudit::PgAuditMap>,
     /// The fields of a tabular map (csv, jsonl, parquet, arrow).
     pub fields: Option<FieldMap>,
 }
@@ -126,6 +128,7 @@ impl SourceMaps {
                     format: Format::AccessLog,
                     csv: CsvOptions::default(),
                     routes: Some(RouteMap::load(path)?),
+                    pgaudit: None,
                     fields: None,
                 })
             })
@@ -206,7 +209,13 @@ fn parse(mut table: toml::Table, display: &str, path: &Path) -> Result<SourceMap
     let format_name = match table.remove("format") {
         Some(toml::Value::String(name)) => name,
         Some(_) => return Err(map_error(display, "format", "must be a string")),
-        None => return Err(map_error(display, "format", "missing: one of csv, jsonl, parquet, arrow, access_log")),
+        None => {
+            return Err(map_error(
+                display,
+                "format",
+                "missing: one of csv, jsonl, parquet, arrow, access_log, pgaudit",
+            ));
+        }
     };
     let format = match format_name.as_str() {
         "csv" => Format::Csv,
@@ -214,18 +223,12 @@ fn parse(mut table: toml::Table, display: &str, path: &Path) -> Result<SourceMap
         "parquet" => Format::Parquet,
         "arrow" => Format::ArrowIpc,
         "access_log" => Format::AccessLog,
-        "pgaudit" => {
-            return Err(map_error(
-                display,
-                "format",
-                "pgaudit is not supported by this version of driftwatch (csv, jsonl, parquet, arrow, access_log are)",
-            ));
-        }
+        "pgaudit" => Format::PgAudit,
         other => {
             return Err(map_error(
                 display,
                 "format",
-                format!("`{other}` is not one of csv, jsonl, parquet, arrow, access_log"),
+                format!("`{other}` is not one of csv, jsonl, parquet, arrow, access_log, pgaudit"),
             ));
         }
     };
@@ -263,6 +266,27 @@ fn parse(mut table: toml::Table, display: &str, path: &Path) -> Result<SourceMap
             format,
             csv,
             routes: Some(routes),
+            pgaudit: None,
+            fields: None,
+        });
+    }
+    if format == Format::PgAudit {
+        if table.contains_key("fields") {
+            return Err(map_error(
+                display,
+                "fields",
+                "a pgaudit map says what statements mean with [actors] and [[table]]",
+            ));
+        }
+        let pgaudit = super::formats::pgaudit::PgAuditMap::from_table(table, timezone, display)?;
+        return Ok(SourceMap {
+            display: display.into(),
+            sha256: String::new(),
+            files,
+            format,
+            csv,
+            routes: None,
+            pgaudit: Some(pgaudit),
             fields: None,
         });
     }
@@ -288,6 +312,7 @@ fn parse(mut table: toml::Table, display: &str, path: &Path) -> Result<SourceMap
         format,
         csv,
         routes: None,
+        pgaudit: None,
         fields: Some(fields),
     })
 }

@@ -43,6 +43,26 @@ pub fn scan(bytes: &[u8], delimiter: u8) -> Vec<Record> {
     records
 }
 
+/// Splits one record into its fields, quotes removed (`""` inside quotes is a quote).
+pub fn split_fields(record: &str, delimiter: u8) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = record.chars().peekable();
+    while let Some(c) = chars.next() {
+        let field = fields.last_mut().expect("one field at least");
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            '"' => quoted = !quoted,
+            c if !quoted && c as u32 == u32::from(delimiter) => fields.push(String::new()),
+            c => field.push(c),
+        }
+    }
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::scan;
@@ -57,6 +77,11 @@ mod tests {
             summary,
             vec![(1, 3, "a,b,c"), (2, 3, "1,\"two\nlines\",3"), (5, 3, "4,\"x,\"\"y\"\"\",6"), (6, 2, "7,8"),]
         );
+    }
+
+    #[test]
+    fn fields_are_unquoted() {
+        assert_eq!(super::split_fields("a,\"b,\"\"c\"\"\",,d", b','), ["a", "b,\"c\"", "", "d"]);
     }
 
     #[test]

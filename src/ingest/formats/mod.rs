@@ -11,6 +11,7 @@ pub mod columnar;
 pub mod csv;
 pub(crate) mod csv_records;
 pub mod jsonl;
+pub mod pgaudit;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,6 +52,8 @@ pub struct ReadOptions<'a> {
     pub flatten_json: bool,
     /// Web access logs: the routes that turn requests into events.
     pub routes: Option<&'a access_log::RouteMap>,
+    /// pgAudit logs: the accounts, recipients and tables that turn statements into events.
+    pub pgaudit: Option<&'a pgaudit::PgAuditMap>,
 }
 
 /// One chunk of a file as read, before mapping and normalisation.
@@ -63,11 +66,14 @@ pub struct RawTable {
     /// Rows (0-based in this chunk) already known to be unusable, with the first problem found:
     /// the source map marks them, the normaliser quarantines them.
     pub row_problems: BTreeMap<usize, RowProblem>,
+    /// Records that are not events and are not errors either (a database log's other
+    /// messages): counted, not quarantined.
+    pub skipped: u64,
 }
 
 impl RawTable {
     pub fn new(frame: DataFrame, lines: RowLines) -> RawTable {
-        RawTable { frame, lines, rejected: Vec::new(), row_problems: BTreeMap::new() }
+        RawTable { frame, lines, rejected: Vec::new(), row_problems: BTreeMap::new(), skipped: 0 }
     }
 }
 
@@ -132,6 +138,7 @@ pub fn read_whole(format: &dyn InputFormat, file: &InputFile) -> Result<RawTable
             all.extend(more);
         }
         whole.rejected.extend(chunk.rejected);
+        whole.skipped += chunk.skipped;
         whole.row_problems.extend(chunk.row_problems.into_iter().map(|(row, p)| (row + height, p)));
     }
     Ok(whole)
@@ -140,13 +147,17 @@ pub fn read_whole(format: &dyn InputFormat, file: &InputFile) -> Result<RawTable
 /// Sends `table` in slices of at most `chunk_rows` rows (formats read whole, such as JSON
 /// lines, whose columns are the union of every line's keys). Line rejects go with the first.
 fn send_in_slices(table: RawTable, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
-    let RawTable { frame, lines, mut rejected, .. } = table;
+    let RawTable { frame, lines, mut rejected, mut row_problems, skipped } = table;
     let (height, step) = (frame.height(), chunk_rows.max(1));
     let mut start = 0;
     loop {
         let length = step.min(height - start);
         let mut slice = RawTable::new(frame.slice(start as i64, length), lines.slice(start..start + length));
         slice.rejected = std::mem::take(&mut rejected);
+        slice.skipped = if start == 0 { skipped } else { 0 };
+        let rest = row_problems.split_off(&(start + length));
+        slice.row_problems =
+            std::mem::replace(&mut row_problems, rest).into_iter().map(|(row, p)| (row - start, p)).collect();
         on_chunk(slice, start)?;
         start += length;
         if start >= height {

@@ -1,0 +1,729 @@
+//! PostgreSQL audit logs written by pgAudit: `csvlog` files (`.csv`, `.csv.gz`; statements
+//! quoted over several lines) and `stderr` logs whose `log_line_prefix` the map gives
+//! (`prefix = "%m [%p] %u@%d "`). Only `AUDIT:` records are events; the records pgAudit writes
+//! for one statement (one per relation, one per sub-statement) become one event. Other records
+//! are counted as skipped. The SQL of each statement (`sql.rs`) and the map's `[[table]]`s say
+//! which dataset and data categories it touched, whom it targeted and whether it was a report.
+//!
+//! Map (`format = "pgaudit"`, see `schemas/source-map.schema.json`):
+//! ```toml
+//! format = "pgaudit"
+//! timezone = "Europe/Paris"        # resolves the zone abbreviations the log writes (CET, CEST)
+//! [actors]
+//! from = "user_name"               # or "application_name"
+//! roles = { "ag*" = "agent", "rud*" = "unit_head", "svc_*" = "batch" }
+//! units = { ag01 = "UD75" }
+//! [recipients]
+//! svc_moe_export = "moe_platforms"
+//! [[table]]
+//! name = "public.suites"
+//! dataset = "follow_ups"
+//! columns = { nom_salarie = "identity.name", nationalite = "nationality" }
+//! agent_column = "agent_id"
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::Path;
+
+use chrono::{NaiveDateTime, Offset, TimeZone as _};
+use polars::prelude::*;
+use serde::Deserialize;
+
+use super::{ChunkSink, InputFile, InputFormat, RawTable, RowLines, RowProblem, csv_records, line_reject};
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::sql::{self, StatementKind, Touched};
+use crate::ingest::timestamp::format_us;
+
+/// Where the acting account's name comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ActorFrom {
+    UserName,
+    ApplicationName,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MapFile {
+    #[serde(default)]
+    prefix: Option<String>,
+    actors: ActorsFile,
+    #[serde(default)]
+    recipients: BTreeMap<String, String>,
+    #[serde(default)]
+    table: Vec<TableFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActorsFile {
+    #[serde(default = "default_from")]
+    from: String,
+    roles: BTreeMap<String, String>,
+    #[serde(default)]
+    units: BTreeMap<String, String>,
+}
+
+fn default_from() -> String {
+    "user_name".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    name: String,
+    dataset: String,
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+    #[serde(default)]
+    agent_column: Option<String>,
+    /// Accepted for maps written to the contract; pgAudit logs no result rows, so the smallest
+    /// cell of a report cannot be read from the log and this key changes nothing yet.
+    #[serde(default)]
+    #[allow(dead_code)]
+    group_size_from: Option<String>,
+}
+
+/// A relation of the database and what it holds.
+#[derive(Debug, Clone)]
+struct Table {
+    /// Schema-qualified, lower-cased (`public.suites`).
+    name: String,
+    dataset: String,
+    /// column → data category.
+    columns: BTreeMap<String, String>,
+    agent_column: Option<String>,
+}
+
+/// A loaded, validated pgAudit map.
+pub struct PgAuditMap {
+    timezone: chrono_tz::Tz,
+    prefix: Option<Prefix>,
+    actor_from: ActorFrom,
+    /// Most specific pattern first (the longest).
+    roles: Vec<(glob::Pattern, String)>,
+    units: BTreeMap<String, String>,
+    recipients: BTreeMap<String, String>,
+    tables: Vec<Table>,
+}
+
+impl PgAuditMap {
+    /// The map from its TOML keys (`format`, `files` and `timezone` already taken out).
+    pub fn from_table(table: toml::Table, timezone: chrono_tz::Tz, file: &str) -> Result<PgAuditMap> {
+        let error = |key: &str, message: String| Error::Map { file: file.into(), key: key.into(), message };
+        let parsed: MapFile = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| error("(pgaudit map)", e.message().to_string()))?;
+        let actor_from = match parsed.actors.from.as_str() {
+            "user_name" => ActorFrom::UserName,
+            "application_name" => ActorFrom::ApplicationName,
+            other => {
+                return Err(error(
+                    "actors.from",
+                    format!("`{other}`: must be user_name or application_name (a GUC is not in pgAudit's record)"),
+                ));
+            }
+        };
+        let mut roles = Vec::new();
+        for (pattern, role) in parsed.actors.roles {
+            let glob = glob::Pattern::new(&pattern)
+                .map_err(|e| error(&format!("actors.roles.{pattern}"), format!("not a glob: {e}")))?;
+            roles.push((glob, role));
+        }
+        roles.sort_by_key(|(glob, _)| std::cmp::Reverse(glob.as_str().len()));
+        let prefix = parsed.prefix.as_deref().map(Prefix::compile).transpose().map_err(|m| error("prefix", m))?;
+        if parsed.table.is_empty() {
+            return Err(error("table", "no [[table]]: say which relations hold which dataset".into()));
+        }
+        let tables = parsed
+            .table
+            .into_iter()
+            .map(|t| Table {
+                name: qualified(&t.name.to_lowercase()),
+                dataset: t.dataset,
+                columns: t.columns.into_iter().map(|(c, category)| (c.to_lowercase(), category)).collect(),
+                agent_column: t.agent_column.map(|c| c.to_lowercase()),
+            })
+            .collect();
+        Ok(PgAuditMap {
+            timezone,
+            prefix,
+            actor_from,
+            roles,
+            units: parsed.actors.units,
+            recipients: parsed.recipients,
+            tables,
+        })
+    }
+
+    fn role_of(&self, actor: &str) -> Option<&str> {
+        self.roles.iter().find(|(glob, _)| glob.matches(actor)).map(|(_, role)| role.as_str())
+    }
+
+    /// The table a relation names: `suites` is `public.suites` (the default search path).
+    fn table(&self, relation: &str) -> Option<&Table> {
+        let relation = qualified(relation);
+        self.tables.iter().find(|t| t.name == relation)
+    }
+}
+
+fn qualified(relation: &str) -> String {
+    if relation.contains('.') { relation.to_string() } else { format!("public.{relation}") }
+}
+
+/// A `log_line_prefix` turned into a parser of the lines that start a record.
+struct Prefix {
+    pattern: regex::Regex,
+}
+
+impl Prefix {
+    /// `%m [%p] %u@%d ` → a regular expression with named groups.
+    fn compile(prefix: &str) -> std::result::Result<Prefix, String> {
+        let mut pattern = String::from("^");
+        let mut chars = prefix.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                pattern.push_str(&regex::escape(&c.to_string()));
+                continue;
+            }
+            let part = match chars.next() {
+                Some('m') => r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [^\s\]]+)",
+                Some('t') => r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [^\s\]]+)",
+                Some('p') => r"(?P<pid>\d+)",
+                Some('u') => r"(?P<user>[^\s@\]]*)",
+                Some('d') => r"(?P<db>[^\s@\]]*)",
+                Some('a') => r"(?P<app>[^\]]*?)",
+                Some('h') => r"(?P<host>[^\s\]]*)",
+                Some('c') => r"(?P<session>[0-9a-f]+\.[0-9a-f]+)",
+                Some('l') => r"(?P<line>\d+)",
+                Some('e') => r"(?P<state>[0-9A-Z]{5})",
+                Some('%') => "%",
+                other => {
+                    return Err(format!(
+                        "`%{}` is not supported (use %m %t %p %u %d %a %h %c %l %e)",
+                        other.map(String::from).unwrap_or_default()
+                    ));
+                }
+            };
+            pattern.push_str(part);
+        }
+        if !pattern.contains("?P<ts>") {
+            return Err("the prefix must hold the time (%m or %t)".into());
+        }
+        let pattern = regex::Regex::new(&pattern).map_err(|e| e.to_string())?;
+        Ok(Prefix { pattern })
+    }
+}
+
+/// One record of the server's log.
+struct LogRecord {
+    line: u64,
+    ts: String,
+    user: String,
+    database: String,
+    session: String,
+    application: String,
+    client: String,
+    message: String,
+}
+
+/// One `AUDIT:` record's fields.
+struct AuditRecord {
+    statement_id: String,
+    class: String,
+    command: String,
+    object_name: String,
+    statement: String,
+    parameter: String,
+}
+
+/// The lines pgAudit wrote for one statement.
+struct Statement {
+    first: LogRecord,
+    audit: AuditRecord,
+    classes: Vec<String>,
+    objects: Vec<String>,
+}
+
+pub struct PgAudit;
+
+impl InputFormat for PgAudit {
+    fn read_chunks(&self, file: &InputFile, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
+        let map = file
+            .options
+            .pgaudit
+            .ok_or_else(|| Error::file(file.display, "a pgAudit log needs its source map (format = \"pgaudit\")"))?;
+        let mut bytes = Vec::new();
+        super::open_maybe_gzipped(file.path)?.read_to_end(&mut bytes).map_err(|e| Error::io(file.path, e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let csvlog = map.prefix.is_none();
+        let (records, mut rejected) =
+            if csvlog { csvlog_records(&text, file.display) } else { stderr_records(&text, map, file.display) };
+        let mut skipped = 0u64;
+        let statements = group_statements(records, file.display, &mut rejected, &mut skipped);
+        let mut table = events(&statements, map, file.display, file.path)?;
+        table.rejected = rejected;
+        table.skipped = skipped;
+        super::send_in_slices(table, chunk_rows, on_chunk)
+    }
+}
+
+/// The records of a csvlog file: its CSV records, each a log record.
+fn csvlog_records(text: &str, display: &str) -> (Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>) {
+    let (mut records, mut rejected) = (Vec::new(), Vec::new());
+    for record in csv_records::scan(text.as_bytes(), b',') {
+        let raw = &text[record.bytes.clone()];
+        let fields = csv_records::split_fields(raw, b',');
+        if fields.len() < 14 {
+            rejected.push(line_reject(
+                display,
+                record.line,
+                raw,
+                &format!("{} fields: not a csvlog record", fields.len()),
+            ));
+            continue;
+        }
+        let field = |i: usize| fields.get(i).cloned().unwrap_or_default();
+        records.push(LogRecord {
+            line: record.line,
+            ts: field(0),
+            user: field(1),
+            database: field(2),
+            client: field(4),
+            session: field(5),
+            application: field(22),
+            message: field(13),
+        });
+    }
+    (records, rejected)
+}
+
+/// The records of a stderr log: a line matching the prefix starts one; the lines after it that
+/// do not (a statement over several lines) continue it.
+fn stderr_records(
+    text: &str,
+    map: &PgAuditMap,
+    display: &str,
+) -> (Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>) {
+    let prefix = map.prefix.as_ref().expect("a stderr map has a prefix");
+    let (mut records, mut rejected): (Vec<LogRecord>, Vec<_>) = (Vec::new(), Vec::new());
+    for (index, line) in text.lines().enumerate() {
+        let number = index as u64 + 1;
+        match prefix.pattern.captures(line) {
+            Some(captures) => {
+                let group = |name: &str| captures.name(name).map_or("", |m| m.as_str()).to_string();
+                let rest = &line[captures.get(0).map_or(0, |m| m.end())..];
+                // `LOG:  AUDIT: …` — the severity, then the message.
+                let message = rest.split_once(":  ").map_or(rest, |(_, message)| message).to_string();
+                let session = if captures.name("session").is_some() { group("session") } else { group("pid") };
+                records.push(LogRecord {
+                    line: number,
+                    ts: group("ts"),
+                    user: group("user"),
+                    database: group("db"),
+                    client: group("host"),
+                    session,
+                    application: group("app"),
+                    message,
+                });
+            }
+            None => match records.last_mut() {
+                Some(last) => {
+                    last.message.push('\n');
+                    last.message.push_str(line.strip_prefix('\t').unwrap_or(line));
+                }
+                None if line.trim().is_empty() => {}
+                None => rejected.push(line_reject(display, number, line, "does not start with the map's `prefix`")),
+            },
+        }
+    }
+    (records, rejected)
+}
+
+/// `SESSION,2,1,READ,SELECT,TABLE,public.suites,"select …",<none>`.
+fn parse_audit(message: &str) -> Option<AuditRecord> {
+    let payload = message.strip_prefix("AUDIT: ")?;
+    let mut fields = csv_records::split_fields(payload, b',').into_iter();
+    let mut next = || fields.next().unwrap_or_default();
+    let (_kind, statement_id, _substatement_id, class, command, _object_type, object_name) =
+        (next(), next(), next(), next(), next(), next(), next());
+    let (statement, parameter) = (next(), next());
+    (!statement_id.is_empty()).then_some(AuditRecord {
+        statement_id,
+        class,
+        command,
+        object_name,
+        statement,
+        parameter,
+    })
+}
+
+/// AUDIT records grouped by (session, statement id), in the order of their first line.
+fn group_statements(
+    records: Vec<LogRecord>,
+    display: &str,
+    rejected: &mut Vec<crate::ingest::QuarantineRecord>,
+    skipped: &mut u64,
+) -> Vec<Statement> {
+    let mut statements: Vec<Statement> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for record in records {
+        if !record.message.starts_with("AUDIT: ") {
+            *skipped += 1;
+            continue;
+        }
+        let Some(audit) = parse_audit(&record.message) else {
+            rejected.push(line_reject(display, record.line, &record.message, "AUDIT record without a statement id"));
+            continue;
+        };
+        let (object, class) = (audit.object_name.to_lowercase(), audit.class.clone());
+        let key = (record.session.clone(), audit.statement_id.clone());
+        let position = *index.entry(key).or_insert_with(|| {
+            statements.push(Statement { first: record, audit, classes: Vec::new(), objects: Vec::new() });
+            statements.len() - 1
+        });
+        let statement = &mut statements[position];
+        if !object.is_empty() && !statement.objects.contains(&object) {
+            statement.objects.push(object);
+        }
+        if !statement.classes.contains(&class) {
+            statement.classes.push(class);
+        }
+    }
+    statements
+}
+
+/// `2021-09-07 06:01:25.775 CEST` → microseconds UTC. The abbreviation decides the offset: one
+/// the map's time zone writes at that date (CET or CEST in Europe/Paris), UTC, GMT, or numeric.
+fn parse_log_time(text: &str, timezone: chrono_tz::Tz) -> std::result::Result<i64, String> {
+    let (local, zone) = text.rsplit_once(' ').ok_or_else(|| "no time zone after the time".to_string())?;
+    let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S%.f")
+        .map_err(|_| format!("`{local}` is not a time (YYYY-MM-DD HH:MM:SS.mmm)"))?;
+    let utc_us = |offset_seconds: i64| naive.and_utc().timestamp_micros() - offset_seconds * 1_000_000;
+    if zone == "UTC" || zone == "GMT" {
+        return Ok(utc_us(0));
+    }
+    if let Some(offset) = numeric_offset(zone) {
+        return Ok(utc_us(offset));
+    }
+    let candidates: Vec<_> = match timezone.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => vec![t],
+        chrono::LocalResult::Ambiguous(a, b) => vec![a, b],
+        chrono::LocalResult::None => vec![],
+    };
+    candidates
+        .into_iter()
+        .find(|t| t.format("%Z").to_string() == zone)
+        .map(|t| utc_us(i64::from(t.offset().fix().local_minus_utc())))
+        .ok_or_else(|| format!("unknown zone abbreviation `{zone}` (not one {} writes at that date)", timezone.name()))
+}
+
+/// `+02`, `-0530`, `+05:30` → seconds east of UTC.
+fn numeric_offset(zone: &str) -> Option<i64> {
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) || !(digits.len() == 2 || digits.len() == 4) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// The columns of the events, built row by row.
+const COLUMNS: [&str; 21] = [
+    "event_id",
+    "ts",
+    "actor_id",
+    "actor_role",
+    "actor_unit",
+    "action",
+    "dataset",
+    "categories",
+    "recipient",
+    "target_agent",
+    "report_kind",
+    "sql",
+    "session_id",
+    "database",
+    "application_name",
+    "client",
+    "audit_class",
+    "command",
+    "added_columns",
+    "unmapped_relations",
+    "statement_id",
+];
+
+/// What one statement becomes: a value per column of `COLUMNS`.
+struct Event {
+    values: Vec<Option<String>>,
+}
+
+fn events(statements: &[Statement], map: &PgAuditMap, display: &str, _path: &Path) -> Result<RawTable> {
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(statements.len()); COLUMNS.len()];
+    let mut problems = BTreeMap::new();
+    let mut lines = Vec::with_capacity(statements.len());
+    // Applications repeat the same statements: each text is parsed once.
+    let mut parsed: HashMap<&str, std::result::Result<Touched, String>> = HashMap::new();
+    for statement in statements {
+        parsed.entry(statement.audit.statement.as_str()).or_insert_with(|| match statement.audit.statement.as_str() {
+            "<not logged>" => Ok(Touched::default()),
+            text => sql::analyse(text),
+        });
+    }
+    let added = columns_added(statements, &parsed, map);
+    for (row, statement) in statements.iter().enumerate() {
+        lines.push(statement.first.line);
+        let touched = &parsed[statement.audit.statement.as_str()];
+        let not_yet =
+            |table: &str, column: &str| added.get(&(table.to_string(), column.to_string())).is_some_and(|at| *at > row);
+        let (event, problem) = judge(statement, touched, map, &not_yet);
+        if let Some(problem) = problem {
+            problems.insert(row, problem);
+        }
+        for (column, value) in columns.iter_mut().zip(event.values) {
+            column.push(value);
+        }
+    }
+    let height = lines.len();
+    let frame = DataFrame::new(
+        height,
+        COLUMNS.iter().zip(columns).map(|(name, values)| Column::new((*name).into(), values)).collect(),
+    )
+    .polars(format!("{display}: building the events"))?;
+    let mut table = RawTable::new(frame, RowLines::Listed(lines));
+    table.row_problems = problems;
+    Ok(table)
+}
+
+/// (table, column) → the statement (row) whose `ALTER TABLE … ADD COLUMN` added it: before
+/// that, `select *` does not read it.
+fn columns_added(
+    statements: &[Statement],
+    parsed: &HashMap<&str, std::result::Result<Touched, String>>,
+    map: &PgAuditMap,
+) -> HashMap<(String, String), usize> {
+    let mut added = HashMap::new();
+    for (row, statement) in statements.iter().enumerate() {
+        if let Some(Ok(Touched { kind: StatementKind::AddColumns(columns), relations, .. })) =
+            parsed.get(statement.audit.statement.as_str())
+        {
+            for table in relations.iter().filter_map(|r| map.table(r)) {
+                for column in columns {
+                    added.entry((table.name.clone(), column.clone())).or_insert(row);
+                }
+            }
+        }
+    }
+    added
+}
+
+/// Whether a column of a table does not exist yet at this statement.
+type NotYet<'a> = dyn Fn(&str, &str) -> bool + 'a;
+
+/// One statement as an event, and the first reason it cannot be one.
+fn judge(
+    statement: &Statement,
+    touched: &std::result::Result<Touched, String>,
+    map: &PgAuditMap,
+    not_yet: &NotYet,
+) -> (Event, Option<RowProblem>) {
+    let record = &statement.first;
+    let mut event = Event { values: vec![None; COLUMNS.len()] };
+    let mut problem: Option<RowProblem> = None;
+    let mut fail = |column: &str, value: &str, reason: String| {
+        problem.get_or_insert_with(|| RowProblem::new(column, Some(value), reason));
+    };
+    let set = |event: &mut Event, column: &str, value: Option<String>| {
+        let index = COLUMNS.iter().position(|c| *c == column).expect("a known column");
+        event.values[index] = value.filter(|v| !v.is_empty());
+    };
+    let actor = match map.actor_from {
+        ActorFrom::UserName => record.user.clone(),
+        ActorFrom::ApplicationName => record.application.clone(),
+    };
+    set(&mut event, "event_id", Some(format!("{}:{}", record.session, statement.audit.statement_id)));
+    match parse_log_time(&record.ts, map.timezone) {
+        Ok(us) => set(&mut event, "ts", Some(format_us(us))),
+        Err(reason) => fail("ts", &record.ts, reason),
+    }
+    match map.role_of(&actor) {
+        Some(role) => set(&mut event, "actor_role", Some(role.to_string())),
+        None => fail("actor_role", &actor, format!("no [actors].roles glob matches the account `{actor}`")),
+    }
+    set(&mut event, "actor_unit", map.units.get(&actor).cloned());
+    set(&mut event, "actor_id", Some(actor.clone()));
+    for (column, value) in [
+        ("sql", &statement.audit.statement),
+        ("session_id", &record.session),
+        ("database", &record.database),
+        ("application_name", &record.application),
+        ("client", &record.client),
+        ("command", &statement.audit.command),
+        ("statement_id", &statement.audit.statement_id),
+    ] {
+        set(&mut event, column, Some(value.clone()));
+    }
+    set(&mut event, "audit_class", Some(statement.classes.join(",")));
+    let touched = match touched {
+        Ok(touched) => touched,
+        Err(error) => {
+            fail("sql", &statement.audit.statement, format!("the statement does not parse as PostgreSQL SQL: {error}"));
+            return (event, problem);
+        }
+    };
+    // Relations: those pgAudit names (with log_relation) and those the SQL names.
+    let mut relations: Vec<String> = statement.objects.clone();
+    for relation in &touched.relations {
+        if !relations.iter().any(|r| qualified(r) == qualified(relation)) {
+            relations.push(relation.clone());
+        }
+    }
+    let (mapped, unmapped): (Vec<&String>, Vec<&String>) = relations.iter().partition(|r| map.table(r).is_some());
+    let tables: Vec<&Table> = mapped.iter().filter_map(|r| map.table(r)).collect();
+    set(&mut event, "unmapped_relations", Some(unmapped.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";")));
+    let Some(first) = tables.first() else {
+        let reason = if relations.is_empty() {
+            "the statement touches no table".to_string()
+        } else {
+            format!("no [[table]] maps {}", relations.join(", "))
+        };
+        fail("dataset", &relations.join(";"), reason);
+        return (event, problem);
+    };
+    set(&mut event, "dataset", Some(first.dataset.clone()));
+    set(&mut event, "categories", Some(categories(touched, &tables, map, not_yet).join(";")));
+    // `WHERE agent_column = 'x'` names the agent whose activity is looked at.
+    let target = touched
+        .equalities
+        .iter()
+        .find(|(column, _)| tables.iter().any(|t| t.agent_column.as_deref() == Some(column.as_str())))
+        .map(|(_, literal)| parameter_value(literal, &statement.audit.parameter));
+    set(&mut event, "target_agent", target);
+    let by_agent =
+        touched.group_by.iter().any(|column| tables.iter().any(|t| t.agent_column.as_deref() == Some(column.as_str())));
+    let report_kind = match (touched.group_by.is_empty(), by_agent, touched.order_by_aggregate) {
+        (true, _, _) => None,
+        (false, true, true) => Some("ranking"),
+        (false, true, false) => Some("per_agent"),
+        (false, false, _) => Some("aggregate"),
+    };
+    set(&mut event, "report_kind", report_kind.map(str::to_string));
+    let recipient = map.recipients.get(&actor).cloned();
+    let action = match (&touched.kind, recipient.is_some()) {
+        (StatementKind::CopyTo, _) => "export",
+        (StatementKind::Read, true) => "transfer",
+        (StatementKind::Read, false) if report_kind.is_some() => "report",
+        (StatementKind::Read, false) => "read",
+        (StatementKind::Write | StatementKind::AddColumns(_) | StatementKind::Other, _) => "update",
+        (StatementKind::Delete, _) => "delete",
+    };
+    set(&mut event, "action", Some(action.to_string()));
+    if matches!(action, "export" | "transfer") {
+        set(&mut event, "recipient", recipient);
+    }
+    if let StatementKind::AddColumns(added) = &touched.kind {
+        set(&mut event, "added_columns", Some(added.join(";")));
+    }
+    (event, problem)
+}
+
+/// The data categories of the columns a statement mentions (`*`: every mapped column).
+fn categories(touched: &Touched, tables: &[&Table], map: &PgAuditMap, not_yet: &NotYet) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |category: &String| {
+        if !found.contains(category) {
+            found.push(category.clone());
+        }
+    };
+    for wildcard in &touched.wildcards {
+        let chosen: Vec<&Table> = match wildcard {
+            None => tables.to_vec(),
+            Some(qualifier) => map.table(touched.relation_of(qualifier)).into_iter().collect(),
+        };
+        for table in chosen {
+            for (column, category) in &table.columns {
+                if !not_yet(&table.name, column) {
+                    add(category);
+                }
+            }
+        }
+    }
+    for (qualifier, column) in &touched.columns {
+        let candidates: Vec<&Table> = match qualifier {
+            Some(qualifier) => map.table(touched.relation_of(qualifier)).into_iter().collect(),
+            None => tables.to_vec(),
+        };
+        for table in candidates {
+            if let Some(category) = table.columns.get(column) {
+                add(category);
+            }
+        }
+    }
+    if let StatementKind::AddColumns(added) = &touched.kind {
+        for table in tables {
+            added.iter().filter_map(|c| table.columns.get(c)).for_each(&mut add);
+        }
+    }
+    found
+}
+
+/// `$2` with pgAudit's logged parameters `ag01,2021` → `2021`; a literal stays itself.
+fn parameter_value(literal: &str, parameters: &str) -> String {
+    let Some(index) = literal.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) else {
+        return literal.to_string();
+    };
+    if parameters.starts_with('<') {
+        return literal.to_string(); // <none>, <not logged>
+    }
+    csv_records::split_fields(parameters, b',')
+        .get(index.wrapping_sub(1))
+        .cloned()
+        .unwrap_or_else(|| literal.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_abbreviations_are_resolved_by_the_maps_zone() {
+        let paris = chrono_tz::Europe::Paris;
+        let summer = parse_log_time("2021-09-07 06:01:25.775 CEST", paris).unwrap();
+        assert_eq!(format_us(summer), "2021-09-07T04:01:25.775000Z");
+        let winter = parse_log_time("2021-12-07 06:01:25 CET", paris).unwrap();
+        assert_eq!(format_us(winter), "2021-12-07T05:01:25Z");
+        assert_eq!(format_us(parse_log_time("2021-12-07 06:01:25 +0530", paris).unwrap()), "2021-12-07T00:31:25Z");
+        assert!(parse_log_time("2021-12-07 06:01:25 CEST", paris).unwrap_err().contains("unknown zone abbreviation"));
+        assert!(parse_log_time("2021-12-07 06:01:25 XYZ", paris).is_err());
+    }
+
+    #[test]
+    fn a_prefix_becomes_a_line_parser() {
+        let prefix = Prefix::compile("%m [%p] %u@%d ").unwrap();
+        let captures =
+            prefix.pattern.captures("2021-09-07 06:01:25.775 CEST [8132] ag01@wikit LOG:  AUDIT: x").unwrap();
+        assert_eq!(
+            (&captures["ts"], &captures["user"], &captures["db"]),
+            ("2021-09-07 06:01:25.775 CEST", "ag01", "wikit")
+        );
+        assert!(Prefix::compile("%q ").is_err() && Prefix::compile("%u ").is_err());
+    }
+
+    #[test]
+    fn audit_payloads_and_parameters() {
+        let audit =
+            parse_audit("AUDIT: SESSION,3,1,READ,SELECT,TABLE,public.suites,\"select a, b from suites\",<none>")
+                .unwrap();
+        assert_eq!((audit.statement_id.as_str(), audit.object_name.as_str()), ("3", "public.suites"));
+        assert_eq!(audit.statement, "select a, b from suites");
+        assert_eq!(parameter_value("$2", "ag01,ag02"), "ag02");
+        assert_eq!(parameter_value("$1", "<none>"), "$1");
+        assert_eq!(parameter_value("ag03", "x"), "ag03");
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs a small WIKIT-like workload on a throwaway PostgreSQL 15 cluster with pgAudit and leaves
+# the server's csvlog in DIR/postgresql.csv. Used by the integration test (when PostgreSQL is
+# installed) and to make the committed fixture tests/pgaudit/postgresql.csv.
+#   tests/pgaudit/workload.sh DIR        (as root: the cluster runs as the `postgres` user)
+# The cluster listens on a Unix socket in DIR only, and is stopped at the end.
+set -euo pipefail
+dir=$(realpath "$1")
+bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
+mkdir -p "$dir"
+[ "$(id -u)" = 0 ] && chown postgres "$dir"
+as_postgres "'$bin/initdb' -D '$dir/data' -A trust -U postgres >/dev/null"
+cat >> "$dir/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'pgaudit'
+logging_collector = on
+log_destination = 'csvlog'
+log_directory = 'log'
+log_filename = 'postgresql'
+listen_addresses = ''
+unix_socket_directories = '$dir'
+pgaudit.log = 'read, write, ddl'
+pgaudit.log_relation = on
+pgaudit.log_parameter = on
+log_timezone = 'Europe/Paris'
+CONF
+as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w start >/dev/null"
+trap 'as_postgres "\"$bin/pg_ctl\" -D \"$dir/data\" -w stop >/dev/null"' EXIT
+sql() { # user, statements
+  as_postgres "psql -h '$dir' -U $1 -d postgres -v ON_ERROR_STOP=1 -q -X" <<< "$2" >/dev/null
+}
+# The schema, not audited: set up before the period under audit.
+sql postgres "
+set pgaudit.log = 'none';
+create extension pgaudit;
+create role ag01 login; create role ag02 login; create role ag09 login; create role rud01 login;
+create role cl01 login; create role svc_moe_export login; create role svc_stats login; create role svc_migration login;
+create table suites (id serial primary key, agent_id text, nom_salarie text, nationalite text, siret text, decision text);
+create table activite (agent_id text, unite text, controles int, mois date);
+create table jeunes (id serial primary key, conseiller text, nom text, formation text);
+grant select, insert on all tables in schema public to public;
+grant usage on all sequences in schema public to public;
+alter table jeunes owner to svc_migration;
+insert into activite values ('ag01','UD75',12,'2021-09-01'), ('ag02','UD75',7,'2021-09-01'), ('ag03','UD92',9,'2021-09-01');
+"
+# Agents: inspection work, and their own figures (lawful).
+sql ag01 "insert into suites (agent_id, nom_salarie, nationalite, siret, decision) values ('ag01', 'Dupont', 'FR', '12345678900011', 'PV');"
+sql ag01 "select nom_salarie, siret, decision from suites where agent_id = 'ag01';"
+sql ag01 "select controles from activite where agent_id = 'ag01';"
+sql ag02 "select s.nom_salarie, s.decision from suites s where s.id = 1;"
+# A supervisor watching one agent, and ranking agents (individual monitoring).
+sql rud01 "select mois, controles from activite where agent_id = 'ag02';"
+sql rud01 "select agent_id, sum(controles) from activite group by agent_id order by sum(controles) desc;"
+# Aggregated statistics by unit (lawful).
+sql rud01 "select unite, sum(controles) from activite group by unite;"
+# An extraction to the work-permit platforms (undeclared recipient) and the declared statistics feed.
+sql svc_moe_export "copy (select nom_salarie, nationalite, decision from suites) to stdout;"
+sql svc_stats "copy (select unite, sum(controles) from activite group by unite) to stdout;"
+# A migration adds an ID-document column to the youth files; a counsellor fills and reads it.
+sql cl01 "select nom, formation from jeunes;"
+sql svc_migration "alter table jeunes add column id_document text;"
+sql cl01 "insert into jeunes (conseiller, nom, formation, id_document) values ('cl01', 'Martin', 'CAP', 'X1234567');"
+sql cl01 "select * from jeunes where conseiller = 'cl01';"
+# A revoked account still at work.
+sql ag09 "select nom_salarie, nationalite from suites;"
+as_postgres "cat '$dir/data/log/postgresql.csv'" > "$dir/postgresql.csv"
