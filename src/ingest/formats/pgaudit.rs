@@ -24,7 +24,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::path::Path;
 
 use chrono::{NaiveDateTime, Offset, TimeZone as _};
 use polars::prelude::*;
@@ -261,7 +260,7 @@ impl InputFormat for PgAudit {
             if csvlog { csvlog_records(&text, file.display) } else { stderr_records(&text, map, file.display) };
         let mut skipped = 0u64;
         let statements = group_statements(records, file.display, &mut rejected, &mut skipped);
-        let mut table = events(&statements, map, file.display, file.path)?;
+        let mut table = events(&statements, map, file.display)?;
         table.rejected = rejected;
         table.skipped = skipped;
         super::send_in_slices(table, chunk_rows, on_chunk)
@@ -273,7 +272,7 @@ fn csvlog_records(text: &str, display: &str) -> (Vec<LogRecord>, Vec<crate::inge
     let (mut records, mut rejected) = (Vec::new(), Vec::new());
     for record in csv_records::scan(text.as_bytes(), b',') {
         let raw = &text[record.bytes.clone()];
-        let fields = csv_records::split_fields(raw, b',');
+        let fields = csv_records::split_fields_borrowed(raw, b',');
         if fields.len() < 14 {
             rejected.push(line_reject(
                 display,
@@ -283,7 +282,7 @@ fn csvlog_records(text: &str, display: &str) -> (Vec<LogRecord>, Vec<crate::inge
             ));
             continue;
         }
-        let field = |i: usize| fields.get(i).cloned().unwrap_or_default();
+        let field = |i: usize| fields.get(i).map(|f| f.to_string()).unwrap_or_default();
         records.push(LogRecord {
             line: record.line,
             ts: field(0),
@@ -343,8 +342,8 @@ fn stderr_records(
 /// `SESSION,2,1,READ,SELECT,TABLE,public.suites,"select …",<none>`.
 fn parse_audit(message: &str) -> Option<AuditRecord> {
     let payload = message.strip_prefix("AUDIT: ")?;
-    let mut fields = csv_records::split_fields(payload, b',').into_iter();
-    let mut next = || fields.next().unwrap_or_default();
+    let mut fields = csv_records::split_fields_borrowed(payload, b',').into_iter();
+    let mut next = || fields.next().map(|f| f.into_owned()).unwrap_or_default();
     let (_kind, statement_id, _substatement_id, class, command, _object_type, object_name) =
         (next(), next(), next(), next(), next(), next(), next());
     let (statement, parameter) = (next(), next());
@@ -464,7 +463,7 @@ struct Event {
     values: Vec<Option<String>>,
 }
 
-fn events(statements: &[Statement], map: &PgAuditMap, display: &str, _path: &Path) -> Result<RawTable> {
+fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<RawTable> {
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(statements.len()); COLUMNS.len()];
     let mut problems = BTreeMap::new();
     let mut lines = Vec::with_capacity(statements.len());
@@ -477,12 +476,25 @@ fn events(statements: &[Statement], map: &PgAuditMap, display: &str, _path: &Pat
         });
     }
     let added = columns_added(statements, &parsed, map);
+    let add_rows: std::collections::BTreeSet<usize> = added.values().copied().collect();
+    let mut caches = Caches::new(map);
+    let mut epoch = 0;
     for (row, statement) in statements.iter().enumerate() {
         lines.push(statement.first.line);
-        let touched = &parsed[statement.audit.statement.as_str()];
-        let not_yet =
-            |table: &str, column: &str| added.get(&(table.to_string(), column.to_string())).is_some_and(|at| *at > row);
-        let (event, problem) = judge(statement, touched, map, &not_yet);
+        if add_rows.contains(&row) {
+            epoch += 1; // a column exists from the statement that adds it on
+        }
+        let key = (statement.audit.statement.as_str(), statement.objects.join(","), epoch);
+        if !caches.facts.contains_key(&key) {
+            let touched = &parsed[statement.audit.statement.as_str()];
+            let not_yet = |table: &str, column: &str| {
+                added.get(&(table.to_string(), column.to_string())).is_some_and(|at| *at > row)
+            };
+            let facts = statement_facts(statement, touched, map, &not_yet);
+            caches.facts.insert((key.0, key.1.clone(), key.2), facts);
+        }
+        let facts = &caches.facts[&key];
+        let (event, problem) = judge(statement, facts, map, &mut caches.per_event);
         if let Some(problem) = problem {
             problems.insert(row, problem);
         }
@@ -499,6 +511,91 @@ fn events(statements: &[Statement], map: &PgAuditMap, display: &str, _path: &Pat
     let mut table = RawTable::new(frame, RowLines::Listed(lines));
     table.row_problems = problems;
     Ok(table)
+}
+
+/// What the events of a file share: the facts of each (statement, relations, columns that
+/// exist) and each account's role and each hour's offset.
+struct Caches<'s> {
+    facts: HashMap<(&'s str, String, usize), std::result::Result<Facts, RowProblem>>,
+    per_event: PerEvent,
+}
+
+impl<'s> Caches<'s> {
+    fn new(map: &PgAuditMap) -> Caches<'s> {
+        Caches { facts: HashMap::new(), per_event: PerEvent::new(map) }
+    }
+}
+
+/// Per-event lookups, remembered.
+struct PerEvent {
+    roles: HashMap<String, Option<String>>,
+    /// (`YYYY-MM-DD HH`, zone) → seconds east of UTC.
+    offsets: HashMap<(String, String), i64>,
+    layout: Option<crate::ingest::timestamp::NumericLayout>,
+}
+
+impl PerEvent {
+    fn new(_map: &PgAuditMap) -> PerEvent {
+        let items = chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f").parse_to_owned().unwrap_or_default();
+        PerEvent {
+            roles: HashMap::new(),
+            offsets: HashMap::new(),
+            layout: crate::ingest::timestamp::NumericLayout::compile(&items),
+        }
+    }
+
+    fn role(&mut self, map: &PgAuditMap, actor: &str) -> Option<String> {
+        if let Some(role) = self.roles.get(actor) {
+            return role.clone();
+        }
+        let role = map.role_of(actor).map(str::to_string);
+        self.roles.insert(actor.to_string(), role.clone());
+        role
+    }
+
+    /// A log time in microseconds UTC; the offset is looked up once per hour and zone.
+    fn time(&mut self, text: &str, timezone: chrono_tz::Tz) -> std::result::Result<i64, String> {
+        let (local, zone) = text.rsplit_once(' ').ok_or_else(|| "no time zone after the time".to_string())?;
+        let naive = self.layout.as_ref().and_then(|layout| layout.parse(local));
+        let (Some(naive), Some(hour)) = (naive, local.get(..13)) else {
+            return parse_log_time(text, timezone);
+        };
+        let key = (hour.to_string(), zone.to_string());
+        let offset = match self.offsets.get(&key) {
+            Some(offset) => *offset,
+            None => {
+                let us = parse_log_time(text, timezone)?;
+                let offset = (naive.and_utc().timestamp_micros() - us) / 1_000_000;
+                // Only hours with one offset (not the autumn change) are remembered.
+                let start = format!("{hour}:00:00 {zone}");
+                let end = format!("{hour}:59:59 {zone}");
+                let steady = [start, end].iter().all(|t| {
+                    parse_log_time(t, timezone).is_ok_and(|u| {
+                        let n = NaiveDateTime::parse_from_str(&t[..19], "%Y-%m-%d %H:%M:%S")
+                            .map(|n| n.and_utc().timestamp_micros());
+                        n.is_ok_and(|n| (n - u) / 1_000_000 == offset)
+                    })
+                });
+                if steady {
+                    self.offsets.insert(key, offset);
+                }
+                offset
+            }
+        };
+        Ok(naive.and_utc().timestamp_micros() - offset * 1_000_000)
+    }
+}
+
+/// What a statement's SQL and relations say, the same for every event with that text.
+#[derive(Clone)]
+struct Facts {
+    dataset: String,
+    categories: String,
+    unmapped: String,
+    /// The literal of `agent_column = …` (`$1` resolved per event from its parameters).
+    target: Option<String>,
+    report_kind: Option<&'static str>,
+    kind: StatementKind,
 }
 
 /// (table, column) → the statement (row) whose `ALTER TABLE … ADD COLUMN` added it: before
@@ -526,12 +623,64 @@ fn columns_added(
 /// Whether a column of a table does not exist yet at this statement.
 type NotYet<'a> = dyn Fn(&str, &str) -> bool + 'a;
 
-/// One statement as an event, and the first reason it cannot be one.
-fn judge(
+/// A statement's facts, or why it cannot be an event.
+fn statement_facts(
     statement: &Statement,
     touched: &std::result::Result<Touched, String>,
     map: &PgAuditMap,
     not_yet: &NotYet,
+) -> std::result::Result<Facts, RowProblem> {
+    let touched = touched.as_ref().map_err(|error| {
+        let reason = format!("the statement does not parse as PostgreSQL SQL: {error}");
+        RowProblem::new("sql", Some(&statement.audit.statement), reason)
+    })?;
+    // Relations: those pgAudit names (with log_relation) and those the SQL names.
+    let mut relations: Vec<String> = statement.objects.clone();
+    for relation in &touched.relations {
+        if !relations.iter().any(|r| qualified(r) == qualified(relation)) {
+            relations.push(relation.clone());
+        }
+    }
+    let (mapped, unmapped): (Vec<&String>, Vec<&String>) = relations.iter().partition(|r| map.table(r).is_some());
+    let tables: Vec<&Table> = mapped.iter().filter_map(|r| map.table(r)).collect();
+    let Some(first) = tables.first() else {
+        let reason = if relations.is_empty() {
+            "the statement touches no table".to_string()
+        } else {
+            format!("no [[table]] maps {}", relations.join(", "))
+        };
+        return Err(RowProblem::new("dataset", Some(&relations.join(";")), reason));
+    };
+    // `WHERE agent_column = 'x'` names the agent whose activity is looked at.
+    let target = touched
+        .equalities
+        .iter()
+        .find(|(column, _)| tables.iter().any(|t| t.agent_column.as_deref() == Some(column.as_str())))
+        .map(|(_, literal)| literal.clone());
+    let by_agent =
+        touched.group_by.iter().any(|column| tables.iter().any(|t| t.agent_column.as_deref() == Some(column.as_str())));
+    let report_kind = match (touched.group_by.is_empty(), by_agent, touched.order_by_aggregate) {
+        (true, _, _) => None,
+        (false, true, true) => Some("ranking"),
+        (false, true, false) => Some("per_agent"),
+        (false, false, _) => Some("aggregate"),
+    };
+    Ok(Facts {
+        dataset: first.dataset.clone(),
+        categories: categories(touched, &tables, map, not_yet).join(";"),
+        unmapped: unmapped.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";"),
+        target,
+        report_kind,
+        kind: touched.kind.clone(),
+    })
+}
+
+/// One statement as an event, and the first reason it cannot be one.
+fn judge(
+    statement: &Statement,
+    facts: &std::result::Result<Facts, RowProblem>,
+    map: &PgAuditMap,
+    lookups: &mut PerEvent,
 ) -> (Event, Option<RowProblem>) {
     let record = &statement.first;
     let mut event = Event { values: vec![None; COLUMNS.len()] };
@@ -544,19 +693,19 @@ fn judge(
         event.values[index] = value.filter(|v| !v.is_empty());
     };
     let actor = match map.actor_from {
-        ActorFrom::UserName => record.user.clone(),
-        ActorFrom::ApplicationName => record.application.clone(),
+        ActorFrom::UserName => &record.user,
+        ActorFrom::ApplicationName => &record.application,
     };
     set(&mut event, "event_id", Some(format!("{}:{}", record.session, statement.audit.statement_id)));
-    match parse_log_time(&record.ts, map.timezone) {
+    match lookups.time(&record.ts, map.timezone) {
         Ok(us) => set(&mut event, "ts", Some(format_us(us))),
         Err(reason) => fail("ts", &record.ts, reason),
     }
-    match map.role_of(&actor) {
-        Some(role) => set(&mut event, "actor_role", Some(role.to_string())),
-        None => fail("actor_role", &actor, format!("no [actors].roles glob matches the account `{actor}`")),
+    match lookups.role(map, actor) {
+        Some(role) => set(&mut event, "actor_role", Some(role)),
+        None => fail("actor_role", actor, format!("no [actors].roles glob matches the account `{actor}`")),
     }
-    set(&mut event, "actor_unit", map.units.get(&actor).cloned());
+    set(&mut event, "actor_unit", map.units.get(actor).cloned());
     set(&mut event, "actor_id", Some(actor.clone()));
     for (column, value) in [
         ("sql", &statement.audit.statement),
@@ -570,55 +719,23 @@ fn judge(
         set(&mut event, column, Some(value.clone()));
     }
     set(&mut event, "audit_class", Some(statement.classes.join(",")));
-    let touched = match touched {
-        Ok(touched) => touched,
-        Err(error) => {
-            fail("sql", &statement.audit.statement, format!("the statement does not parse as PostgreSQL SQL: {error}"));
+    let facts = match facts {
+        Ok(facts) => facts,
+        Err(why) => {
+            problem.get_or_insert_with(|| why.clone());
             return (event, problem);
         }
     };
-    // Relations: those pgAudit names (with log_relation) and those the SQL names.
-    let mut relations: Vec<String> = statement.objects.clone();
-    for relation in &touched.relations {
-        if !relations.iter().any(|r| qualified(r) == qualified(relation)) {
-            relations.push(relation.clone());
-        }
-    }
-    let (mapped, unmapped): (Vec<&String>, Vec<&String>) = relations.iter().partition(|r| map.table(r).is_some());
-    let tables: Vec<&Table> = mapped.iter().filter_map(|r| map.table(r)).collect();
-    set(&mut event, "unmapped_relations", Some(unmapped.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(";")));
-    let Some(first) = tables.first() else {
-        let reason = if relations.is_empty() {
-            "the statement touches no table".to_string()
-        } else {
-            format!("no [[table]] maps {}", relations.join(", "))
-        };
-        fail("dataset", &relations.join(";"), reason);
-        return (event, problem);
-    };
-    set(&mut event, "dataset", Some(first.dataset.clone()));
-    set(&mut event, "categories", Some(categories(touched, &tables, map, not_yet).join(";")));
-    // `WHERE agent_column = 'x'` names the agent whose activity is looked at.
-    let target = touched
-        .equalities
-        .iter()
-        .find(|(column, _)| tables.iter().any(|t| t.agent_column.as_deref() == Some(column.as_str())))
-        .map(|(_, literal)| parameter_value(literal, &statement.audit.parameter));
-    set(&mut event, "target_agent", target);
-    let by_agent =
-        touched.group_by.iter().any(|column| tables.iter().any(|t| t.agent_column.as_deref() == Some(column.as_str())));
-    let report_kind = match (touched.group_by.is_empty(), by_agent, touched.order_by_aggregate) {
-        (true, _, _) => None,
-        (false, true, true) => Some("ranking"),
-        (false, true, false) => Some("per_agent"),
-        (false, false, _) => Some("aggregate"),
-    };
-    set(&mut event, "report_kind", report_kind.map(str::to_string));
-    let recipient = map.recipients.get(&actor).cloned();
-    let action = match (&touched.kind, recipient.is_some()) {
+    set(&mut event, "unmapped_relations", Some(facts.unmapped.clone()));
+    set(&mut event, "dataset", Some(facts.dataset.clone()));
+    set(&mut event, "categories", Some(facts.categories.clone()));
+    set(&mut event, "target_agent", facts.target.as_ref().map(|t| parameter_value(t, &statement.audit.parameter)));
+    set(&mut event, "report_kind", facts.report_kind.map(str::to_string));
+    let recipient = map.recipients.get(actor).cloned();
+    let action = match (&facts.kind, recipient.is_some()) {
         (StatementKind::CopyTo, _) => "export",
         (StatementKind::Read, true) => "transfer",
-        (StatementKind::Read, false) if report_kind.is_some() => "report",
+        (StatementKind::Read, false) if facts.report_kind.is_some() => "report",
         (StatementKind::Read, false) => "read",
         (StatementKind::Write | StatementKind::AddColumns(_) | StatementKind::Other, _) => "update",
         (StatementKind::Delete, _) => "delete",
@@ -627,7 +744,7 @@ fn judge(
     if matches!(action, "export" | "transfer") {
         set(&mut event, "recipient", recipient);
     }
-    if let StatementKind::AddColumns(added) = &touched.kind {
+    if let StatementKind::AddColumns(added) = &facts.kind {
         set(&mut event, "added_columns", Some(added.join(";")));
     }
     (event, problem)
