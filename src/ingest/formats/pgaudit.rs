@@ -22,6 +22,7 @@
 //! agent_column = "agent_id"
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
@@ -153,10 +154,6 @@ impl PgAuditMap {
             recipients: parsed.recipients,
             tables,
         })
-    }
-
-    fn role_of(&self, actor: &str) -> Option<&str> {
-        self.roles.iter().find(|(glob, _)| glob.matches(actor)).map(|(_, role)| role.as_str())
     }
 
     /// The table a relation names: `suites` is `public.suites` (the default search path).
@@ -458,13 +455,14 @@ const COLUMNS: [&str; 21] = [
     "statement_id",
 ];
 
-/// What one statement becomes: a value per column of `COLUMNS`.
-struct Event {
-    values: Vec<Option<String>>,
+/// What one statement becomes: a value per column of `COLUMNS`, borrowed where it can be.
+struct Event<'a> {
+    values: Vec<Option<Cow<'a, str>>>,
 }
 
 fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<RawTable> {
-    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(statements.len()); COLUMNS.len()];
+    let mut columns: Vec<StringChunkedBuilder> =
+        COLUMNS.iter().map(|name| StringChunkedBuilder::new((*name).into(), statements.len())).collect();
     let mut problems = BTreeMap::new();
     let mut lines = Vec::with_capacity(statements.len());
     // Applications repeat the same statements: each text is parsed once.
@@ -499,15 +497,12 @@ fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<R
             problems.insert(row, problem);
         }
         for (column, value) in columns.iter_mut().zip(event.values) {
-            column.push(value);
+            column.append_option(value.as_deref().filter(|v| !v.is_empty()));
         }
     }
     let height = lines.len();
-    let frame = DataFrame::new(
-        height,
-        COLUMNS.iter().zip(columns).map(|(name, values)| Column::new((*name).into(), values)).collect(),
-    )
-    .polars(format!("{display}: building the events"))?;
+    let frame = DataFrame::new(height, columns.into_iter().map(|b| b.finish().into_column()).collect())
+        .polars(format!("{display}: building the events"))?;
     let mut table = RawTable::new(frame, RowLines::Listed(lines));
     table.row_problems = problems;
     Ok(table)
@@ -528,7 +523,8 @@ impl<'s> Caches<'s> {
 
 /// Per-event lookups, remembered.
 struct PerEvent {
-    roles: HashMap<String, Option<String>>,
+    /// account → its role's position in the map's `roles`.
+    roles: HashMap<String, Option<usize>>,
     /// (`YYYY-MM-DD HH`, zone) → seconds east of UTC.
     offsets: HashMap<(String, String), i64>,
     layout: Option<crate::ingest::timestamp::NumericLayout>,
@@ -544,13 +540,16 @@ impl PerEvent {
         }
     }
 
-    fn role(&mut self, map: &PgAuditMap, actor: &str) -> Option<String> {
-        if let Some(role) = self.roles.get(actor) {
-            return role.clone();
-        }
-        let role = map.role_of(actor).map(str::to_string);
-        self.roles.insert(actor.to_string(), role.clone());
-        role
+    fn role<'m>(&mut self, map: &'m PgAuditMap, actor: &str) -> Option<&'m str> {
+        let index = match self.roles.get(actor) {
+            Some(index) => *index,
+            None => {
+                let index = map.roles.iter().position(|(glob, _)| glob.matches(actor));
+                self.roles.insert(actor.to_string(), index);
+                index
+            }
+        };
+        index.map(|i| map.roles[i].1.as_str())
     }
 
     /// A log time in microseconds UTC; the offset is looked up once per hour and zone.
@@ -676,37 +675,37 @@ fn statement_facts(
 }
 
 /// One statement as an event, and the first reason it cannot be one.
-fn judge(
-    statement: &Statement,
-    facts: &std::result::Result<Facts, RowProblem>,
-    map: &PgAuditMap,
+fn judge<'a>(
+    statement: &'a Statement,
+    facts: &'a std::result::Result<Facts, RowProblem>,
+    map: &'a PgAuditMap,
     lookups: &mut PerEvent,
-) -> (Event, Option<RowProblem>) {
+) -> (Event<'a>, Option<RowProblem>) {
     let record = &statement.first;
     let mut event = Event { values: vec![None; COLUMNS.len()] };
     let mut problem: Option<RowProblem> = None;
     let mut fail = |column: &str, value: &str, reason: String| {
         problem.get_or_insert_with(|| RowProblem::new(column, Some(value), reason));
     };
-    let set = |event: &mut Event, column: &str, value: Option<String>| {
+    let set = |event: &mut Event<'a>, column: &str, value: Option<Cow<'a, str>>| {
         let index = COLUMNS.iter().position(|c| *c == column).expect("a known column");
-        event.values[index] = value.filter(|v| !v.is_empty());
+        event.values[index] = value;
     };
-    let actor = match map.actor_from {
+    let actor: &'a str = match map.actor_from {
         ActorFrom::UserName => &record.user,
         ActorFrom::ApplicationName => &record.application,
     };
-    set(&mut event, "event_id", Some(format!("{}:{}", record.session, statement.audit.statement_id)));
+    set(&mut event, "event_id", Some(format!("{}:{}", record.session, statement.audit.statement_id).into()));
     match lookups.time(&record.ts, map.timezone) {
-        Ok(us) => set(&mut event, "ts", Some(format_us(us))),
+        Ok(us) => set(&mut event, "ts", Some(format_us(us).into())),
         Err(reason) => fail("ts", &record.ts, reason),
     }
     match lookups.role(map, actor) {
-        Some(role) => set(&mut event, "actor_role", Some(role)),
+        Some(role) => set(&mut event, "actor_role", Some(role.into())),
         None => fail("actor_role", actor, format!("no [actors].roles glob matches the account `{actor}`")),
     }
-    set(&mut event, "actor_unit", map.units.get(actor).cloned());
-    set(&mut event, "actor_id", Some(actor.clone()));
+    set(&mut event, "actor_unit", map.units.get(actor).map(|u| u.as_str().into()));
+    set(&mut event, "actor_id", Some(actor.into()));
     for (column, value) in [
         ("sql", &statement.audit.statement),
         ("session_id", &record.session),
@@ -716,9 +715,9 @@ fn judge(
         ("command", &statement.audit.command),
         ("statement_id", &statement.audit.statement_id),
     ] {
-        set(&mut event, column, Some(value.clone()));
+        set(&mut event, column, Some(value.as_str().into()));
     }
-    set(&mut event, "audit_class", Some(statement.classes.join(",")));
+    set(&mut event, "audit_class", Some(statement.classes.join(",").into()));
     let facts = match facts {
         Ok(facts) => facts,
         Err(why) => {
@@ -726,12 +725,13 @@ fn judge(
             return (event, problem);
         }
     };
-    set(&mut event, "unmapped_relations", Some(facts.unmapped.clone()));
-    set(&mut event, "dataset", Some(facts.dataset.clone()));
-    set(&mut event, "categories", Some(facts.categories.clone()));
-    set(&mut event, "target_agent", facts.target.as_ref().map(|t| parameter_value(t, &statement.audit.parameter)));
-    set(&mut event, "report_kind", facts.report_kind.map(str::to_string));
-    let recipient = map.recipients.get(actor).cloned();
+    set(&mut event, "unmapped_relations", Some(facts.unmapped.as_str().into()));
+    set(&mut event, "dataset", Some(facts.dataset.as_str().into()));
+    set(&mut event, "categories", Some(facts.categories.as_str().into()));
+    let target = facts.target.as_ref().map(|t| parameter_value(t, &statement.audit.parameter).into());
+    set(&mut event, "target_agent", target);
+    set(&mut event, "report_kind", facts.report_kind.map(Cow::Borrowed));
+    let recipient = map.recipients.get(actor);
     let action = match (&facts.kind, recipient.is_some()) {
         (StatementKind::CopyTo, _) => "export",
         (StatementKind::Read, true) => "transfer",
@@ -740,12 +740,12 @@ fn judge(
         (StatementKind::Write | StatementKind::AddColumns(_) | StatementKind::Other, _) => "update",
         (StatementKind::Delete, _) => "delete",
     };
-    set(&mut event, "action", Some(action.to_string()));
+    set(&mut event, "action", Some(action.into()));
     if matches!(action, "export" | "transfer") {
-        set(&mut event, "recipient", recipient);
+        set(&mut event, "recipient", recipient.map(|r| r.as_str().into()));
     }
     if let StatementKind::AddColumns(added) = &facts.kind {
-        set(&mut event, "added_columns", Some(added.join(";")));
+        set(&mut event, "added_columns", Some(added.join(";").into()));
     }
     (event, problem)
 }
