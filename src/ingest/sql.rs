@@ -257,6 +257,27 @@ mod tests {
         assert_eq!(t.kind, StatementKind::Read);
     }
 
+    /// What PostgreSQL applications write and the parser reads (a statement it cannot read is
+    /// quarantined, never guessed at).
+    #[test]
+    fn statements_applications_write() {
+        for sql in [
+            "insert into suites (agent_id) values ('a') on conflict do nothing",
+            "select * from suites for update skip locked",
+            "update suites s set decision = 'PV' from pieces p where p.suite_id = s.id",
+            "delete from suites where id in (select suite_id from pieces)",
+            "select agent_id, count(*) filter (where decision = 'PV') from suites group by 1",
+            "select * from suites where created >= now() - interval '30 days' limit 10 offset 5",
+            "select s.nom_salarie from suites s where exists (select 1 from pieces p where p.suite_id = s.id)",
+            "select distinct on (agent_id) agent_id, created from suites order by agent_id, created desc",
+            "truncate suites",
+        ] {
+            assert!(analyse(sql).is_ok(), "{sql}: {:?}", analyse(sql).err());
+        }
+        // Known limit, documented in the README: anonymous code blocks are quarantined.
+        assert!(analyse("do $$ begin perform 1; end $$").is_err());
+    }
+
     #[test]
     fn rankings_ctes_copies_and_ddl() {
         let ranking =

@@ -832,6 +832,39 @@ mod tests {
         assert!(Prefix::compile("%q ").is_err() && Prefix::compile("%u ").is_err());
     }
 
+    /// A stderr log: the map's prefix starts a record, a tab-indented line continues it, and
+    /// the server's other messages are skipped.
+    #[test]
+    fn stderr_logs_with_a_prefix_and_a_statement_over_two_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let map_path = dir.path().join("map.toml");
+        std::fs::write(
+            &map_path,
+            "format = \"pgaudit\"\ntimezone = \"Europe/Paris\"\nprefix = \"%m [%p] %u@%d \"\n[actors]\nroles = { \"ag*\" = \"agent\" }\n\
+             [[table]]\nname = \"public.suites\"\ndataset = \"follow_ups\"\ncolumns = { nom_salarie = \"identity\" }\nagent_column = \"agent_id\"\n",
+        )
+        .unwrap();
+        let map = crate::ingest::source_map::SourceMap::load(&map_path).unwrap();
+        let log = dir.path().join("postgresql.log");
+        std::fs::write(
+            &log,
+            "2021-09-07 06:01:25.775 CEST [8132] ag01@wikit LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.suites,\"select nom_salarie,\n\tagent_id from suites where agent_id = 'ag02'\",<none>\n\
+             2021-09-07 06:01:26.000 CEST [8132] ag01@wikit LOG:  disconnection: session time: 0:00:01.000\n",
+        )
+        .unwrap();
+        let options = super::super::ReadOptions { pgaudit: map.pgaudit.as_ref(), ..Default::default() };
+        let display = log.display().to_string();
+        let file = InputFile { path: &log, display: &display, options: &options };
+        let table = super::super::read_whole(&PgAudit, &file).unwrap();
+        assert_eq!((table.frame.height(), table.skipped), (1, 1));
+        let text = |column: &str| table.frame.column(column).unwrap().str().unwrap().get(0).map(str::to_string);
+        assert_eq!(text("ts").as_deref(), Some("2021-09-07T04:01:25.775000Z"));
+        assert_eq!(text("target_agent").as_deref(), Some("ag02"));
+        assert_eq!(text("categories").as_deref(), Some("identity"));
+        assert_eq!(text("event_id").as_deref(), Some("8132:1"), "without %c, the process is the session");
+        assert!(table.row_problems.is_empty());
+    }
+
     #[test]
     fn audit_payloads_and_parameters() {
         let audit =
