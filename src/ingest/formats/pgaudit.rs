@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::path::Path;
 
 use chrono::{NaiveDateTime, Offset, TimeZone as _};
 use polars::prelude::*;
@@ -249,12 +249,15 @@ impl InputFormat for PgAudit {
             .options
             .pgaudit
             .ok_or_else(|| Error::file(file.display, "a pgAudit log needs its source map (format = \"pgaudit\")"))?;
-        let mut bytes = Vec::new();
-        super::open_maybe_gzipped(file.path)?.read_to_end(&mut bytes).map_err(|e| Error::io(file.path, e))?;
-        let text = String::from_utf8_lossy(&bytes);
-        let csvlog = map.prefix.is_none();
-        let (records, mut rejected) =
-            if csvlog { csvlog_records(&text, file.display) } else { stderr_records(&text, map, file.display) };
+        // Streamed a record at a time: a server's log can be gigabytes, and one buffer of it
+        // would cost more in page faults than reading it.
+        let reader = std::io::BufReader::with_capacity(1 << 20, super::open_maybe_gzipped(file.path)?);
+        let records = RecordTexts { reader, line: 0, csv: map.prefix.is_none(), path: file.path };
+        let (records, mut rejected) = if map.prefix.is_none() {
+            csvlog_records(records, file.display)?
+        } else {
+            stderr_records(records, map, file.display)?
+        };
         let mut skipped = 0u64;
         let statements = group_statements(records, file.display, &mut rejected, &mut skipped);
         let mut table = events(&statements, map, file.display)?;
@@ -264,24 +267,65 @@ impl InputFormat for PgAudit {
     }
 }
 
+/// The texts of a log's records with their first line: CSV records (a quoted field may hold
+/// line breaks) for a csvlog, lines for a stderr log.
+struct RecordTexts<'p, R> {
+    reader: R,
+    line: u64,
+    csv: bool,
+    path: &'p Path,
+}
+
+impl<R: std::io::BufRead> Iterator for RecordTexts<'_, R> {
+    type Item = Result<(u64, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut record: Vec<u8> = Vec::new();
+        let first = self.line + 1;
+        let mut quotes = 0usize;
+        loop {
+            let start = record.len();
+            match self.reader.read_until(b'\n', &mut record) {
+                Err(e) => return Some(Err(Error::io(self.path, e))),
+                Ok(0) if record.is_empty() => return None,
+                Ok(0) => break,
+                Ok(_) => {
+                    self.line += 1;
+                    quotes += record[start..].iter().filter(|b| **b == b'"').count();
+                    if !self.csv || quotes % 2 == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        while record.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            record.pop();
+        }
+        let text = String::from_utf8(record).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Some(Ok((first, text)))
+    }
+}
+
 /// The records of a csvlog file: its CSV records, each a log record.
-fn csvlog_records(text: &str, display: &str) -> (Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>) {
+fn csvlog_records(
+    texts: impl Iterator<Item = Result<(u64, String)>>,
+    display: &str,
+) -> Result<(Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>)> {
     let (mut records, mut rejected) = (Vec::new(), Vec::new());
-    for record in csv_records::scan(text.as_bytes(), b',') {
-        let raw = &text[record.bytes.clone()];
+    for text in texts {
+        let (line, raw) = text?;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let raw = raw.as_str();
         let fields = csv_records::split_fields_borrowed(raw, b',');
         if fields.len() < 14 {
-            rejected.push(line_reject(
-                display,
-                record.line,
-                raw,
-                &format!("{} fields: not a csvlog record", fields.len()),
-            ));
+            rejected.push(line_reject(display, line, raw, &format!("{} fields: not a csvlog record", fields.len())));
             continue;
         }
         let field = |i: usize| fields.get(i).map(|f| f.to_string()).unwrap_or_default();
         records.push(LogRecord {
-            line: record.line,
+            line,
             ts: field(0),
             user: field(1),
             database: field(2),
@@ -291,20 +335,21 @@ fn csvlog_records(text: &str, display: &str) -> (Vec<LogRecord>, Vec<crate::inge
             message: field(13),
         });
     }
-    (records, rejected)
+    Ok((records, rejected))
 }
 
 /// The records of a stderr log: a line matching the prefix starts one; the lines after it that
 /// do not (a statement over several lines) continue it.
 fn stderr_records(
-    text: &str,
+    lines: impl Iterator<Item = Result<(u64, String)>>,
     map: &PgAuditMap,
     display: &str,
-) -> (Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>) {
+) -> Result<(Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>)> {
     let prefix = map.prefix.as_ref().expect("a stderr map has a prefix");
     let (mut records, mut rejected): (Vec<LogRecord>, Vec<_>) = (Vec::new(), Vec::new());
-    for (index, line) in text.lines().enumerate() {
-        let number = index as u64 + 1;
+    for text in lines {
+        let (number, line) = text?;
+        let line = line.as_str();
         match prefix.pattern.captures(line) {
             Some(captures) => {
                 let group = |name: &str| captures.name(name).map_or("", |m| m.as_str()).to_string();
@@ -333,7 +378,7 @@ fn stderr_records(
             },
         }
     }
-    (records, rejected)
+    Ok((records, rejected))
 }
 
 /// `SESSION,2,1,READ,SELECT,TABLE,public.suites,"select …",<none>`.
