@@ -226,9 +226,7 @@ struct LogRecord {
 /// One `AUDIT:` record's fields.
 struct AuditRecord {
     statement_id: String,
-    class: String,
     command: String,
-    object_name: String,
     statement: String,
     parameter: String,
 }
@@ -381,22 +379,72 @@ fn stderr_records(
     Ok((records, rejected))
 }
 
+/// The fields of an `AUDIT:` record before its statement, and the rest (statement, parameters)
+/// unsplit: the later records of a statement repeat its text, which is only read once.
+struct AuditHead<'m> {
+    statement_id: Cow<'m, str>,
+    class: Cow<'m, str>,
+    command: Cow<'m, str>,
+    object_name: Cow<'m, str>,
+    rest: &'m str,
+}
+
 /// `SESSION,2,1,READ,SELECT,TABLE,public.suites,"select …",<none>`.
-fn parse_audit(message: &str) -> Option<AuditRecord> {
+fn parse_audit_head(message: &str) -> Option<AuditHead<'_>> {
     let payload = message.strip_prefix("AUDIT: ")?;
-    let mut fields = csv_records::split_fields_borrowed(payload, b',').into_iter();
-    let mut next = || fields.next().map(|f| f.into_owned()).unwrap_or_default();
-    let (_kind, statement_id, _substatement_id, class, command, _object_type, object_name) =
-        (next(), next(), next(), next(), next(), next(), next());
-    let (statement, parameter) = (next(), next());
-    (!statement_id.is_empty()).then_some(AuditRecord {
+    let parts: Vec<&str> = payload.splitn(8, ',').collect();
+    let (head, rest): (Vec<Cow<str>>, &str) = if parts.len() == 8 && parts[..7].iter().all(|p| !p.contains('"')) {
+        (parts[..7].iter().map(|p| Cow::Borrowed(*p)).collect(), parts[7])
+    } else {
+        // A quoted name before the statement: split the whole record (rare).
+        let mut quoted = false;
+        let mut delimiters = 0;
+        let mut offset = payload.len();
+        for (at, byte) in payload.bytes().enumerate() {
+            match byte {
+                b'"' => quoted = !quoted,
+                b',' if !quoted => {
+                    delimiters += 1;
+                    if delimiters == 7 {
+                        offset = at + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let head = &payload[..offset.saturating_sub(1)];
+        let fields = csv_records::split_fields_borrowed(head, b',');
+        (fields.into_iter().take(7).collect(), &payload[offset..])
+    };
+    let field = |i: usize| head.get(i).cloned().unwrap_or_default();
+    let statement_id = field(1);
+    (!statement_id.is_empty()).then(|| AuditHead {
         statement_id,
-        class,
-        command,
-        object_name,
-        statement,
-        parameter,
+        class: field(3),
+        command: field(4),
+        object_name: field(6),
+        rest,
     })
+}
+
+impl AuditHead<'_> {
+    fn into_record(self) -> AuditRecord {
+        let mut tail = csv_records::split_fields_borrowed(self.rest, b',').into_iter();
+        let mut next = || tail.next().map(Cow::into_owned).unwrap_or_default();
+        let (statement, parameter) = (next(), next());
+        AuditRecord {
+            statement_id: self.statement_id.into_owned(),
+            command: self.command.into_owned(),
+            statement,
+            parameter,
+        }
+    }
+}
+
+#[cfg(test)]
+fn parse_audit(message: &str) -> Option<AuditRecord> {
+    parse_audit_head(message).map(AuditHead::into_record)
 }
 
 /// AUDIT records grouped by (session, statement id), in the order of their first line.
@@ -413,16 +461,21 @@ fn group_statements(
             *skipped += 1;
             continue;
         }
-        let Some(audit) = parse_audit(&record.message) else {
+        let Some(head) = parse_audit_head(&record.message) else {
             rejected.push(line_reject(display, record.line, &record.message, "AUDIT record without a statement id"));
             continue;
         };
-        let (object, class) = (audit.object_name.to_lowercase(), audit.class.clone());
-        let key = (record.session.clone(), audit.statement_id.clone());
-        let position = *index.entry(key).or_insert_with(|| {
-            statements.push(Statement { first: record, audit, classes: Vec::new(), objects: Vec::new() });
-            statements.len() - 1
-        });
+        let (object, class) = (head.object_name.to_lowercase(), head.class.to_string());
+        let key = (record.session.clone(), head.statement_id.to_string());
+        let position = match index.get(&key) {
+            Some(position) => *position,
+            None => {
+                let audit = head.into_record();
+                statements.push(Statement { first: record, audit, classes: Vec::new(), objects: Vec::new() });
+                index.insert(key, statements.len() - 1);
+                statements.len() - 1
+            }
+        };
         let statement = &mut statements[position];
         if !object.is_empty() && !statement.objects.contains(&object) {
             statement.objects.push(object);
@@ -912,10 +965,13 @@ mod tests {
 
     #[test]
     fn audit_payloads_and_parameters() {
-        let audit =
-            parse_audit("AUDIT: SESSION,3,1,READ,SELECT,TABLE,public.suites,\"select a, b from suites\",<none>")
-                .unwrap();
-        assert_eq!((audit.statement_id.as_str(), audit.object_name.as_str()), ("3", "public.suites"));
+        let message = "AUDIT: SESSION,3,1,READ,SELECT,TABLE,public.suites,\"select a, b from suites\",<none>";
+        let head = parse_audit_head(message).unwrap();
+        assert_eq!((head.object_name.as_ref(), head.class.as_ref()), ("public.suites", "READ"));
+        let quoted = parse_audit_head("AUDIT: SESSION,4,1,READ,SELECT,TABLE,\"public.a,b\",select 1,<none>").unwrap();
+        assert_eq!((quoted.object_name.as_ref(), quoted.rest), ("public.a,b", "select 1,<none>"));
+        let audit = parse_audit(message).unwrap();
+        assert_eq!((audit.statement_id.as_str(), audit.parameter.as_str()), ("3", "<none>"));
         assert_eq!(audit.statement, "select a, b from suites");
         assert_eq!(parameter_value("$2", "ag01,ag02"), "ag02");
         assert_eq!(parameter_value("$1", "<none>"), "$1");
