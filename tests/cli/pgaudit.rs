@@ -87,30 +87,67 @@ fn a_real_pgaudit_csvlog_gives_exactly_the_planted_findings() {
     assert_planted(&findings, &whole);
 }
 
-/// Where PostgreSQL 15 and pgAudit are installed (Debian's postgresql-15, postgresql-15-pgaudit;
-/// `.ci/run` installs them), a throwaway cluster runs the workload and its log is audited.
-#[test]
-fn a_live_postgresql_with_pgaudit_gives_exactly_the_planted_findings() {
+/// Runs `workload.sh` (with `weeks` of schedules under libfaketime when > 0) on a throwaway
+/// cluster and returns its log; `None` (said loudly) where PostgreSQL, pgAudit or faketime
+/// is not installed.
+fn live_log(temp: &Path, weeks: u32) -> Option<PathBuf> {
     let bin = Path::new("/usr/lib/postgresql/15/bin");
     let pgaudit = Path::new("/usr/lib/postgresql/15/lib/pgaudit.so");
     if !bin.join("initdb").is_file() || !pgaudit.is_file() {
         eprintln!(
             "SKIPPED: PostgreSQL 15 with pgAudit is not installed (apt-get install postgresql-15 postgresql-15-pgaudit)"
         );
-        return;
+        return None;
     }
-    let temp = tempfile::tempdir().unwrap();
+    if weeks > 0 && !Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").is_file() {
+        eprintln!("SKIPPED: libfaketime is not installed (apt-get install faketime)");
+        return None;
+    }
     // The server runs as `postgres`, which must reach the cluster's directory.
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let cluster = temp.path().join("cluster");
+    std::fs::set_permissions(temp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cluster = temp.join("cluster");
     let output = std::process::Command::new("bash")
         .arg(root().join("tests/pgaudit/workload.sh"))
         .arg(&cluster)
+        .env("WEEKS", weeks.to_string())
         .output()
         .unwrap();
     assert!(output.status.success(), "workload: {}", String::from_utf8_lossy(&output.stderr));
-    let (findings, whole) = audit_pgaudit_log(&cluster.join("postgresql.csv"), &temp.path().join("out"));
+    Some(cluster.join("postgresql.csv"))
+}
+
+/// Thirty weeks logged by a server whose clock libfaketime moves: the weekly COPY to the
+/// work-permit platforms (Tuesdays about 06:00 UTC, one week in five skipped) is a periodic
+/// transfer; the declared nightly statistics feed is not flagged at all.
+#[test]
+fn a_weekly_copy_logged_by_a_real_server_over_months_is_a_periodic_transfer() {
+    let temp = tempfile::tempdir().unwrap();
+    let Some(log) = live_log(temp.path(), 30) else { return };
+    let (findings, whole) = audit_pgaudit_log(&log, &temp.path().join("out"));
+    let row = |d: &str, s: &str, ds: &str, r: &str, a: &str, c: &[&str], e: u64| -> Planted {
+        (d.into(), s.into(), ds.into(), r.into(), a.into(), c.iter().map(|c| c.to_string()).collect(), e)
+    };
+    let mut expected = vec![
+        row("category_creep", "medium", "youth_files", "", "", &["id_document_number"], 3),
+        row("individual_monitoring", "low", "activity_reports", "", "rud01", &[], 2),
+        // 24 weekly runs and the workload's own COPY; ag09 was not revoked yet in 2022.
+        row("periodic_transfer", "high", "follow_ups", "moe_platforms", "", &[], 25),
+        row("undeclared_recipient", "high", "follow_ups", "moe_platforms", "", &[], 25),
+    ];
+    expected.sort();
+    assert_eq!(findings, expected, "{}", serde_json::to_string_pretty(&whole["findings"]).unwrap());
+    let periodic = whole["findings"].as_array().unwrap().iter().find(|f| f["detector"] == "periodic_transfer").unwrap();
+    assert_eq!(periodic["period_days"], 7.0);
+}
+
+/// Where PostgreSQL 15 and pgAudit are installed (Debian's postgresql-15, postgresql-15-pgaudit;
+/// `.ci/run` installs them), a throwaway cluster runs the workload and its log is audited.
+#[test]
+fn a_live_postgresql_with_pgaudit_gives_exactly_the_planted_findings() {
+    let temp = tempfile::tempdir().unwrap();
+    let Some(log) = live_log(temp.path(), 0) else { return };
+    let (findings, whole) = audit_pgaudit_log(&log, &temp.path().join("out"));
     assert_planted(&findings, &whole);
 }
 

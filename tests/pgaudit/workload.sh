@@ -3,6 +3,11 @@
 # the server's csvlog in DIR/postgresql.csv. Used by the integration test (when PostgreSQL is
 # installed) and to make the committed fixture tests/pgaudit/postgresql.csv.
 #   tests/pgaudit/workload.sh DIR        (as root: the cluster runs as the `postgres` user)
+#   WEEKS=30 tests/pgaudit/workload.sh DIR
+# With WEEKS, the server runs under libfaketime (Debian's `faketime`) and, before the workload,
+# logs WEEKS weeks from Tuesday 2021-09-07: a weekly COPY to the work-permit platforms on
+# Tuesdays about 06:00 UTC (a few minutes of jitter, one week in five skipped) and the declared
+# nightly statistics COPY; the workload itself then runs on 2022-04-01.
 # The cluster listens on a Unix socket in DIR only, and is stopped at the end.
 set -euo pipefail
 dir=$(realpath "$1")
@@ -24,7 +29,17 @@ pgaudit.log_relation = on
 pgaudit.log_parameter = on
 log_timezone = 'Europe/Paris'
 CONF
-as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w start >/dev/null"
+weeks=${WEEKS:-0}
+faketime_lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+clock=""
+if [ "$weeks" -gt 0 ]; then
+  [ -f "$faketime_lib" ] || { echo "WEEKS needs libfaketime (apt-get install faketime)" >&2; exit 3; }
+  echo "@2021-09-01 00:00:00" > "$dir/clock"
+  chmod 644 "$dir/clock"
+  clock="LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE='$dir/clock' FAKETIME_NO_CACHE=1"
+fi
+set_clock() { echo "@$1" > "$dir/clock"; }
+as_postgres "$clock '$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w start >/dev/null"
 trap 'as_postgres "\"$bin/pg_ctl\" -D \"$dir/data\" -w stop >/dev/null"' EXIT
 sql() { # user, statements
   as_postgres "psql -h '$dir' -U $1 -d postgres -v ON_ERROR_STOP=1 -q -X" <<< "$2" >/dev/null
@@ -43,6 +58,18 @@ grant usage on all sequences in schema public to public;
 alter table jeunes owner to svc_migration;
 insert into activite values ('ag01','UD75',12,'2021-09-01'), ('ag02','UD75',7,'2021-09-01'), ('ag03','UD92',9,'2021-09-01');
 "
+# Months of schedules, when asked for.
+for ((week = 0; week < weeks; week++)); do
+  for night in 0 1 2 3 4 5 6; do
+    set_clock "$(date -u -d "2021-09-07 02:00:00 UTC +$((week * 7 + night)) days" '+%Y-%m-%d %H:%M:%S')"
+    sql svc_stats "copy (select unite, sum(controles) from activite group by unite) to stdout;"
+  done
+  if [ $((week % 5)) -ne 3 ]; then
+    set_clock "$(date -u -d "2021-09-07 06:00:00 UTC +$((week * 7)) days +$(((week * 7) % 11)) minutes" '+%Y-%m-%d %H:%M:%S')"
+    sql svc_moe_export "copy (select nom_salarie, nationalite, decision from suites) to stdout;"
+  fi
+done
+[ "$weeks" -gt 0 ] && set_clock "2022-04-01 10:00:00"
 # Agents: inspection work, and their own figures (lawful).
 sql ag01 "insert into suites (agent_id, nom_salarie, nationalite, siret, decision) values ('ag01', 'Dupont', 'FR', '12345678900011', 'PV');"
 sql ag01 "select nom_salarie, siret, decision from suites where agent_id = 'ag01';"
