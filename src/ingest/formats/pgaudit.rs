@@ -23,7 +23,10 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// A fast hash (foldhash, polars' own): these maps are looked up once or more per log record.
+type HashMap<K, V> = polars::prelude::PlHashMap<K, V>;
 use std::path::Path;
 
 use chrono::{NaiveDateTime, Offset, TimeZone as _};
@@ -455,7 +458,7 @@ fn group_statements(
     skipped: &mut u64,
 ) -> Vec<Statement> {
     let mut statements: Vec<Statement> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::default();
     for record in records {
         if !record.message.starts_with("AUDIT: ") {
             *skipped += 1;
@@ -564,7 +567,7 @@ fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<R
     let mut problems = BTreeMap::new();
     let mut lines = Vec::with_capacity(statements.len());
     // Applications repeat the same statements: each text is parsed once.
-    let mut parsed: HashMap<&str, std::result::Result<Touched, String>> = HashMap::new();
+    let mut parsed: HashMap<&str, std::result::Result<Touched, String>> = HashMap::default();
     for statement in statements {
         parsed.entry(statement.audit.statement.as_str()).or_insert_with(|| match statement.audit.statement.as_str() {
             "<not logged>" => Ok(Touched::default()),
@@ -615,7 +618,7 @@ struct Caches<'s> {
 
 impl<'s> Caches<'s> {
     fn new(map: &PgAuditMap) -> Caches<'s> {
-        Caches { facts: HashMap::new(), per_event: PerEvent::new(map) }
+        Caches { facts: HashMap::default(), per_event: PerEvent::new(map) }
     }
 }
 
@@ -632,8 +635,8 @@ impl PerEvent {
     fn new(_map: &PgAuditMap) -> PerEvent {
         let items = chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f").parse_to_owned().unwrap_or_default();
         PerEvent {
-            roles: HashMap::new(),
-            offsets: HashMap::new(),
+            roles: HashMap::default(),
+            offsets: HashMap::default(),
             layout: crate::ingest::timestamp::NumericLayout::compile(&items),
         }
     }
@@ -702,7 +705,7 @@ fn columns_added(
     parsed: &HashMap<&str, std::result::Result<Touched, String>>,
     map: &PgAuditMap,
 ) -> HashMap<(String, String), usize> {
-    let mut added = HashMap::new();
+    let mut added = HashMap::default();
     for (row, statement) in statements.iter().enumerate() {
         if let Some(Ok(Touched { kind: StatementKind::AddColumns(columns), relations, .. })) =
             parsed.get(statement.audit.statement.as_str())
