@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use driftwatch::ingest::Format;
-use driftwatch::ingest::formats::{InputFile, ReadOptions};
+use driftwatch::ingest::formats::InputFile;
 use driftwatch::ingest::source_map::SourceMap;
 
 fn main() {
@@ -35,7 +35,7 @@ fn main() {
     }
     std::fs::write(&path, &text).expect("the log");
     let map = SourceMap::load(&root.join("examples/pgaudit/wikit-pgaudit.toml")).expect("the example map");
-    let options = ReadOptions { pgaudit: map.pgaudit.as_ref(), ..ReadOptions::default() };
+    let options = map.read_options();
     let display = path.display().to_string();
     let file = InputFile { path: &path, display: &display, options: &options };
     let started = Instant::now();

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use crate::cli::{MapCheckArgs, MapCommand, MapFormat, MapInitArgs};
 use crate::error::{Error, PolarsContext, Result};
 use crate::event;
-use crate::ingest::formats::{InputFile, ReadOptions, RowLines};
+use crate::ingest::formats::{InputFile, RowLines};
 use crate::ingest::source_map::SourceMaps;
 use crate::ingest::timestamp::format_us;
 use crate::ingest::{self, Format, Input, QuarantineRecord, sniff};
@@ -101,12 +101,7 @@ struct Preview {
 
 fn raw_preview(input: &Input, map: &ingest::source_map::SourceMap, rows: usize) -> Result<Preview> {
     let display = input.path.display().to_string();
-    let options = ReadOptions {
-        csv: map.csv,
-        flatten_json: map.fields.is_some(),
-        routes: map.routes.as_ref(),
-        pgaudit: map.pgaudit.as_ref(),
-    };
+    let options = map.read_options();
     let file = InputFile { path: &input.path, display: &display, options: &options };
     let mut preview: Option<Preview> = None;
     input.format.reader().read_chunks(&file, ingest::DEFAULT_CHUNK_ROWS, &mut |table, _| {

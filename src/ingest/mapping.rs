@@ -504,7 +504,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("map.toml");
         std::fs::write(&path, format!("format = \"csv\"\ntimezone = \"{timezone}\"\n[fields]\n{fields}")).unwrap();
-        SourceMap::load(&path).unwrap().fields.unwrap()
+        match SourceMap::load(&path).unwrap().meaning {
+            crate::ingest::source_map::Meaning::Fields(fields) => fields,
+            _ => panic!("a csv map has fields"),
+        }
     }
 
     const REQUIRED: &str = "actor_id = \"who\"\nactor_role = { value = \"agent\" }\ndataset = { value = \"d\" }\n";

@@ -354,12 +354,7 @@ impl<'m> FileStream<'m> {
     ) -> Result<FileReport> {
         let display = path.display().to_string();
         let sha256 = crate::evidence::sha256_file(path)?;
-        let options = ReadOptions {
-            csv: self.map.map(|m| m.csv).unwrap_or_default(),
-            flatten_json: self.map.is_some_and(|m| m.fields.is_some()),
-            routes: self.map.and_then(|m| m.routes.as_ref()),
-            pgaudit: self.map.and_then(|m| m.pgaudit.as_ref()),
-        };
+        let options = self.map.map(SourceMap::read_options).unwrap_or_default();
         let input = InputFile { path, display: &display, options: &options };
         let map = self.map;
         let target = map.map(|m| mapping::MapTarget { file: &display, map: &m.display, id_prefix: &sha256[..16] });
@@ -367,7 +362,7 @@ impl<'m> FileStream<'m> {
         format.reader().read_chunks(&input, self.chunk_rows, &mut |raw: RawTable, rows_before: usize| {
             rows_read += (raw.frame.height() + raw.rejected.len()) as u64;
             records_skipped += raw.skipped;
-            let raw = match (map.and_then(|m| m.fields.as_ref()), &target) {
+            let raw = match (map.and_then(SourceMap::fields), &target) {
                 (Some(fields), Some(target)) => {
                     let mapped = mapping::apply(fields, raw, target, rows_before)?;
                     self.ambiguous_local_times += mapped.ambiguous_local_times;

@@ -33,12 +33,42 @@ pub struct SourceMap {
     files: Vec<glob::Pattern>,
     pub format: Format,
     pub csv: CsvOptions,
-    /// The routes of an `access_log` map.
-    pub routes: Option<RouteMap>,
-    /// The accounts and tables of a `pgaudit` map.
-    pub pgaudit: Option<super::formats::pgaudit::PgAuditMap>,
-    /// The fields of a tabular map (csv, jsonl, parquet, arrow).
-    pub fields: Option<FieldMap>,
+    pub meaning: Meaning,
+}
+
+/// What a map says a source's records mean: one kind of map, one kind of meaning.
+pub enum Meaning {
+    /// A tabular map (csv, jsonl, parquet, arrow): where each event field comes from.
+    Fields(FieldMap),
+    /// An `access_log` map: which requests are which events.
+    Routes(RouteMap),
+    /// A `pgaudit` map: the accounts, recipients and tables.
+    PgAudit(super::formats::pgaudit::PgAuditMap),
+}
+
+impl SourceMap {
+    pub fn fields(&self) -> Option<&FieldMap> {
+        match &self.meaning {
+            Meaning::Fields(fields) => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// How the file's format reader reads a file through this map.
+    pub fn read_options(&self) -> super::formats::ReadOptions<'_> {
+        super::formats::ReadOptions {
+            csv: self.csv,
+            flatten_json: self.fields().is_some(),
+            routes: match &self.meaning {
+                Meaning::Routes(routes) => Some(routes),
+                _ => None,
+            },
+            pgaudit: match &self.meaning {
+                Meaning::PgAudit(map) => Some(map),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Where each event field of a tabular source comes from.
@@ -127,9 +157,7 @@ impl SourceMaps {
                     files: Vec::new(),
                     format: Format::AccessLog,
                     csv: CsvOptions::default(),
-                    routes: Some(RouteMap::load(path)?),
-                    pgaudit: None,
-                    fields: None,
+                    meaning: Meaning::Routes(RouteMap::load(path)?),
                 })
             })
             .transpose()?;
@@ -254,42 +282,24 @@ fn parse(mut table: toml::Table, display: &str, path: &Path) -> Result<SourceMap
         map_error(display, "timezone", format!("`{timezone_name}` is not an IANA time zone (e.g. Europe/Paris, UTC)"))
     })?;
     let csv = csv_options(&mut table, display, format)?;
-    if format == Format::AccessLog {
-        if table.contains_key("fields") {
-            return Err(map_error(display, "fields", "an access_log map says what requests mean with [[route]]"));
+    let meaning = match format {
+        Format::AccessLog | Format::PgAudit if table.contains_key("fields") => {
+            let says = if format == Format::AccessLog {
+                "requests mean with [[route]]"
+            } else {
+                "statements mean with [actors] and [[table]]"
+            };
+            return Err(map_error(display, "fields", format!("a {} map says what {says}", format.name())));
         }
-        let routes = RouteMap::from_table(table, display)?;
-        return Ok(SourceMap {
-            display: display.into(),
-            sha256: String::new(),
-            files,
-            format,
-            csv,
-            routes: Some(routes),
-            pgaudit: None,
-            fields: None,
-        });
-    }
-    if format == Format::PgAudit {
-        if table.contains_key("fields") {
-            return Err(map_error(
-                display,
-                "fields",
-                "a pgaudit map says what statements mean with [actors] and [[table]]",
-            ));
-        }
-        let pgaudit = super::formats::pgaudit::PgAuditMap::from_table(table, timezone, display)?;
-        return Ok(SourceMap {
-            display: display.into(),
-            sha256: String::new(),
-            files,
-            format,
-            csv,
-            routes: None,
-            pgaudit: Some(pgaudit),
-            fields: None,
-        });
-    }
+        Format::AccessLog => Meaning::Routes(RouteMap::from_table(table, display)?),
+        Format::PgAudit => Meaning::PgAudit(super::formats::pgaudit::PgAuditMap::from_table(table, timezone, display)?),
+        _ => Meaning::Fields(tabular_fields(table, display, format, timezone)?),
+    };
+    Ok(SourceMap { display: display.into(), sha256: String::new(), files, format, csv, meaning })
+}
+
+/// The `[fields]` of a tabular map, once every other key is taken.
+fn tabular_fields(mut table: toml::Table, display: &str, format: Format, timezone: chrono_tz::Tz) -> Result<FieldMap> {
     let fields_table = match table.remove("fields") {
         Some(toml::Value::Table(fields)) => fields,
         Some(_) => return Err(map_error(display, "fields", "must be a table ([fields])")),
@@ -304,17 +314,7 @@ fn parse(mut table: toml::Table, display: &str, path: &Path) -> Result<SourceMap
     if let Some(key) = table.keys().next() {
         return Err(map_error(display, key, unknown_key_message(format)));
     }
-    let fields = field_map(fields_table, display, timezone)?;
-    Ok(SourceMap {
-        display: display.into(),
-        sha256: String::new(),
-        files,
-        format,
-        csv,
-        routes: None,
-        pgaudit: None,
-        fields: Some(fields),
-    })
+    field_map(fields_table, display, timezone)
 }
 
 fn unknown_key_message(format: Format) -> String {
@@ -560,7 +560,7 @@ mod tests {
     #[test]
     fn a_minimal_map_derives_the_event_id() {
         let map = load(MINIMAL).unwrap();
-        let fields = map.fields.unwrap();
+        let Meaning::Fields(fields) = map.meaning else { panic!("a csv map has fields") };
         assert!(fields.derive_event_id);
         assert_eq!(
             fields.rules.iter().map(|r| r.field).collect::<Vec<_>>(),
@@ -572,45 +572,26 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        assert!(error_of(&format!("{MINIMAL}colour = 1\n")).contains("`fields.colour`: not an event field"));
-        assert!(
-            error_of(&MINIMAL.replace("format = \"csv\"", "format = \"csv\"\nseparator = \";\""))
-                .contains("`separator`: unknown key")
-        );
-        assert!(error_of(&MINIMAL.replace("dataset = \"d\"\n", "")).contains("`fields.dataset`: missing"));
-        assert!(
-            error_of(&MINIMAL.replace("ts = \"t\"", "ts = { column = \"t\", format = \"%Q\" }"))
-                .contains("`fields.ts.format`")
-        );
-        assert!(
-            error_of(&MINIMAL.replace("ts = \"t\"", "ts = { column = \"t\", format = \"%H:%M\" }"))
-                .contains("names no day")
-        );
-        assert!(
-            error_of(&MINIMAL.replace("ts = \"t\"", "ts = { column = \"t\", fmt = \"%d\" }"))
-                .contains("`fields.ts.fmt`: unknown key")
-        );
-        assert!(
-            error_of(&MINIMAL.replace("action = \"op\"", "action = { column = \"op\", split = \",\" }"))
-                .contains("only categories is a list")
-        );
-        assert!(error_of(&MINIMAL.replace("format = \"csv\"", "format = \"xml\"")).contains("`format`"));
-        assert!(
-            error_of(&MINIMAL.replace("format = \"csv\"", "format = \"csv\"\nencoding = \"klingon\""))
-                .contains("`encoding`")
-        );
-        assert!(
-            error_of(&MINIMAL.replace("format = \"csv\"", "format = \"csv\"\ndelimiter = \";;\""))
-                .contains("`delimiter`")
-        );
-        assert!(
-            error_of(&MINIMAL.replace("format = \"csv\"", "format = \"jsonl\"\ndelimiter = \";\""))
-                .contains("csv\" only")
-        );
-        assert!(
-            error_of(&MINIMAL.replace("format = \"csv\"", "format = \"csv\"\ntimezone = \"Mars/Olympus\""))
-                .contains("`timezone`")
-        );
+        // (text replaced in MINIMAL, its replacement, what the error must say)
+        let format = "format = \"csv\"";
+        for (from, to, expected) in [
+            ("dataset = \"d\"\n", "dataset = \"d\"\ncolour = 1\n", "`fields.colour`: not an event field"),
+            (format, "format = \"csv\"\nseparator = \";\"", "`separator`: unknown key"),
+            ("dataset = \"d\"\n", "", "`fields.dataset`: missing"),
+            ("ts = \"t\"", "ts = { column = \"t\", format = \"%Q\" }", "`fields.ts.format`"),
+            ("ts = \"t\"", "ts = { column = \"t\", format = \"%H:%M\" }", "names no day"),
+            ("ts = \"t\"", "ts = { column = \"t\", fmt = \"%d\" }", "`fields.ts.fmt`: unknown key"),
+            ("action = \"op\"", "action = { column = \"op\", split = \",\" }", "only categories is a list"),
+            (format, "format = \"xml\"", "`format`"),
+            (format, "format = \"csv\"\nencoding = \"klingon\"", "`encoding`"),
+            (format, "format = \"csv\"\ndelimiter = \";;\"", "`delimiter`"),
+            (format, "format = \"jsonl\"\ndelimiter = \";\"", "csv\" only"),
+            (format, "format = \"csv\"\ntimezone = \"Mars/Olympus\"", "`timezone`"),
+            (format, "format = \"access_log\"", "`fields`"),
+        ] {
+            let error = error_of(&MINIMAL.replace(from, to));
+            assert!(error.contains(expected), "{to}: {error}");
+        }
         assert!(error_of("format = \"csv\"\n").contains("`fields`: missing"));
     }
 

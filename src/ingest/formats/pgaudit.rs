@@ -953,7 +953,7 @@ mod tests {
              2021-09-07 06:01:26.000 CEST [8132] ag01@wikit LOG:  disconnection: session time: 0:00:01.000\n",
         )
         .unwrap();
-        let options = super::super::ReadOptions { pgaudit: map.pgaudit.as_ref(), ..Default::default() };
+        let options = map.read_options();
         let display = log.display().to_string();
         let file = InputFile { path: &log, display: &display, options: &options };
         let table = super::super::read_whole(&PgAudit, &file).unwrap();
