@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use super::formats::{RawTable, RowLines, RowProblem};
 use super::source_map::{FieldMap, FieldRule, FieldSource, TimeFormat};
+use super::timestamp::Written;
 use crate::error::{Error, PolarsContext, Result};
 use crate::event::{self, Kind};
 
@@ -328,27 +329,15 @@ impl Localiser {
     }
 }
 
-/// What a timestamp text says: an instant, or a local time to place in the map's time zone.
-enum Written {
-    Instant(i64),
-    Local(NaiveDateTime),
-}
-
 fn parse_written(text: &str, format: Option<&TimeFormat>) -> std::result::Result<Written, String> {
     if let Some(written) = format.and_then(|f| f.layout.as_ref()).and_then(|layout| layout.parse(text)) {
         return Ok(Written::Local(written));
     }
     let Some(format) = format else {
         // No format: RFC 3339; without an offset, a local time.
-        if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-            return Ok(Written::Instant(instant.timestamp_micros()));
-        }
-        for pattern in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-            if let Ok(naive) = NaiveDateTime::parse_from_str(text, pattern) {
-                return Ok(Written::Local(naive));
-            }
-        }
-        return Err("not an RFC 3339 timestamp (give the field a `format`, e.g. \"%d/%m/%Y %H:%M:%S\")".into());
+        return crate::ingest::timestamp::parse_written(text).ok_or_else(|| {
+            "not an RFC 3339 timestamp (give the field a `format`, e.g. \"%d/%m/%Y %H:%M:%S\")".to_string()
+        });
     };
     let wrong = |e: chrono::format::ParseError| format!("not a timestamp in the format `{}` ({e})", format.text);
     let mut parsed = Parsed::new();

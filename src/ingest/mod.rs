@@ -667,6 +667,28 @@ mod tests {
     }
 
     #[test]
+    fn gzipped_csv_and_json_lines_are_read_through_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let gzip = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            let mut encoder =
+                flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
+            std::io::Write::write_all(&mut encoder, text.as_bytes()).unwrap();
+            encoder.finish().unwrap();
+            path
+        };
+        let csv = gzip("e.csv.gz", &format!("{HEADER}e1,2021-03-02T06:14:00Z,a1,agent,read,follow_ups,,,\n"));
+        let jsonl = gzip(
+            "e.jsonl.gz",
+            "{\"event_id\":\"e2\",\"ts\":\"2021-03-02T06:15:00Z\",\"actor_id\":\"a\",\"actor_role\":\"agent\",\"action\":\"read\",\"dataset\":\"d\"}\n",
+        );
+        let inputs = discover(&[csv, jsonl], &SourceMaps::default()).unwrap();
+        assert_eq!(inputs.iter().map(|i| i.format).collect::<Vec<_>>(), [Format::Csv, Format::JsonLines]);
+        let ingested = load(&inputs, &SourceMaps::default(), true).unwrap();
+        assert_eq!(ingested.events.height(), 2);
+    }
+
+    #[test]
     fn formats_from_names() {
         let of = |name: &str| Format::from_path(Path::new(name));
         assert_eq!(of("e.csv.gz"), Some(Format::Csv));

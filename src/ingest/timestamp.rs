@@ -14,15 +14,28 @@ pub fn parse_timestamp_us(text: &str) -> Result<i64, &'static str> {
     if text.is_empty() {
         return Err("empty timestamp");
     }
+    match parse_written(text) {
+        Some(Written::Instant(us)) => Ok(us),
+        Some(Written::Local(naive)) => Ok(naive.and_utc().timestamp_micros()),
+        None => Err("not an RFC 3339 timestamp (expected e.g. 2021-03-02T06:14:00Z or 2021-03-02T07:14:00+01:00)"),
+    }
+}
+
+/// What an RFC 3339 timestamp text says: an instant (it has an offset), or a wall-clock time
+/// without one (the event frame reads it as UTC, a source map in its `timezone`).
+pub enum Written {
+    Instant(i64),
+    Local(NaiveDateTime),
+}
+
+pub fn parse_written(text: &str) -> Option<Written> {
     if let Ok(with_offset) = DateTime::parse_from_rfc3339(text) {
-        return Ok(with_offset.timestamp_micros());
+        return Some(Written::Instant(with_offset.timestamp_micros()));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(naive.and_utc().timestamp_micros());
-        }
-    }
-    Err("not an RFC 3339 timestamp (expected e.g. 2021-03-02T06:14:00Z or 2021-03-02T07:14:00+01:00)")
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(Written::Local)
 }
 
 /// Days since 1970-01-01, or a reason the text is not a date. A full timestamp is accepted and

@@ -54,10 +54,12 @@ fn audit_pgaudit_log(log: &Path, out: &Path) -> (Vec<Planted>, Value) {
     (planted, findings)
 }
 
+/// One expected finding: detector, severity, dataset, recipient, actor, categories, events.
+fn row(d: &str, s: &str, ds: &str, r: &str, a: &str, c: &[&str], e: u64) -> Planted {
+    (d.into(), s.into(), ds.into(), r.into(), a.into(), c.iter().map(|c| c.to_string()).collect(), e)
+}
+
 fn expected() -> Vec<Planted> {
-    let row = |d: &str, s: &str, ds: &str, r: &str, a: &str, c: &[&str], e: u64| {
-        (d.into(), s.into(), ds.into(), r.into(), a.into(), c.iter().map(|c| c.to_string()).collect(), e)
-    };
     let mut rows = vec![
         // The ID-document column, added by a migration, then filled and read: 3 events.
         row("category_creep", "medium", "youth_files", "", "", &["id_document_number"], 3),
@@ -126,9 +128,6 @@ fn a_weekly_copy_logged_by_a_real_server_over_months_is_a_periodic_transfer() {
     let temp = tempfile::tempdir().unwrap();
     let Some(log) = live_log(temp.path(), 30) else { return };
     let (findings, whole) = audit_pgaudit_log(&log, &temp.path().join("out"));
-    let row = |d: &str, s: &str, ds: &str, r: &str, a: &str, c: &[&str], e: u64| -> Planted {
-        (d.into(), s.into(), ds.into(), r.into(), a.into(), c.iter().map(|c| c.to_string()).collect(), e)
-    };
     let mut expected = vec![
         row("category_creep", "medium", "youth_files", "", "", &["id_document_number"], 3),
         row("individual_monitoring", "low", "activity_reports", "", "rud01", &[], 2),

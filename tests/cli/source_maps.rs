@@ -258,6 +258,10 @@ fn local_times_at_the_clock_changes_are_counted_or_quarantined() {
     assert!(quarantine.contains("does not exist in Europe/Paris"), "{quarantine}");
     // The earlier instant: 02:30 CEST = 00:30 UTC, before 03:30 CET = 02:30 UTC.
     assert_eq!(findings["summary"]["first_event"], "2021-10-31T00:10:00Z");
+    // The report says so too, beside the map that read the file.
+    let report = std::fs::read_to_string(temp.path().join("out").join("report.md")).unwrap();
+    assert!(report.contains("export.csv: 2 local time(s) written during the autumn clock change"), "{report}");
+    assert!(report.contains("read through the source map"), "{report}");
 }
 
 #[test]

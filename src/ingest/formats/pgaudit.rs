@@ -576,7 +576,7 @@ fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<R
     }
     let added = columns_added(statements, &parsed, map);
     let add_rows: std::collections::BTreeSet<usize> = added.values().copied().collect();
-    let mut caches = Caches::new(map);
+    let mut caches = Caches::new();
     let mut epoch = 0;
     for (row, statement) in statements.iter().enumerate() {
         lines.push(statement.first.line);
@@ -617,8 +617,8 @@ struct Caches<'s> {
 }
 
 impl<'s> Caches<'s> {
-    fn new(map: &PgAuditMap) -> Caches<'s> {
-        Caches { facts: HashMap::default(), per_event: PerEvent::new(map) }
+    fn new() -> Caches<'s> {
+        Caches { facts: HashMap::default(), per_event: PerEvent::new() }
     }
 }
 
@@ -632,7 +632,7 @@ struct PerEvent {
 }
 
 impl PerEvent {
-    fn new(_map: &PgAuditMap) -> PerEvent {
+    fn new() -> PerEvent {
         let items = chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f").parse_to_owned().unwrap_or_default();
         PerEvent {
             roles: HashMap::default(),
