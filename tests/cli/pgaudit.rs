@@ -16,13 +16,17 @@ fn root() -> PathBuf {
 type Planted = (String, String, String, String, String, Vec<String>, u64);
 
 fn audit_pgaudit_log(log: &Path, out: &Path) -> (Vec<Planted>, Value) {
+    audit_with_map(log, "wikit-pgaudit.toml", out)
+}
+
+fn audit_with_map(log: &Path, map: &str, out: &Path) -> (Vec<Planted>, Value) {
     let example = root().join("examples").join("pgaudit");
     driftwatch()
         .env("DRIFTWATCH_KEY", TEST_KEY)
         .args(["audit", "--fail-on", "never", "--reveal-identities", "--events"])
         .arg(log)
         .arg("--source-map")
-        .arg(example.join("wikit-pgaudit.toml"))
+        .arg(example.join(map))
         .arg("--register")
         .arg(example.join("wikit-register.toml"))
         .arg("--habilitations")
@@ -93,6 +97,11 @@ fn a_real_pgaudit_csvlog_gives_exactly_the_planted_findings() {
 /// cluster and returns its log; `None` (said loudly) where PostgreSQL, pgAudit or faketime
 /// is not installed.
 fn live_log(temp: &Path, weeks: u32) -> Option<PathBuf> {
+    live_workload(temp, weeks, false)
+}
+
+/// `live_log`, with the people behind an application pool when `pooled` (POOLED=1).
+fn live_workload(temp: &Path, weeks: u32, pooled: bool) -> Option<PathBuf> {
     let bin = Path::new("/usr/lib/postgresql/15/bin");
     let pgaudit = Path::new("/usr/lib/postgresql/15/lib/pgaudit.so");
     if !bin.join("initdb").is_file() || !pgaudit.is_file() {
@@ -114,6 +123,7 @@ fn live_log(temp: &Path, weeks: u32) -> Option<PathBuf> {
         .arg(root().join("tests/pgaudit/workload.sh"))
         .arg(&cluster)
         .env("WEEKS", weeks.to_string())
+        .env("POOLED", if pooled { "1" } else { "0" })
         .output()
         .unwrap();
     assert!(output.status.success(), "workload: {}", String::from_utf8_lossy(&output.stderr));
@@ -149,6 +159,28 @@ fn a_live_postgresql_with_pgaudit_gives_exactly_the_planted_findings() {
     let Some(log) = live_log(temp.path(), 0) else { return };
     let (findings, whole) = audit_pgaudit_log(&log, &temp.path().join("out"));
     assert_planted(&findings, &whole);
+}
+
+/// The same workload with the people behind an application pool that names each of them in
+/// `app.end_user` (`[actors] from = "app.end_user"`): the same findings, the same 14 events, the
+/// `set_config` statements counted as skipped context, and the pool account kept beside each
+/// event as `database_user`.
+#[test]
+fn a_pooled_application_naming_its_users_in_a_setting_gives_the_same_findings() {
+    let temp = tempfile::tempdir().unwrap();
+    let Some(log) = live_workload(temp.path(), 0, true) else { return };
+    let (findings, whole) = audit_with_map(&log, "wikit-pgaudit-pooled.toml", &temp.path().join("out"));
+    assert_planted(&findings, &whole);
+    // map check shows the user the pool named beside the pool account itself.
+    let output = driftwatch()
+        .args(["map", "check", "--rows", "40", "--events"])
+        .arg(&log)
+        .arg("--source-map")
+        .arg(root().join("examples/pgaudit/wikit-pgaudit-pooled.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("actor_id=rud01") && text.contains("database_user=app_pool"), "{text}");
 }
 
 #[test]

@@ -8,6 +8,9 @@
 # logs WEEKS weeks from Tuesday 2021-09-07: a weekly COPY to the work-permit platforms on
 # Tuesdays about 06:00 UTC (a few minutes of jitter, one week in five skipped) and the declared
 # nightly statistics COPY; the workload itself then runs on 2022-04-01.
+# With POOLED=1, the people (agents, supervisor, counsellor) reach the database as an
+# application's pool account, `app_pool`, which names each one first with
+# `select set_config('app.end_user', …)`; the service accounts still connect as themselves.
 # The cluster listens on a Unix socket in DIR only, and is stopped at the end.
 set -euo pipefail
 dir=$(realpath "$1")
@@ -42,14 +45,19 @@ set_clock() { echo "@$1" > "$dir/clock"; }
 as_postgres "$clock '$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w start >/dev/null"
 trap 'as_postgres "\"$bin/pg_ctl\" -D \"$dir/data\" -w stop >/dev/null"' EXIT
 sql() { # user, statements
-  as_postgres "psql -h '$dir' -U $1 -d postgres -v ON_ERROR_STOP=1 -q -X" <<< "$2" >/dev/null
+  local user=$1 statements=$2
+  if [ "${POOLED:-0}" = 1 ] && [[ $user != postgres && $user != svc_* ]]; then
+    statements="select set_config('app.end_user', '$user', false); $statements"
+    user=app_pool
+  fi
+  as_postgres "psql -h '$dir' -U $user -d postgres -v ON_ERROR_STOP=1 -q -X" <<< "$statements" >/dev/null
 }
 # The schema, not audited: set up before the period under audit.
 sql postgres "
 set pgaudit.log = 'none';
 create extension pgaudit;
 create role ag01 login; create role ag02 login; create role ag09 login; create role rud01 login;
-create role cl01 login; create role svc_moe_export login; create role svc_stats login; create role svc_migration login;
+create role cl01 login; create role app_pool login; create role svc_moe_export login; create role svc_stats login; create role svc_migration login;
 create table suites (id serial primary key, agent_id text, nom_salarie text, nationalite text, siret text, decision text);
 create table activite (agent_id text, unite text, controles int, mois date);
 create table jeunes (id serial primary key, conseiller text, nom text, formation text);

@@ -10,7 +10,7 @@
 //! format = "pgaudit"
 //! timezone = "Europe/Paris"        # resolves the zone abbreviations the log writes (CET, CEST)
 //! [actors]
-//! from = "user_name"               # or "application_name"
+//! from = "user_name"               # or "application_name", or a custom parameter ("app.end_user")
 //! roles = { "ag*" = "agent", "rud*" = "unit_head", "svc_*" = "batch" }
 //! units = { ag01 = "UD75" }
 //! [recipients]
@@ -36,13 +36,16 @@ use serde::Deserialize;
 use super::{ChunkSink, InputFile, InputFormat, RawTable, RowLines, RowProblem, csv_records, line_reject};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::sql::{self, StatementKind, Touched};
-use crate::ingest::timestamp::format_us;
+
+mod setting;
 
 /// Where the acting account's name comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ActorFrom {
     UserName,
     ApplicationName,
+    /// A custom parameter the application sets per request (`app.end_user`); until a session
+    /// sets it, its statements are the database account's.
+    Setting(setting::SettingWatcher),
 }
 
 #[derive(Deserialize)]
@@ -120,10 +123,13 @@ impl PgAuditMap {
         let actor_from = match parsed.actors.from.as_str() {
             "user_name" => ActorFrom::UserName,
             "application_name" => ActorFrom::ApplicationName,
+            name if setting::is_custom_parameter(name) => ActorFrom::Setting(setting::SettingWatcher::new(name)),
             other => {
                 return Err(error(
                     "actors.from",
-                    format!("`{other}`: must be user_name or application_name (a GUC is not in pgAudit's record)"),
+                    format!(
+                        "`{other}`: must be user_name, application_name or a custom parameter the application sets (`app.end_user`)"
+                    ),
                 ));
             }
         };
@@ -254,16 +260,14 @@ impl InputFormat for PgAudit {
         // would cost more in page faults than reading it.
         let reader = std::io::BufReader::with_capacity(1 << 20, super::open_maybe_gzipped(file.path)?);
         let records = RecordTexts { reader, line: 0, csv: map.prefix.is_none(), path: file.path };
-        let (records, mut rejected) = if map.prefix.is_none() {
-            csvlog_records(records, file.display)?
-        } else {
-            stderr_records(records, map, file.display)?
-        };
-        let mut skipped = 0u64;
-        let statements = group_statements(records, file.display, &mut rejected, &mut skipped);
-        let mut table = events(&statements, map, file.display)?;
-        table.rejected = rejected;
-        table.skipped = skipped;
+        let mut grouper = Grouper::new(file.display);
+        match &map.prefix {
+            None => csvlog_records(records, &mut grouper)?,
+            Some(prefix) => stderr_records(records, prefix, &mut grouper)?,
+        }
+        let mut table = events(&grouper.statements, map, file.display)?;
+        table.rejected = grouper.rejected;
+        table.skipped += grouper.skipped;
         super::send_in_slices(table, chunk_rows, on_chunk)
     }
 }
@@ -308,11 +312,7 @@ impl<R: std::io::BufRead> Iterator for RecordTexts<'_, R> {
 }
 
 /// The records of a csvlog file: its CSV records, each a log record.
-fn csvlog_records(
-    texts: impl Iterator<Item = Result<(u64, String)>>,
-    display: &str,
-) -> Result<(Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>)> {
-    let (mut records, mut rejected) = (Vec::new(), Vec::new());
+fn csvlog_records(texts: impl Iterator<Item = Result<(u64, String)>>, grouper: &mut Grouper) -> Result<()> {
     for text in texts {
         let (line, raw) = text?;
         if raw.trim().is_empty() {
@@ -321,11 +321,12 @@ fn csvlog_records(
         let raw = raw.as_str();
         let fields = csv_records::split_fields_borrowed(raw, b',');
         if fields.len() < 14 {
-            rejected.push(line_reject(display, line, raw, &format!("{} fields: not a csvlog record", fields.len())));
+            let reason = format!("{} fields: not a csvlog record", fields.len());
+            grouper.rejected.push(line_reject(grouper.display, line, raw, &reason));
             continue;
         }
         let field = |i: usize| fields.get(i).map(|f| f.to_string()).unwrap_or_default();
-        records.push(LogRecord {
+        grouper.add(LogRecord {
             line,
             ts: field(0),
             user: field(1),
@@ -336,18 +337,17 @@ fn csvlog_records(
             message: field(13),
         });
     }
-    Ok((records, rejected))
+    Ok(())
 }
 
 /// The records of a stderr log: a line matching the prefix starts one; the lines after it that
 /// do not (a statement over several lines) continue it.
 fn stderr_records(
     lines: impl Iterator<Item = Result<(u64, String)>>,
-    map: &PgAuditMap,
-    display: &str,
-) -> Result<(Vec<LogRecord>, Vec<crate::ingest::QuarantineRecord>)> {
-    let prefix = map.prefix.as_ref().expect("a stderr map has a prefix");
-    let (mut records, mut rejected): (Vec<LogRecord>, Vec<_>) = (Vec::new(), Vec::new());
+    prefix: &Prefix,
+    grouper: &mut Grouper,
+) -> Result<()> {
+    let mut pending: Option<LogRecord> = None;
     for text in lines {
         let (number, line) = text?;
         let line = line.as_str();
@@ -358,7 +358,7 @@ fn stderr_records(
                 // `LOG:  AUDIT: …` — the severity, then the message.
                 let message = rest.split_once(":  ").map_or(rest, |(_, message)| message).to_string();
                 let session = if captures.name("session").is_some() { group("session") } else { group("pid") };
-                records.push(LogRecord {
+                let record = LogRecord {
                     line: number,
                     ts: group("ts"),
                     user: group("user"),
@@ -367,19 +367,28 @@ fn stderr_records(
                     session,
                     application: group("app"),
                     message,
-                });
+                };
+                if let Some(done) = pending.replace(record) {
+                    grouper.add(done);
+                }
             }
-            None => match records.last_mut() {
+            None => match pending.as_mut() {
                 Some(last) => {
                     last.message.push('\n');
                     last.message.push_str(line.strip_prefix('\t').unwrap_or(line));
                 }
                 None if line.trim().is_empty() => {}
-                None => rejected.push(line_reject(display, number, line, "does not start with the map's `prefix`")),
+                None => {
+                    let reject = line_reject(grouper.display, number, line, "does not start with the map's `prefix`");
+                    grouper.rejected.push(reject);
+                }
             },
         }
     }
-    Ok((records, rejected))
+    if let Some(done) = pending {
+        grouper.add(done);
+    }
+    Ok(())
 }
 
 /// The fields of an `AUDIT:` record before its statement, and the rest (statement, parameters)
@@ -450,44 +459,63 @@ fn parse_audit(message: &str) -> Option<AuditRecord> {
     parse_audit_head(message).map(AuditHead::into_record)
 }
 
-/// AUDIT records grouped by (session, statement id), in the order of their first line.
-fn group_statements(
-    records: Vec<LogRecord>,
-    display: &str,
-    rejected: &mut Vec<crate::ingest::QuarantineRecord>,
-    skipped: &mut u64,
-) -> Vec<Statement> {
-    let mut statements: Vec<Statement> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::default();
-    for record in records {
+/// AUDIT records grouped by (session, statement id), in the order of their first line. A
+/// backend runs one statement at a time, so the records of one statement follow each other
+/// within their session: a session's open statement is the only one a record can continue
+/// (and a process id reused by a later session, in a stderr log without `%c`, starts afresh).
+struct Grouper<'d> {
+    display: &'d str,
+    statements: Vec<Statement>,
+    /// session → its open statement's position in `statements`.
+    open: HashMap<String, usize>,
+    /// Records that are not log records, or AUDIT records without a statement id.
+    rejected: Vec<crate::ingest::QuarantineRecord>,
+    /// Log records that are not AUDIT records (connections, checkpoints, errors).
+    skipped: u64,
+}
+
+impl<'d> Grouper<'d> {
+    fn new(display: &'d str) -> Grouper<'d> {
+        Grouper { display, statements: Vec::new(), open: HashMap::default(), rejected: Vec::new(), skipped: 0 }
+    }
+
+    fn add(&mut self, record: LogRecord) {
+        let Grouper { display, statements, open, rejected, skipped } = self;
         if !record.message.starts_with("AUDIT: ") {
             *skipped += 1;
-            continue;
+            return;
         }
         let Some(head) = parse_audit_head(&record.message) else {
             rejected.push(line_reject(display, record.line, &record.message, "AUDIT record without a statement id"));
-            continue;
+            return;
         };
-        let (object, class) = (head.object_name.to_lowercase(), head.class.to_string());
-        let key = (record.session.clone(), head.statement_id.to_string());
-        let position = match index.get(&key) {
-            Some(position) => *position,
-            None => {
-                let audit = head.into_record();
-                statements.push(Statement { first: record, audit, classes: Vec::new(), objects: Vec::new() });
-                index.insert(key, statements.len() - 1);
-                statements.len() - 1
+        let continued = open
+            .get(record.session.as_str())
+            .copied()
+            .filter(|at| statements[*at].audit.statement_id == head.statement_id.as_ref());
+        if let Some(position) = continued {
+            let statement = &mut statements[position];
+            let object = head.object_name.as_ref();
+            if !object.is_empty() && !statement.objects.iter().any(|known| known.eq_ignore_ascii_case(object)) {
+                statement.objects.push(object.to_lowercase());
             }
-        };
-        let statement = &mut statements[position];
-        if !object.is_empty() && !statement.objects.contains(&object) {
-            statement.objects.push(object);
+            if !statement.classes.iter().any(|known| *known == head.class) {
+                statement.classes.push(head.class.into_owned());
+            }
+            return;
         }
-        if !statement.classes.contains(&class) {
-            statement.classes.push(class);
+        let objects: Vec<String> =
+            Some(head.object_name.to_lowercase()).filter(|o| !o.is_empty()).into_iter().collect();
+        let classes = vec![head.class.to_string()];
+        let audit = head.into_record();
+        match open.get_mut(record.session.as_str()) {
+            Some(at) => *at = statements.len(),
+            None => {
+                open.insert(record.session.clone(), statements.len());
+            }
         }
+        statements.push(Statement { first: record, audit, classes, objects });
     }
-    statements
 }
 
 /// `2021-09-07 06:01:25.775 CEST` → microseconds UTC. The abbreviation decides the offset: one
@@ -531,10 +559,35 @@ fn numeric_offset(zone: &str) -> Option<i64> {
     Some(sign * (hours * 3600 + minutes * 60))
 }
 
-/// The columns of the events, built row by row.
+/// The text columns of the events, built row by row (`ts` is built beside them as
+/// microseconds). `Col::X as usize` is a column's position.
+#[derive(Clone, Copy)]
+enum Col {
+    EventId,
+    ActorId,
+    ActorRole,
+    ActorUnit,
+    Action,
+    Dataset,
+    Categories,
+    Recipient,
+    TargetAgent,
+    ReportKind,
+    Sql,
+    DatabaseUser,
+    SessionId,
+    Database,
+    ApplicationName,
+    Client,
+    AuditClass,
+    Command,
+    AddedColumns,
+    UnmappedRelations,
+    StatementId,
+}
+
 const COLUMNS: [&str; 21] = [
     "event_id",
-    "ts",
     "actor_id",
     "actor_role",
     "actor_unit",
@@ -545,6 +598,7 @@ const COLUMNS: [&str; 21] = [
     "target_agent",
     "report_kind",
     "sql",
+    "database_user",
     "session_id",
     "database",
     "application_name",
@@ -556,14 +610,22 @@ const COLUMNS: [&str; 21] = [
     "statement_id",
 ];
 
-/// What one statement becomes: a value per column of `COLUMNS`, borrowed where it can be.
+/// What one statement becomes: a value per text column, borrowed where it can be, and its time.
 struct Event<'a> {
-    values: Vec<Option<Cow<'a, str>>>,
+    values: [Option<Cow<'a, str>>; COLUMNS.len()],
+    ts: Option<i64>,
+}
+
+impl<'a> Event<'a> {
+    fn set(&mut self, column: Col, value: impl Into<Cow<'a, str>>) {
+        self.values[column as usize] = Some(value.into());
+    }
 }
 
 fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<RawTable> {
     let mut columns: Vec<StringChunkedBuilder> =
         COLUMNS.iter().map(|name| StringChunkedBuilder::new((*name).into(), statements.len())).collect();
+    let mut times: Vec<Option<i64>> = Vec::with_capacity(statements.len());
     let mut problems = BTreeMap::new();
     let mut lines = Vec::with_capacity(statements.len());
     // Applications repeat the same statements: each text is parsed once.
@@ -578,41 +640,71 @@ fn events(statements: &[Statement], map: &PgAuditMap, display: &str) -> Result<R
     let add_rows: std::collections::BTreeSet<usize> = added.values().copied().collect();
     let mut caches = Caches::new();
     let mut epoch = 0;
-    for (row, statement) in statements.iter().enumerate() {
-        lines.push(statement.first.line);
-        if add_rows.contains(&row) {
+    // session → the end user its application last named (`[actors] from` a custom parameter).
+    let mut end_users: HashMap<&str, String> = HashMap::default();
+    let mut setting_statements = 0u64;
+    for (index, statement) in statements.iter().enumerate() {
+        if add_rows.contains(&index) {
             epoch += 1; // a column exists from the statement that adds it on
         }
-        let key = (statement.audit.statement.as_str(), statement.objects.join(","), epoch);
-        if !caches.facts.contains_key(&key) {
+        let record = &statement.first;
+        let actor: Cow<str> = match &map.actor_from {
+            ActorFrom::UserName => Cow::Borrowed(&record.user),
+            ActorFrom::ApplicationName => Cow::Borrowed(&record.application),
+            ActorFrom::Setting(watcher) => {
+                let change = watcher.change(&statement.audit.statement, &statement.audit.parameter);
+                let names_the_user = change.is_some();
+                match change {
+                    Some(setting::Change::Set(user)) => end_users.insert(&record.session, user),
+                    Some(setting::Change::Reset) => end_users.remove(record.session.as_str()),
+                    None => None,
+                };
+                // A statement that only names the end user is context, not an access.
+                let touches_nothing = statement.objects.is_empty()
+                    && parsed[statement.audit.statement.as_str()].as_ref().is_ok_and(|t| t.relations.is_empty());
+                if names_the_user && touches_nothing {
+                    setting_statements += 1;
+                    continue;
+                }
+                end_users.get(record.session.as_str()).map_or(Cow::Borrowed(&record.user), |u| Cow::Owned(u.clone()))
+            }
+        };
+        let row = lines.len();
+        lines.push(record.line);
+        let key = (statement.audit.statement.as_str(), statement.objects.as_slice(), epoch);
+        let facts = caches.facts.entry(key).or_insert_with(|| {
             let touched = &parsed[statement.audit.statement.as_str()];
             let not_yet = |table: &str, column: &str| {
-                added.get(&(table.to_string(), column.to_string())).is_some_and(|at| *at > row)
+                added.get(&(table.to_string(), column.to_string())).is_some_and(|at| *at > index)
             };
-            let facts = statement_facts(statement, touched, map, &not_yet);
-            caches.facts.insert((key.0, key.1.clone(), key.2), facts);
-        }
-        let facts = &caches.facts[&key];
-        let (event, problem) = judge(statement, facts, map, &mut caches.per_event);
+            statement_facts(statement, touched, map, &not_yet)
+        });
+        let (event, problem) = judge(statement, actor, facts, map, &mut caches.per_event);
         if let Some(problem) = problem {
             problems.insert(row, problem);
         }
         for (column, value) in columns.iter_mut().zip(event.values) {
             column.append_option(value.as_deref().filter(|v| !v.is_empty()));
         }
+        times.push(event.ts);
     }
     let height = lines.len();
-    let frame = DataFrame::new(height, columns.into_iter().map(|b| b.finish().into_column()).collect())
-        .polars(format!("{display}: building the events"))?;
+    let ts = Int64Chunked::from_iter_options("ts".into(), times.into_iter())
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column();
+    let mut frame_columns = vec![ts];
+    frame_columns.extend(columns.into_iter().map(|b| b.finish().into_column()));
+    let frame = DataFrame::new(height, frame_columns).polars(format!("{display}: building the events"))?;
     let mut table = RawTable::new(frame, RowLines::Listed(lines));
     table.row_problems = problems;
+    table.skipped = setting_statements;
     Ok(table)
 }
 
 /// What the events of a file share: the facts of each (statement, relations, columns that
 /// exist) and each account's role and each hour's offset.
 struct Caches<'s> {
-    facts: HashMap<(&'s str, String, usize), std::result::Result<Facts, RowProblem>>,
+    facts: HashMap<(&'s str, &'s [String], usize), std::result::Result<Facts, RowProblem>>,
     per_event: PerEvent,
 }
 
@@ -778,47 +870,50 @@ fn statement_facts(
 /// One statement as an event, and the first reason it cannot be one.
 fn judge<'a>(
     statement: &'a Statement,
+    actor: Cow<'a, str>,
     facts: &'a std::result::Result<Facts, RowProblem>,
     map: &'a PgAuditMap,
     lookups: &mut PerEvent,
 ) -> (Event<'a>, Option<RowProblem>) {
     let record = &statement.first;
-    let mut event = Event { values: vec![None; COLUMNS.len()] };
+    let mut event = Event { values: std::array::from_fn(|_| None), ts: None };
     let mut problem: Option<RowProblem> = None;
     let mut fail = |column: &str, value: &str, reason: String| {
         problem.get_or_insert_with(|| RowProblem::new(column, Some(value), reason));
     };
-    let set = |event: &mut Event<'a>, column: &str, value: Option<Cow<'a, str>>| {
-        let index = COLUMNS.iter().position(|c| *c == column).expect("a known column");
-        event.values[index] = value;
-    };
-    let actor: &'a str = match map.actor_from {
-        ActorFrom::UserName => &record.user,
-        ActorFrom::ApplicationName => &record.application,
-    };
-    set(&mut event, "event_id", Some(format!("{}:{}", record.session, statement.audit.statement_id).into()));
+    event.set(Col::EventId, format!("{}:{}", record.session, statement.audit.statement_id));
     match lookups.time(&record.ts, map.timezone) {
-        Ok(us) => set(&mut event, "ts", Some(format_us(us).into())),
+        Ok(us) => event.ts = Some(us),
         Err(reason) => fail("ts", &record.ts, reason),
     }
-    match lookups.role(map, actor) {
-        Some(role) => set(&mut event, "actor_role", Some(role.into())),
-        None => fail("actor_role", actor, format!("no [actors].roles glob matches the account `{actor}`")),
+    match lookups.role(map, &actor) {
+        Some(role) => event.set(Col::ActorRole, role),
+        None => fail("actor_role", &actor, format!("no [actors].roles glob matches the account `{actor}`")),
     }
-    set(&mut event, "actor_unit", map.units.get(actor).map(|u| u.as_str().into()));
-    set(&mut event, "actor_id", Some(actor.into()));
+    if let Some(unit) = map.units.get(actor.as_ref()) {
+        event.set(Col::ActorUnit, unit.as_str());
+    }
+    let recipient = map.recipients.get(actor.as_ref());
+    event.set(Col::ActorId, actor);
     for (column, value) in [
-        ("sql", &statement.audit.statement),
-        ("session_id", &record.session),
-        ("database", &record.database),
-        ("application_name", &record.application),
-        ("client", &record.client),
-        ("command", &statement.audit.command),
-        ("statement_id", &statement.audit.statement_id),
+        (Col::DatabaseUser, &record.user),
+        (Col::Sql, &statement.audit.statement),
+        (Col::SessionId, &record.session),
+        (Col::Database, &record.database),
+        (Col::ApplicationName, &record.application),
+        (Col::Client, &record.client),
+        (Col::Command, &statement.audit.command),
+        (Col::StatementId, &statement.audit.statement_id),
     ] {
-        set(&mut event, column, Some(value.as_str().into()));
+        event.set(column, value.as_str());
     }
-    set(&mut event, "audit_class", Some(statement.classes.join(",").into()));
+    event.set(
+        Col::AuditClass,
+        match statement.classes.as_slice() {
+            [one] => Cow::Borrowed(one.as_str()),
+            several => Cow::Owned(several.join(",")),
+        },
+    );
     let facts = match facts {
         Ok(facts) => facts,
         Err(why) => {
@@ -826,13 +921,15 @@ fn judge<'a>(
             return (event, problem);
         }
     };
-    set(&mut event, "unmapped_relations", Some(facts.unmapped.as_str().into()));
-    set(&mut event, "dataset", Some(facts.dataset.as_str().into()));
-    set(&mut event, "categories", Some(facts.categories.as_str().into()));
-    let target = facts.target.as_ref().map(|t| parameter_value(t, &statement.audit.parameter).into());
-    set(&mut event, "target_agent", target);
-    set(&mut event, "report_kind", facts.report_kind.map(Cow::Borrowed));
-    let recipient = map.recipients.get(actor);
+    event.set(Col::UnmappedRelations, facts.unmapped.as_str());
+    event.set(Col::Dataset, facts.dataset.as_str());
+    event.set(Col::Categories, facts.categories.as_str());
+    if let Some(target) = &facts.target {
+        event.set(Col::TargetAgent, parameter_value(target, &statement.audit.parameter));
+    }
+    if let Some(kind) = facts.report_kind {
+        event.set(Col::ReportKind, kind);
+    }
     let action = match (&facts.kind, recipient.is_some()) {
         (StatementKind::CopyTo, _) => "export",
         (StatementKind::Read, true) => "transfer",
@@ -841,12 +938,12 @@ fn judge<'a>(
         (StatementKind::Write | StatementKind::AddColumns(_) | StatementKind::Other, _) => "update",
         (StatementKind::Delete, _) => "delete",
     };
-    set(&mut event, "action", Some(action.into()));
-    if matches!(action, "export" | "transfer") {
-        set(&mut event, "recipient", recipient.map(|r| r.as_str().into()));
+    event.set(Col::Action, action);
+    if let (true, Some(recipient)) = (matches!(action, "export" | "transfer"), recipient) {
+        event.set(Col::Recipient, recipient.as_str());
     }
     if let StatementKind::AddColumns(added) = &facts.kind {
-        set(&mut event, "added_columns", Some(added.join(";").into()));
+        event.set(Col::AddedColumns, added.join(";"));
     }
     (event, problem)
 }
@@ -908,6 +1005,7 @@ fn parameter_value(literal: &str, parameters: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::timestamp::format_us;
 
     #[test]
     fn zone_abbreviations_are_resolved_by_the_maps_zone() {
@@ -959,10 +1057,57 @@ mod tests {
         let table = super::super::read_whole(&PgAudit, &file).unwrap();
         assert_eq!((table.frame.height(), table.skipped), (1, 1));
         let text = |column: &str| table.frame.column(column).unwrap().str().unwrap().get(0).map(str::to_string);
-        assert_eq!(text("ts").as_deref(), Some("2021-09-07T04:01:25.775000Z"));
+        let ts = table.frame.column("ts").unwrap().datetime().unwrap().physical().get(0);
+        assert_eq!(ts.map(format_us).as_deref(), Some("2021-09-07T04:01:25.775000Z"));
         assert_eq!(text("target_agent").as_deref(), Some("ag02"));
         assert_eq!(text("categories").as_deref(), Some("identity"));
         assert_eq!(text("event_id").as_deref(), Some("8132:1"), "without %c, the process is the session");
+        assert!(table.row_problems.is_empty());
+    }
+
+    /// Behind a pool, the application names the end user in `app.end_user`: the statements that
+    /// only set it are context (skipped), the others act for the user it names, per session,
+    /// until `DISCARD ALL`; the database account stays in `database_user`.
+    #[test]
+    fn a_custom_parameter_names_the_end_user_per_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let map_path = dir.path().join("map.toml");
+        std::fs::write(
+            &map_path,
+            "format = \"pgaudit\"\nprefix = \"%m [%p] %u@%d \"\n[actors]\nfrom = \"app.end_user\"\n\
+             roles = { \"ag*\" = \"agent\", \"pool\" = \"batch\" }\n\
+             [[table]]\nname = \"public.suites\"\ndataset = \"follow_ups\"\ncolumns = { nom_salarie = \"identity\" }\n",
+        )
+        .unwrap();
+        let map = crate::ingest::source_map::SourceMap::load(&map_path).unwrap();
+        let log = dir.path().join("postgresql.log");
+        let line = |pid: u32, id: u32, class: &str, command: &str, sql: &str, parameters: &str| {
+            format!(
+                "2021-09-07 06:01:{id:02}.000 UTC [{pid}] pool@wikit LOG:  AUDIT: SESSION,{id},1,{class},{command},,,\"{sql}\",{parameters}\n"
+            )
+        };
+        let text = [
+            line(1, 1, "MISC", "SET", "SET app.end_user = 'ag01'", "<none>"),
+            line(2, 2, "READ", "SELECT", "select set_config('app.end_user', $1, false)", "ag02"),
+            line(1, 3, "READ", "SELECT", "select nom_salarie from suites", "<none>"),
+            line(2, 4, "READ", "SELECT", "select nom_salarie from suites", "<none>"),
+            line(1, 5, "MISC", "DISCARD ALL", "DISCARD ALL", "<none>"),
+            line(1, 6, "READ", "SELECT", "select nom_salarie from suites", "<none>"),
+        ]
+        .concat();
+        std::fs::write(&log, text).unwrap();
+        let options = map.read_options();
+        let display = log.display().to_string();
+        let file = InputFile { path: &log, display: &display, options: &options };
+        let table = super::super::read_whole(&PgAudit, &file).unwrap();
+        assert_eq!((table.frame.height(), table.skipped), (3, 3));
+        let column = |name: &str| -> Vec<Option<String>> {
+            table.frame.column(name).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        };
+        let some = |values: &[&str]| values.iter().map(|v| Some(v.to_string())).collect::<Vec<_>>();
+        assert_eq!(column("actor_id"), some(&["ag01", "ag02", "pool"]));
+        assert_eq!(column("actor_role"), some(&["agent", "agent", "batch"]));
+        assert_eq!(column("database_user"), some(&["pool", "pool", "pool"]));
         assert!(table.row_problems.is_empty());
     }
 
