@@ -21,8 +21,18 @@ use chrono::{Datelike, Days, NaiveDate, NaiveTime, Timelike};
 use serde::Serialize;
 
 use super::calendar::{BusinessCalendar, TimeBase};
+use super::occupancy::{self, Period};
 
 const MINUTE_US: i64 = 60_000_000;
+/// The largest spread (minutes) at which a sub-daily step keeps half its tightness.
+const SUB_DAILY_SCALE_MAX_MIN: f64 = 10.0;
+/// Hits a phase-locked schedule needs before its ad-hoc runs stop counting fully against it.
+const LOCKED_HITS: usize = 8;
+/// The score factor of once-per-period hypotheses (see `score`).
+const ONCE_PER_PERIOD_FACTOR: f64 = 0.9;
+/// Once-per-period hypotheses need this many more hits than `min_matched`: at about one run a
+/// period, random requests fill a few periods in a row by chance.
+const ONCE_PER_PERIOD_EXTRA_HITS: usize = 2;
 const DAY_US: i64 = 1_440 * MINUTE_US;
 
 /// Tunable thresholds; the defaults are the spec's and what the benchmark validates.
@@ -44,6 +54,11 @@ pub struct CadenceParams {
     pub min_periods: f64,
     /// Spread (robust σ of the residuals, minutes) at which tightness T falls to ½.
     pub tightness_scale_min: f64,
+    /// Once-per-period hypotheses: the share of periods holding a run needed for any verdict.
+    pub min_occupancy: f64,
+    /// Sub-daily steps and free-running intervals shorter than a day: the phase-locked hits
+    /// must fall on at least this many distinct days.
+    pub min_locked_days: usize,
 }
 
 impl Default for CadenceParams {
@@ -57,6 +72,8 @@ impl Default for CadenceParams {
             min_matched: 4,
             min_periods: 3.0,
             tightness_scale_min: 45.0,
+            min_occupancy: 0.7,
+            min_locked_days: 4,
         }
     }
 }
@@ -149,6 +166,36 @@ pub enum Family {
     Interval {
         period_min: f64,
     },
+    /// One run in (almost) every week, whichever day; `anchor_min` is the usual position in
+    /// the week (minutes from Monday 00:00).
+    OncePerWeek {
+        anchor_min: i64,
+    },
+    /// One run in (almost) every fortnight (`anchor_min` from the Monday of an even fortnight).
+    OncePerFortnight {
+        anchor_min: i64,
+    },
+    /// One run in (almost) every month (`anchor_min` from the 1st, 00:00).
+    OncePerMonth {
+        anchor_min: i64,
+    },
+    /// One run every `days` days, give or take hours, with misses.
+    EveryDays {
+        days: u32,
+        anchor_min: i64,
+    },
+}
+
+/// What kind of regularity a family describes, as the finding explains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A run at a fixed instant of the calendar (every Tuesday ≈ 06:00).
+    FixedInstant,
+    /// One run in every period, wherever in it (a week, a fortnight, a month, k days).
+    OncePerPeriod,
+    /// A step of minutes or hours, or a free-running interval.
+    Interval,
 }
 
 impl Family {
@@ -167,6 +214,38 @@ impl Family {
             Family::MonthlyNthWeekday { .. } => 9,
             Family::FirstBusinessDay | Family::LastBusinessDay => 10,
             Family::Interval { .. } => 11,
+            Family::OncePerWeek { .. } => 12,
+            Family::OncePerMonth { .. } => 13,
+            Family::OncePerFortnight { .. } => 14,
+            Family::EveryDays { .. } => 15,
+        }
+    }
+
+    /// The period and anchor of a once-per-period family.
+    pub fn occupancy_period(&self) -> Option<(Period, i64)> {
+        match *self {
+            Family::OncePerWeek { anchor_min } => Some((Period::Week, anchor_min)),
+            Family::OncePerFortnight { anchor_min } => Some((Period::Fortnight, anchor_min)),
+            Family::OncePerMonth { anchor_min } => Some((Period::Month, anchor_min)),
+            Family::EveryDays { days, anchor_min } => Some((Period::Days(days), anchor_min)),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Family::Fixed { .. } | Family::Interval { .. } => Kind::Interval,
+            family if family.occupancy_period().is_some() => Kind::OncePerPeriod,
+            _ => Kind::FixedInstant,
+        }
+    }
+
+    /// A step shorter than a day: it must be phase-locked over many days to count.
+    fn is_sub_daily(&self) -> bool {
+        match self {
+            Family::Fixed { .. } => true,
+            Family::Interval { period_min } => *period_min < 1440.0,
+            _ => false,
         }
     }
 
@@ -184,6 +263,10 @@ impl Family {
             Family::LastBusinessDay => "last_business_day",
             Family::Fixed { .. } => "fixed",
             Family::Interval { .. } => "interval",
+            Family::OncePerWeek { .. } => "once_per_week",
+            Family::OncePerFortnight { .. } => "once_per_fortnight",
+            Family::OncePerMonth { .. } => "once_per_month",
+            Family::EveryDays { .. } => "every_days",
         }
     }
 
@@ -201,6 +284,7 @@ impl Family {
             | Family::LastBusinessDay => 365.25 / 12.0,
             Family::Fixed { period_min, .. } => f64::from(*period_min) / 1440.0,
             Family::Interval { period_min } => period_min / 1440.0,
+            family => family.occupancy_period().map_or(1.0, |(period, _)| period.days()),
         }
     }
 }
@@ -236,6 +320,19 @@ pub struct Cadence {
     pub ad_hoc: Vec<usize>,
     /// (slot, run index) pairs, in slot order.
     pub hits: Vec<(i64, usize)>,
+    /// Once-per-period families: empty periods explained by a holiday, August or
+    /// Christmas (their centres, µs), counted neither as hits nor as misses.
+    pub excused: Vec<i64>,
+    /// Better-scoring hypotheses set aside, and why (a step not phase-locked, a burst…).
+    pub rejected: Vec<Rejection>,
+}
+
+/// A hypothesis that scored higher than the verdict's but could not stand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejection {
+    pub description: String,
+    pub score: f64,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -254,20 +351,104 @@ pub fn detect(
     timezone: chrono_tz::Tz,
     calendar: &BusinessCalendar,
 ) -> Option<Cadence> {
+    detect_flow(runs, params, timezone, calendar, false)
+}
+
+/// [`detect`], told whether every run of the flow carries a request reference: requests
+/// answered one after another are not a machine's step, so then no step shorter than a day
+/// is considered (a case burst of referenced transfers is not a feed).
+pub fn detect_flow(
+    runs: &[Run],
+    params: &CadenceParams,
+    timezone: chrono_tz::Tz,
+    calendar: &BusinessCalendar,
+    every_run_referenced: bool,
+) -> Option<Cadence> {
     if runs.len() < params.min_runs {
         return None;
     }
     let mut best: Option<Cadence> = None;
+    let mut rejected: Vec<Rejection> = Vec::new();
     for base in [TimeBase::Local(timezone), TimeBase::Utc] {
         for hypothesis in hypotheses(runs, base) {
             let Some(candidate) = evaluate(&hypothesis, runs, params, calendar) else { continue };
+            if let Some(reason) = rejection(&candidate, params, every_run_referenced) {
+                let description = hypothesis.describe();
+                rejected.push(Rejection { description, score: (candidate.score * 1000.0).round() / 1000.0, reason });
+                continue;
+            }
             best = Some(match best {
                 None => candidate,
                 Some(current) => better(current, candidate),
             });
         }
     }
-    best
+    let mut best = best?;
+    // The rejected hypotheses that scored above the verdict's, best first: what a reader of the
+    // finding would otherwise ask about ("why not every 46 min?").
+    rejected.retain(|r| r.score > best.score);
+    rejected.sort_by(|a, b| {
+        b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal).then(a.description.cmp(&b.description))
+    });
+    rejected.dedup_by(|a, b| a.description == b.description);
+    rejected.truncate(3);
+    best.rejected = rejected;
+    Some(best)
+}
+
+/// Why a candidate cannot stand whatever its score, if it cannot.
+fn rejection(candidate: &Cadence, params: &CadenceParams, every_run_referenced: bool) -> Option<String> {
+    let family = &candidate.hypothesis.family;
+    if family.is_sub_daily() {
+        let base = candidate.hypothesis.base;
+        let mut days: Vec<NaiveDate> = candidate.hits.iter().map(|(slot, _)| base.wall_clock(*slot).date()).collect();
+        days.dedup();
+        if every_run_referenced {
+            return Some(
+                "every run carries a request reference: requests answered one after another, not a machine's step"
+                    .into(),
+            );
+        }
+        let span_days =
+            candidate.hits.last().zip(candidate.hits.first()).map_or(0.0, |(l, f)| (l.0 - f.0) as f64 / DAY_US as f64);
+        if days.len() < params.min_locked_days || span_days < (params.min_locked_days - 1) as f64 {
+            return Some(format!(
+                "a step shorter than a day seen on {} day(s): it must repeat, phase-locked, on at least {} days",
+                days.len(),
+                params.min_locked_days
+            ));
+        }
+        if candidate.verdict == Verdict::Review {
+            return Some(format!(
+                "a step shorter than a day not phase-locked (spread {:.0} min): such a step is systematic or nothing",
+                candidate.spread_minutes
+            ));
+        }
+    }
+    if family.kind() == Kind::OncePerPeriod {
+        if candidate.coverage < params.min_occupancy {
+            return Some(format!(
+                "runs in {} of {} periods: a once-per-period schedule needs at least {:.0} %",
+                candidate.matched,
+                candidate.expected,
+                params.min_occupancy * 100.0
+            ));
+        }
+        if candidate.matched < params.min_matched + ONCE_PER_PERIOD_EXTRA_HITS {
+            return Some(format!(
+                "runs in only {} periods: a once-per-period schedule needs {}",
+                candidate.matched,
+                params.min_matched + ONCE_PER_PERIOD_EXTRA_HITS
+            ));
+        }
+        if candidate.verdict == Verdict::Review {
+            return Some(format!(
+                "about one run a period, but its place in the period wanders (spread {:.1} days): a once-per-period schedule is systematic or nothing",
+                candidate.spread_minutes / 1440.0
+            ));
+        }
+    }
+    None
 }
 
 /// Keeps the better of two candidates: a clearly higher score wins; within 0.02 the simpler.
@@ -404,6 +585,7 @@ fn hypotheses(runs: &[Run], base: TimeBase) -> Vec<Hypothesis> {
     }
     let gaps: Vec<f64> = runs.windows(2).map(|w| (w[1].ts - w[0].ts) as f64 / MINUTE_US as f64).collect();
     let median_gap = median(&gaps).unwrap_or(0.0);
+    families.extend(once_per_period_families(runs, base, median_gap));
     if median_gap > 0.0 && median_gap < 20.0 * 60.0 {
         let (from, to) = active_hours(&minutes);
         for &period in &SUB_DAILY_STEPS {
@@ -436,6 +618,35 @@ fn hypotheses(runs: &[Run], base: TimeBase) -> Vec<Hypothesis> {
         })
         .map(|(family, minute)| Hypothesis { family, minute, base })
         .collect()
+}
+
+/// Once-per-period hypotheses where the runs come about once a period (half to two and a half
+/// runs per period on average) over at least three periods; every k days from the median gap.
+fn once_per_period_families(runs: &[Run], base: TimeBase, median_gap_min: f64) -> Vec<(Family, u32)> {
+    let span_days = (runs[runs.len() - 1].ts - runs[0].ts) as f64 / DAY_US as f64;
+    let mut periods = vec![Period::Week, Period::Fortnight, Period::Month];
+    let every = (median_gap_min / 1440.0).round();
+    if (2.0..=6.0).contains(&every) && (median_gap_min / 1440.0 - every).abs() < 0.35 {
+        periods.push(Period::Days(every as u32));
+    }
+    let mut families = Vec::new();
+    for period in periods {
+        let expected = span_days / period.days();
+        let per_period = runs.len() as f64 / expected.max(1.0);
+        if expected < 3.0 || !(0.5..=2.5).contains(&per_period) {
+            continue;
+        }
+        let positions: Vec<i64> = runs.iter().map(|r| occupancy::position(period, base, r.ts)).collect();
+        let anchor_min = occupancy::anchor(period, &positions);
+        let family = match period {
+            Period::Week => Family::OncePerWeek { anchor_min },
+            Period::Fortnight => Family::OncePerFortnight { anchor_min },
+            Period::Month => Family::OncePerMonth { anchor_min },
+            Period::Days(days) => Family::EveryDays { days, anchor_min },
+        };
+        families.push((family, (anchor_min % 1440) as u32));
+    }
+    families
 }
 
 /// The span of the day the runs use (minutes), for sub-daily schedules in office hours.
@@ -496,7 +707,11 @@ fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &Bus
         Family::Fixed { business_days_only, .. } => {
             every_day().filter(|d| !business_days_only || calendar.is_business_day(*d)).collect()
         }
-        Family::Interval { .. } => Vec::new(),
+        Family::Interval { .. }
+        | Family::OncePerWeek { .. }
+        | Family::OncePerFortnight { .. }
+        | Family::OncePerMonth { .. }
+        | Family::EveryDays { .. } => Vec::new(),
     };
     dates.into_iter().filter(|d| *d >= first && *d <= last).collect()
 }
@@ -596,6 +811,9 @@ pub fn evaluate(
     params: &CadenceParams,
     calendar: &BusinessCalendar,
 ) -> Option<Cadence> {
+    if let Some((period, anchor_min)) = hypothesis.family.occupancy_period() {
+        return evaluate_occupancy(hypothesis, period, anchor_min, runs, params, calendar);
+    }
     let tolerance = tolerance_of(&hypothesis.family, params);
     let slots = slots(hypothesis, runs, tolerance, calendar);
     let assignment = match_slots(&slots, runs, tolerance);
@@ -608,18 +826,131 @@ pub fn evaluate(
         window.iter().enumerate().filter_map(|(i, run)| run.map(|r| (slots[first + i], r))).collect();
     let missed: Vec<i64> =
         window.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| slots[first + i]).collect();
-    let (k, m, n) = (hits.len(), window.len(), runs.len());
-    let coverage = k as f64 / m as f64;
+    let scale = match hypothesis.family {
+        // A machine's step is phase-locked: a cron fires within seconds, so tightness falls to
+        // ½ at a spread of a sixth of the step, at most 10 minutes (a crawler "about every
+        // 46 min" lands within ±23 min of any 4-hour grid and is not a 4-hour job).
+        Family::Fixed { period_min, .. } => {
+            params.tightness_scale_min.min(f64::from(period_min) / 6.0).min(SUB_DAILY_SCALE_MAX_MIN)
+        }
+        // A job that re-arms itself keeps its period to the minute; crawlers that come back
+        // "about daily" or "about every 46 min" do not.
+        Family::Interval { period_min } => params.tightness_scale_min.min(period_min / 100.0),
+        _ => params.tightness_scale_min,
+    };
+    Some(score(hypothesis, runs, hits, missed, Vec::new(), params, scale, tolerance))
+}
+
+/// Scores a once-per-period hypothesis: each period's window holds the run nearest its centre.
+fn evaluate_occupancy(
+    hypothesis: &Hypothesis,
+    period: Period,
+    anchor_min: i64,
+    runs: &[Run],
+    params: &CadenceParams,
+    calendar: &BusinessCalendar,
+) -> Option<Cadence> {
+    let times: Vec<i64> = runs.iter().map(|r| r.ts).collect();
+    let windows = occupancy::windows(period, anchor_min, hypothesis.base, times[0], times[times.len() - 1], calendar);
+    let assignment = occupancy::match_windows(&windows, &times);
+    let first = assignment.iter().position(Option::is_some)?;
+    let last = assignment.iter().rposition(Option::is_some)?;
+    let (mut hits, mut missed, mut excused) = (Vec::new(), Vec::new(), Vec::new());
+    for (window, run) in windows[first..=last].iter().zip(&assignment[first..=last]) {
+        match run {
+            Some(run) => hits.push((window.center, *run)),
+            None if window.excused_if_empty => excused.push(window.center),
+            None => missed.push(window.center),
+        }
+    }
+    // A person's day may wander by a day or two: tightness falls to ½ at a spread of a quarter
+    // of the period, at most 1.75 days (a Monday-or-Tuesday run keeps ~0.75, a random weekday
+    // ~0.4, a random day of the month ~0.05).
+    let period_minutes = period.days() * 1440.0;
+    let tolerance = (period_minutes / 2.0 * MINUTE_US as f64) as i64;
+    let scale = (period_minutes / 4.0).min(1.75 * 1440.0);
+    Some(score(hypothesis, runs, hits, missed, excused, params, scale, tolerance))
+}
+
+/// The deviations of a free-running interval: how far the gaps between consecutive hits stray
+/// from the period (minutes). A re-arming job's error does not add up from run to run as its
+/// residuals from the first run's grid would.
+fn interval_deviations(hits: &[(i64, usize)], runs: &[Run], period_min: f64) -> Vec<f64> {
+    let period_us = period_min * MINUTE_US as f64;
+    hits.windows(2)
+        .filter_map(|pair| {
+            let slots_apart = ((pair[1].0 - pair[0].0) as f64 / period_us).round();
+            let gap = (runs[pair[1].1].ts - runs[pair[0].1].ts) as f64;
+            (slots_apart >= 1.0).then(|| (gap / slots_apart - period_us) / MINUTE_US as f64)
+        })
+        .collect()
+}
+
+/// The mean distance of values from their median.
+fn mean_absolute_deviation(values: &[f64]) -> f64 {
+    let Some(center) = median(values) else { return 0.0 };
+    values.iter().map(|v| (v - center).abs()).sum::<f64>() / values.len() as f64
+}
+
+/// score = G · √(C · E′) · T · V and the verdict, from a hypothesis's hits and misses.
+///
+/// E′ = E^w lets a phase-locked schedule stand among ad-hoc runs: w = s / (s + s₀/10), at least
+/// ¼, where s is the spread of the residuals and s₀ the spread runs at random would have at
+/// the flow's density (0.74 · min(tolerance, half the mean gap)), both in minutes; s here is the mean
+/// absolute deviation of the residuals, so every hit must be locked. Runs within seconds of their slots
+/// day after day are a job however many requests surround them; runs merely near their slots,
+/// as dense random traffic always is, are judged on their explained share as before.
+#[allow(clippy::too_many_arguments)]
+fn score(
+    hypothesis: &Hypothesis,
+    runs: &[Run],
+    hits: Vec<(i64, usize)>,
+    missed: Vec<i64>,
+    excused: Vec<i64>,
+    params: &CadenceParams,
+    tightness_scale_min: f64,
+    tolerance_us: i64,
+) -> Cadence {
+    let (k, m, n) = (hits.len(), hits.len() + missed.len(), runs.len());
+    let coverage = k as f64 / m.max(1) as f64;
     let explained = k as f64 / n as f64;
-    let residuals: Vec<f64> = hits.iter().map(|(slot, run)| (runs[*run].ts - slot) as f64 / MINUTE_US as f64).collect();
-    let spread = robust_sigma(&residuals);
-    let tightness = 1.0 / (1.0 + (spread / params.tightness_scale_min).powi(2));
+    let deviations = match hypothesis.family {
+        Family::Interval { period_min } => interval_deviations(&hits, runs, period_min),
+        _ => hits.iter().map(|(slot, run)| (runs[*run].ts - slot) as f64 / MINUTE_US as f64).collect(),
+    };
+    // Once per period, every period's run counts toward the spread (the mean absolute
+    // deviation, as a σ): runs that are half the time on one Monday and half on the other are
+    // not a fortnightly schedule, though their median is.
+    let spread = if hypothesis.family.kind() == Kind::OncePerPeriod {
+        1.2533 * mean_absolute_deviation(&deviations)
+    } else {
+        robust_sigma(&deviations)
+    };
+    let tightness = 1.0 / (1.0 + (spread / tightness_scale_min).powi(2));
+    let span_min = ((runs[n - 1].ts - runs[0].ts) as f64 / MINUTE_US as f64).max(1.0);
+    let mean_gap_min = span_min / (n.max(2) - 1) as f64;
+    // A slot's nearest run at random lies within half the mean gap (and the tolerance).
+    let chance_spread = 0.74 * (tolerance_us as f64 / MINUTE_US as f64).min(mean_gap_min / 2.0);
+    // Every hit must be locked, not half of them as the robust spread allows: the mean absolute
+    // deviation (× 1.25, a σ for normal errors) decides, so that a few lucky runs among dense
+    // traffic do not pass for a job.
+    let locked_spread = 1.2533 * mean_absolute_deviation(&deviations);
+    // And there must be enough of them: a few exact coincidences are not a job.
+    let weight = if chance_spread > 0.0 && k >= LOCKED_HITS {
+        (locked_spread / (locked_spread + chance_spread / 10.0)).max(0.25)
+    } else {
+        1.0
+    };
+    let explained_locked = explained.powf(weight);
     let evidence = 1.0 - (-(k as f64) / 4.0).exp();
     let volumes: Vec<f64> = hits.iter().map(|(_, run)| runs[*run].volume).collect();
     let volume_center = median(&volumes).unwrap_or(0.0);
     let robust_cv = if volume_center > 0.0 { robust_sigma(&volumes) / volume_center } else { 0.0 };
     let regularity = 0.7 + 0.3 * (1.0 - robust_cv).max(0.0);
-    let score = (evidence * (coverage * explained).sqrt() * tightness * regularity).clamp(0.0, 1.0);
+    // A window of a whole period explains more runs than a 90-minute slot by construction: its
+    // score carries a factor, so that an instant schedule explaining the same runs wins.
+    let looseness = if hypothesis.family.kind() == Kind::OncePerPeriod { ONCE_PER_PERIOD_FACTOR } else { 1.0 };
+    let score = (looseness * evidence * (coverage * explained_locked).sqrt() * tightness * regularity).clamp(0.0, 1.0);
     let span_days = (hits[hits.len() - 1].0 - hits[0].0) as f64 / DAY_US as f64;
     let periods = span_days / hypothesis.family.period_days();
     let verdict = if score >= params.systematic_score && k >= params.min_matched && periods >= params.min_periods {
@@ -634,7 +965,7 @@ pub fn evaluate(
         matched_runs[*run] = true;
     }
     let ad_hoc = (0..n).filter(|r| !matched_runs[*r]).collect();
-    Some(Cadence {
+    Cadence {
         hypothesis: hypothesis.clone(),
         score,
         verdict,
@@ -647,7 +978,9 @@ pub fn evaluate(
         missed,
         ad_hoc,
         hits,
-    })
+        excused,
+        rejected: Vec::new(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -718,6 +1051,17 @@ impl Hypothesis {
                     parts.push(format!("{minutes} min"));
                 }
                 format!("every {} (a period not tied to the clock)", parts.join(" "))
+            }
+            family => {
+                let (period, anchor_min) = family.occupancy_period().expect("a once-per-period family");
+                let usually =
+                    format!("usually {} {}", occupancy::describe_anchor(period, anchor_min), self.base.name());
+                match period {
+                    Period::Week => format!("once a week, whichever day, {usually}"),
+                    Period::Fortnight => format!("once a fortnight, whichever day, {usually}"),
+                    Period::Month => format!("once a month, whichever day, {usually}"),
+                    Period::Days(k) => format!("every {k} days give or take hours, {usually}"),
+                }
             }
         }
     }

@@ -166,8 +166,11 @@ fn uniform_45_minute_jitter_is_systematic_and_a_morning_routine_is_not() {
 fn requests_without_a_schedule_are_punctual() {
     for scenario in CadenceScenario::ALL.iter().filter(|s| !s.is_positive()) {
         for seed in 0..3 {
-            let verdict = detect_scenario(*scenario, seed).map_or(Verdict::Punctual, |c| c.verdict);
-            assert_ne!(verdict, Verdict::Systematic, "{} seed {seed}", scenario.name());
+            let found = detect_scenario(*scenario, seed);
+            let verdict = found.as_ref().map_or(Verdict::Punctual, |c| c.verdict);
+            let words = found
+                .map(|c| format!("{} score {:.3} k {} of {}", c.hypothesis.describe(), c.score, c.matched, c.expected));
+            assert_ne!(verdict, Verdict::Systematic, "{} seed {seed}: {words:?}", scenario.name());
         }
     }
 }

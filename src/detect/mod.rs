@@ -8,6 +8,7 @@ pub mod calendar;
 mod category_creep;
 mod individual_monitoring;
 mod integrity;
+pub mod occupancy;
 mod outside_habilitation;
 mod periodic_transfer;
 mod register_gap;
