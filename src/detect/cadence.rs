@@ -54,7 +54,10 @@ pub struct CadenceParams {
     pub min_periods: f64,
     /// Spread (robust σ of the residuals, minutes) at which tightness T falls to ½.
     pub tightness_scale_min: f64,
-    /// Once-per-period hypotheses: the share of periods holding a run needed for any verdict.
+    /// Once a week, fortnight or month: the share of periods holding a run, less half a standard
+    /// error (½·√(C(1−C)/n) over n periods), needed for any verdict — a person's weekly
+    /// extraction skipped one week in ten passes, a random half of the Mondays does not by luck.
+    /// Every k days: 0.1 less (a job re-armed by hand that misses a third of its runs).
     pub min_occupancy: f64,
     /// Sub-daily steps and free-running intervals shorter than a day: the phase-locked hits
     /// must fall on at least this many distinct days.
@@ -426,12 +429,17 @@ fn rejection(candidate: &Cadence, params: &CadenceParams, every_run_referenced: 
         }
     }
     if family.kind() == Kind::OncePerPeriod {
-        if candidate.coverage < params.min_occupancy {
+        let (c, n) = (candidate.coverage, candidate.expected.max(1) as f64);
+        let needed = match family {
+            Family::EveryDays { .. } => params.min_occupancy - 0.1,
+            _ => params.min_occupancy,
+        };
+        if c - 0.5 * (c * (1.0 - c) / n).sqrt() < needed {
             return Some(format!(
-                "runs in {} of {} periods: a once-per-period schedule needs at least {:.0} %",
+                "runs in {} of {} periods: a once-per-period schedule needs at least {:.0} % (less half a standard error)",
                 candidate.matched,
                 candidate.expected,
-                params.min_occupancy * 100.0
+                needed * 100.0
             ));
         }
         if candidate.matched < params.min_matched + ONCE_PER_PERIOD_EXTRA_HITS {
@@ -864,11 +872,11 @@ fn evaluate_occupancy(
         }
     }
     // A person's day may wander by a day or two: tightness falls to ½ at a spread of a quarter
-    // of the period, at most 1.75 days (a Monday-or-Tuesday run keeps ~0.75, a random weekday
-    // ~0.4, a random day of the month ~0.05).
+    // of the period, at most 2.5 days (a Monday-or-Tuesday run keeps ~0.75, a random weekday
+    // ~0.4, the first business days of the month ~0.8, a random day of the month ~0.07).
     let period_minutes = period.days() * 1440.0;
     let tolerance = (period_minutes / 2.0 * MINUTE_US as f64) as i64;
-    let scale = (period_minutes / 4.0).min(1.75 * 1440.0);
+    let scale = (period_minutes / 4.0).min(2.5 * 1440.0);
     Some(score(hypothesis, runs, hits, missed, excused, params, scale, tolerance))
 }
 
@@ -884,6 +892,28 @@ fn interval_deviations(hits: &[(i64, usize)], runs: &[Run], period_min: f64) -> 
             (slots_apart >= 1.0).then(|| (gap / slots_apart - period_us) / MINUTE_US as f64)
         })
         .collect()
+}
+
+/// How regular a once-per-period flow's position is, as a σ in minutes: around the anchor, or,
+/// when the position jumps (by more than a quarter of the period) at most twice, from one period
+/// to the next (the mean absolute change between consecutive periods, / √2) — a schedule that
+/// moves once, a colleague taking over on another day, stays regular; runs that hop back and
+/// forth between two days are not one schedule.
+fn position_spread(hits: &[(i64, usize)], residuals: &[f64], hypothesis: &Hypothesis) -> f64 {
+    let around_anchor = 1.2533 * mean_absolute_deviation(residuals);
+    let period_us = hypothesis.family.period_days() * DAY_US as f64;
+    let changes: Vec<f64> = hits
+        .windows(2)
+        .zip(residuals.windows(2))
+        .filter(|(pair, _)| ((pair[1].0 - pair[0].0) as f64 / period_us).round() <= 1.0)
+        .map(|(_, r)| (r[1] - r[0]).abs())
+        .collect();
+    let jumps = changes.iter().filter(|c| **c > period_us / MINUTE_US as f64 / 4.0).count();
+    if changes.len() < 3 || jumps > 2 {
+        return around_anchor;
+    }
+    let period_to_period = 1.2533 * changes.iter().sum::<f64>() / changes.len() as f64 / std::f64::consts::SQRT_2;
+    period_to_period.min(around_anchor)
 }
 
 /// The mean distance of values from their median.
@@ -922,7 +952,7 @@ fn score(
     // deviation, as a σ): runs that are half the time on one Monday and half on the other are
     // not a fortnightly schedule, though their median is.
     let spread = if hypothesis.family.kind() == Kind::OncePerPeriod {
-        1.2533 * mean_absolute_deviation(&deviations)
+        position_spread(&hits, &deviations, hypothesis)
     } else {
         robust_sigma(&deviations)
     };
