@@ -54,10 +54,12 @@ pub struct CadenceParams {
     pub min_periods: f64,
     /// Spread (robust σ of the residuals, minutes) at which tightness T falls to ½.
     pub tightness_scale_min: f64,
-    /// Once a week, fortnight or month: the share of periods holding a run, less half a standard
-    /// error (½·√(C(1−C)/n) over n periods), needed for any verdict — a person's weekly
-    /// extraction skipped one week in ten passes, a random half of the Mondays does not by luck.
-    /// Every k days: 0.1 less (a job re-armed by hand that misses a third of its runs).
+    /// Once a week: the share of periods holding a run, less half a standard error
+    /// (½·√(C(1−C)/n) over n periods), needed for any verdict — a person's weekly extraction
+    /// skipped one week in ten passes, a random half of the Mondays does not by luck. Once a
+    /// fortnight, a month or every k days: 0.1 less (runs that hop between the two Mondays of a
+    /// fortnight, or wander in the month, are held back by their position spread instead; a job
+    /// re-armed by hand misses a third of its runs).
     pub min_occupancy: f64,
     /// Sub-daily steps and free-running intervals shorter than a day: the phase-locked hits
     /// must fall on at least this many distinct days.
@@ -431,8 +433,8 @@ fn rejection(candidate: &Cadence, params: &CadenceParams, every_run_referenced: 
     if family.kind() == Kind::OncePerPeriod {
         let (c, n) = (candidate.coverage, candidate.expected.max(1) as f64);
         let needed = match family {
-            Family::EveryDays { .. } => params.min_occupancy - 0.1,
-            _ => params.min_occupancy,
+            Family::OncePerWeek { .. } => params.min_occupancy,
+            _ => params.min_occupancy - 0.1,
         };
         if c - 0.5 * (c * (1.0 - c) / n).sqrt() < needed {
             return Some(format!(

@@ -239,3 +239,152 @@ proptest! {
         prop_assert!(after <= found.score + 1e-12, "{} -> {}", found.score, after);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Schedules as people and crawlers make them (issue: human-paced cadences, bursts and bots)
+
+mod human_paced {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    const HOUR_US: i64 = 3_600_000_000;
+
+    fn runs_at(mut times: Vec<i64>) -> Vec<Run> {
+        let mut observations: Vec<Observation> =
+            times.drain(..).enumerate().map(|(i, ts)| observation(ts, i)).collect();
+        collapse_runs(&mut observations, CadenceParams::default().run_gap_us)
+    }
+
+    fn found(runs: &[Run], referenced: bool) -> Option<Cadence> {
+        detect_flow(runs, &CadenceParams::default(), PARIS, &calendar(), referenced)
+    }
+
+    fn systematic(cadence: &Option<Cadence>) -> bool {
+        cadence.as_ref().is_some_and(|c| c.verdict == Verdict::Systematic)
+    }
+
+    /// A person's weekly extraction: Monday or Tuesday (±1 day around Monday afternoon), at an
+    /// office hour, one week in ten skipped.
+    #[test]
+    fn a_weekly_extraction_by_hand_on_monday_or_tuesday_is_systematic() {
+        for seed in 0..5 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let times: Vec<i64> = (0..52u64)
+                .filter_map(|week| {
+                    if !rng.gen_bool(0.9) {
+                        return None;
+                    }
+                    let day = date(2023, 1, 2) + Days::new(7 * week + rng.gen_range(0..2));
+                    Some(paris(day, rng.gen_range(9..17), rng.gen_range(0..60)))
+                })
+                .collect();
+            let cadence = found(&runs_at(times), false);
+            assert!(systematic(&cadence), "seed {seed}: {:?}", cadence.map(|c| (c.hypothesis.describe(), c.score)));
+            let cadence = cadence.unwrap();
+            assert_eq!(cadence.hypothesis.family.kind(), Kind::OncePerPeriod, "{}", cadence.hypothesis.describe());
+        }
+    }
+
+    /// Every other Thursday about 22:00 (± 90 min), 15 % skipped, on the Friday when the
+    /// Thursday is a holiday (Ascension, 18 May 2023).
+    #[test]
+    fn a_fortnightly_thursday_evening_extraction_is_systematic() {
+        for seed in 0..5 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let times: Vec<i64> = (0..26u64)
+                .filter_map(|fortnight| {
+                    if !rng.gen_bool(0.85) {
+                        return None;
+                    }
+                    let mut day = date(2023, 1, 5) + Days::new(14 * fortnight);
+                    if calendar().is_holiday(day) {
+                        day = calendar().roll(day, true);
+                    }
+                    Some(paris(day, 22, 0) + rng.gen_range(-90..=90) * 60_000_000)
+                })
+                .collect();
+            let cadence = found(&runs_at(times), false);
+            assert!(
+                systematic(&cadence),
+                "seed {seed}: {:?}",
+                cadence.map(|c| (c.hypothesis.describe(), c.score, c.rejected))
+            );
+        }
+    }
+
+    /// A job re-armed by hand every three days, give or take two hours, a third of runs missed.
+    #[test]
+    fn a_job_every_three_days_missing_a_third_of_its_runs_is_systematic() {
+        for seed in 0..5 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let start = paris(date(2023, 1, 3), 7, 0);
+            let times: Vec<i64> = (0..120i64)
+                .filter_map(|k| rng.gen_bool(0.7).then_some(k))
+                .collect::<Vec<i64>>()
+                .into_iter()
+                .map(|k| start + k * 72 * HOUR_US + rng.gen_range(-120..=120) * 60_000_000)
+                .collect();
+            let cadence = found(&runs_at(times), false).expect("a cadence");
+            assert_eq!(cadence.verdict, Verdict::Systematic, "seed {seed}: {}", cadence.hypothesis.describe());
+            assert!(matches!(cadence.hypothesis.family, Family::EveryDays { days: 3, .. } | Family::Interval { .. }));
+        }
+    }
+
+    /// A crawler that comes back "about every" 46 minutes (± 10 %) for three weeks lands near
+    /// any sub-daily grid but is phase-locked to none: not systematic, and the step it suggests
+    /// is set aside with its reason.
+    #[test]
+    fn a_crawler_about_every_46_minutes_is_not_a_schedule() {
+        for seed in 0..5 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut at = paris(date(2023, 3, 1), 0, 0);
+            let mut times = Vec::new();
+            while at < paris(date(2023, 3, 22), 0, 0) {
+                times.push(at);
+                at += (46.0 * rng.gen_range(0.9..1.1) * 60_000_000.0) as i64;
+            }
+            let cadence = found(&runs_at(times), false);
+            assert!(!systematic(&cadence), "seed {seed}: {:?}", cadence.map(|c| (c.hypothesis.describe(), c.score)));
+        }
+    }
+
+    /// A nightly download at 01:15:00 on each of nine days, among 25 irregular ones: locked to
+    /// the second, it is a job however many requests surround it.
+    #[test]
+    fn a_locked_nightly_job_among_many_requests_is_systematic() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut times: Vec<i64> = (0..9).map(|d| paris(date(2024, 5, 12) + Days::new(d), 3, 15)).collect();
+        times.extend((0..25).map(|_| paris(date(2024, 5, 12), 6, 0) + rng.gen_range(0..8 * 24 * 60) * 60_000_000));
+        let cadence = found(&runs_at(times), false).expect("a cadence");
+        assert_eq!((cadence.verdict, cadence.hypothesis.family.name()), (Verdict::Systematic, "daily"));
+    }
+
+    /// Forty referenced transfers by one agent in 72 hours: a case, not a feed.
+    #[test]
+    fn a_burst_of_referenced_transfers_is_not_a_schedule() {
+        for seed in 0..5 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let start = paris(date(2023, 6, 12), 9, 0);
+            let times: Vec<i64> = (0..40).map(|_| start + rng.gen_range(0..72 * 60) * 60_000_000).collect();
+            let runs = runs_at(times);
+            let cadence = found(&runs, true);
+            assert!(!systematic(&cadence), "seed {seed}: {:?}", cadence.map(|c| (c.hypothesis.describe(), c.score)));
+            assert_ne!(cadence.map(|c| c.verdict), Some(Verdict::Review), "seed {seed}");
+        }
+    }
+
+    /// One random request a month: about one run a period, but wandering — never a schedule.
+    #[test]
+    fn one_random_request_a_month_is_not_a_monthly_schedule() {
+        for seed in 0..10 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let times: Vec<i64> = (1..=12u32)
+                .map(|month| paris(date(2023, month, rng.gen_range(1..=28)), rng.gen_range(9..17), 0))
+                .collect();
+            let cadence = found(&runs_at(times), true);
+            assert!(!systematic(&cadence), "seed {seed}: {:?}", cadence.map(|c| (c.hypothesis.describe(), c.score)));
+        }
+    }
+}
