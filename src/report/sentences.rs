@@ -95,6 +95,22 @@ fn detail<'a>(finding: &'a Finding, key: &str) -> &'a Value {
 const JOURS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
 
 /// The cadence of a periodic transfer in French, from its machine fields.
+/// « une fois par semaine, quel que soit le jour (d'habitude le mardi vers 10:00 …) ».
+fn once_per_period_fr(cadence: &Value, at: &str) -> String {
+    let anchor_day = cadence["anchor_min"].as_i64().unwrap_or(0) / 1440;
+    let weekday = JOURS[anchor_day.rem_euclid(7) as usize];
+    match cadence["family"].as_str().unwrap_or("") {
+        "once_per_week" => format!("une fois par semaine, quel que soit le jour (d'habitude le {weekday} {at})"),
+        "once_per_fortnight" => {
+            format!("une fois tous les quinze jours, quel que soit le jour (d'habitude le {weekday} {at})")
+        }
+        "once_per_month" => {
+            format!("une fois par mois, quel que soit le jour (d'habitude le {} {at})", anchor_day + 1)
+        }
+        _ => format!("tous les {} jours, à quelques heures près ({at})", cadence["days"].as_u64().unwrap_or(0)),
+    }
+}
+
 fn cadence_fr(cadence: &Value) -> String {
     let at =
         format!("vers {} ({})", cadence["time"].as_str().unwrap_or("?"), cadence["time_base"].as_str().unwrap_or("?"));
@@ -114,6 +130,7 @@ fn cadence_fr(cadence: &Value) -> String {
             "toutes les {:.0} minutes environ, sans lien avec l'horloge",
             cadence["period_min"].as_f64().unwrap_or(0.0)
         ),
+        "once_per_week" | "once_per_fortnight" | "once_per_month" | "every_days" => once_per_period_fr(cadence, &at),
         _ => cadence["description"].as_str().unwrap_or("").to_string(),
     }
 }

@@ -82,10 +82,12 @@ fn draw<DB: DrawingBackend>(
         finding.id,
         crate::report::sentences::cadence(lang, finding)
     );
+    // The explanation's lines sit under the date axis, in room made for them.
+    let explanation = explanation_lines(lang, finding);
     let mut chart = ChartBuilder::on(&upper)
         .caption(title, (FONT, 18))
         .margin(12)
-        .x_label_area_size(40)
+        .x_label_area_size(40 + 14 * explanation.len() as u32)
         .y_label_area_size(70)
         .build_cartesian_2d(first.floor() - 3.0..last.ceil() + 3.0, 0f64..24f64)
         .map_err(|e| fail(&e))?;
@@ -128,8 +130,46 @@ fn draw<DB: DrawingBackend>(
         .border_style(BLACK)
         .draw()
         .map_err(|e| fail(&e))?;
+    draw_explanation(&upper, &explanation)?;
     draw_week(&lower, lang, timeline, name)?;
     root.present().map_err(|e| fail(&e))
+}
+
+/// Under the plot: the occupancy of a once-per-period schedule and the better-scoring
+/// hypotheses set aside (a step not phase-locked, a burst), as the finding's details give them.
+fn explanation_lines(lang: Lang, finding: &Finding) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(occupancy) = finding.details.get("occupancy") {
+        let number = |key: &str| occupancy[key].as_u64().unwrap_or(0);
+        lines.push(format!(
+            "{}: {} / {} ; {}: {}",
+            lang.text(Msg::ChartPeriodsWithRun),
+            number("periods_with_a_run"),
+            number("periods"),
+            lang.text(Msg::ChartExcused),
+            number("excused_periods")
+        ));
+    }
+    for rejected in finding.details.get("rejected_hypotheses").and_then(|r| r.as_array()).into_iter().flatten().take(2)
+    {
+        lines.push(format!(
+            "{}: {} — {}",
+            lang.text(Msg::ChartSetAside),
+            rejected["description"].as_str().unwrap_or(""),
+            rejected["reason"].as_str().unwrap_or("")
+        ));
+    }
+    lines
+}
+
+fn draw_explanation<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines: &[String]) -> Result<()> {
+    let height = area.dim_in_pixel().1 as i32;
+    for (i, line) in lines.iter().enumerate() {
+        let y = height - 14 * (lines.len() - i) as i32 - 2;
+        area.draw(&Text::new(line.clone(), (80, y), (FONT, 11).into_font().color(&BLACK)))
+            .map_err(|e| chart_error("periodic explanation", &e))?;
+    }
+    Ok(())
 }
 
 /// Runs by weekday × hour: a schedule is one bright cell; requests are spread out.
