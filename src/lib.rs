@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod cpu_time;
 pub mod detect;
 pub mod error;
 pub mod event;

@@ -113,18 +113,29 @@ impl AuditConfig {
 struct Stopwatch {
     enabled: bool,
     started: std::time::Instant,
+    cpu_started: std::time::Duration,
     progress: crate::progress::Progress,
 }
 
 impl Stopwatch {
-    /// Ends a stage and names the next one on the spinner.
+    fn new(enabled: bool, progress: crate::progress::Progress) -> Stopwatch {
+        Stopwatch { enabled, started: std::time::Instant::now(), cpu_started: crate::cpu_time::process(), progress }
+    }
+
+    /// Ends a stage (its wall-clock and CPU time under `--verbose`) and names the next one.
     fn lap(&mut self, stage: &str, next: &str) {
         if self.enabled {
             self.progress.finish();
-            eprintln!("driftwatch: {stage}: {:.2} s", self.started.elapsed().as_secs_f64());
+            let cpu = crate::cpu_time::process().saturating_sub(self.cpu_started);
+            eprintln!(
+                "driftwatch: {stage}: {:.2} s ({:.2} s CPU)",
+                self.started.elapsed().as_secs_f64(),
+                cpu.as_secs_f64()
+            );
         }
         self.progress.stage(next);
         self.started = std::time::Instant::now();
+        self.cpu_started = crate::cpu_time::process();
     }
 }
 
@@ -150,7 +161,7 @@ pub struct AuditOutcome {
 pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let progress = crate::progress::Progress::stages(!config.quiet && !config.verbose);
     progress.stage("loading the register");
-    let mut stopwatch = Stopwatch { enabled: config.verbose, started: std::time::Instant::now(), progress };
+    let mut stopwatch = Stopwatch::new(config.verbose, progress);
     // Declarations first: a broken register should fail before minutes of reading logs.
     let mut register = register::load(&register::discover(&config.register)?)?;
     let maps = ingest::source_map::SourceMaps::load(&config.source_maps, config.routes.as_deref())?;
@@ -171,18 +182,31 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     };
     // One pass over the log: each chunk is judged, read by every detector and by the run
     // summary, then dropped. Memory holds one chunk plus what the detectors keep.
-    let mut scanners = detect::Scanners::new(&detect::all());
+    let mut scanners =
+        if config.verbose { detect::Scanners::measured(&detect::all()) } else { detect::Scanners::new(&detect::all()) };
     let mut seen = Seen::default();
     let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
+    let (mut judging, mut summarising) = (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
     let streamed = ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, |chunk| {
         rows_streamed += chunk.height();
         progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far"));
-        let events = judge(chunk, &register, config)?;
-        seen.scan(&events, &register)?;
+        let events = judging.measure(|| judge(chunk, &register, config))?;
+        summarising.measure(|| seen.scan(&events, &register))?;
         scanners.scan(&context, &events)
     })?;
     stopwatch.lap("events read, judged and scanned", "finishing the detectors");
-    let findings = scanners.finish(&context, config.verbose)?;
+    if config.verbose {
+        // The stage's CPU time is reading and normalising (the rest), judging, the run summary,
+        // and each detector's scan (below, with its finish).
+        for (what, spent) in [("judging against the register", judging), ("run summary", summarising)] {
+            eprintln!(
+                "driftwatch:   {what}: {:.2} s CPU, {:.2} s wall",
+                spent.cpu.as_secs_f64(),
+                spent.wall.as_secs_f64()
+            );
+        }
+    }
+    let findings = scanners.finish(&context)?;
     stopwatch.lap("detectors finished", "writing the reports");
 
     // Agents are pseudonymised once, here, so every output goes through the same code.

@@ -104,47 +104,55 @@ pub fn all() -> Vec<&'static dyn Detector> {
 
 /// Every detector's scanner over one audit: feed it chunks, then collect the findings.
 pub struct Scanners {
-    running: Vec<(&'static str, Box<dyn Scanner>, std::time::Duration)>,
+    running: Vec<(&'static str, Box<dyn Scanner>, crate::cpu_time::Spent)>,
+    /// Measure each detector's own CPU time: detectors then run one after another (side by
+    /// side, their times would overlap and not add up).
+    measured: bool,
 }
 
 impl Scanners {
     pub fn new(detectors: &[&'static dyn Detector]) -> Scanners {
-        Scanners { running: detectors.iter().map(|d| (d.name(), d.scanner(), Default::default())).collect() }
+        Scanners {
+            running: detectors.iter().map(|d| (d.name(), d.scanner(), Default::default())).collect(),
+            measured: false,
+        }
+    }
+
+    /// Scanners whose own CPU time is measured (`--verbose`).
+    pub fn measured(detectors: &[&'static dyn Detector]) -> Scanners {
+        Scanners { measured: true, ..Scanners::new(detectors) }
     }
 
     /// Every scanner reads the chunk; detectors run side by side (each may also split the
-    /// chunk across threads itself).
+    /// chunk across threads itself), or one after another when measured.
     pub fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
         use rayon::prelude::*;
-        self.running.par_iter_mut().try_for_each(|(_, scanner, spent)| {
-            let started = std::time::Instant::now();
-            let result = scanner.scan(context, events);
-            *spent += started.elapsed();
-            result
-        })
+        if self.measured {
+            return self
+                .running
+                .iter_mut()
+                .try_for_each(|(_, scanner, spent)| spent.measure(|| scanner.scan(context, events)));
+        }
+        self.running.par_iter_mut().try_for_each(|(_, scanner, _)| scanner.scan(context, events))
     }
 
-    /// Every detector's findings in the canonical order; with `verbose`, each detector's time.
-    pub fn finish(self, context: &Context, verbose: bool) -> Result<Vec<Finding>> {
+    /// Every detector's findings in the canonical order; when measured, each detector's CPU
+    /// and wall-clock time on stderr.
+    pub fn finish(self, context: &Context) -> Result<Vec<Finding>> {
         let mut findings = Vec::new();
-        for (name, scanner, spent) in self.running {
-            let started = std::time::Instant::now();
-            findings.extend(scanner.finish(context)?);
-            if verbose {
-                // Detectors scan side by side: these times overlap.
-                eprintln!("driftwatch:   {name}: {:.2} s busy", (spent + started.elapsed()).as_secs_f64());
+        for (name, scanner, mut spent) in self.running {
+            findings.extend(spent.measure(|| scanner.finish(context))?);
+            if self.measured {
+                eprintln!(
+                    "driftwatch:   {name}: {:.2} s CPU, {:.2} s wall (scan and finish)",
+                    spent.cpu.as_secs_f64(),
+                    spent.wall.as_secs_f64()
+                );
             }
         }
         finding::sort(&mut findings);
         Ok(findings)
     }
-}
-
-/// Runs every detector over one frame of judged events (one chunk).
-pub fn run_all(context: &Context, events: &DataFrame, verbose: bool) -> Result<Vec<Finding>> {
-    let mut scanners = Scanners::new(&all());
-    scanners.scan(context, events)?;
-    scanners.finish(context, verbose)
 }
 
 /// Runs one detector over one frame of judged events.
