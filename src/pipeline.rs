@@ -187,13 +187,22 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let mut seen = Seen::default();
     let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
     let (mut judging, mut summarising) = (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
+    // Columnar inputs say how many rows they hold: then the spinner is a bar with time left.
+    let total_rows = if config.quiet || config.verbose { None } else { ingest::known_row_count(&inputs) };
+    if let Some(total) = total_rows {
+        progress.rows(total, "reading, judging and scanning the events");
+    }
     let streamed = ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, |chunk| {
         rows_streamed += chunk.height();
-        progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far"));
+        match total_rows {
+            Some(_) => progress.set_rows(rows_streamed as u64),
+            None => progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far")),
+        }
         let events = judging.measure(|| judge(chunk, &register, config))?;
         summarising.measure(|| seen.scan(&events, &register))?;
         scanners.scan(&context, &events)
     })?;
+    stopwatch.progress.rows_done();
     stopwatch.lap("events read, judged and scanned", "finishing the detectors");
     if config.verbose {
         // The stage's CPU time is reading and normalising (the rest), judging, the run summary,

@@ -31,6 +31,28 @@ impl Progress {
         self.bar.set_message(message.to_string());
     }
 
+    /// Turns the spinner into a bar over `total` rows (with rate and time left) for a stage
+    /// whose size is known in advance; [`Progress::rows_done`] turns it back.
+    pub fn rows(&self, total: u64, message: &str) {
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+        self.bar.set_message(message.to_string());
+        self.bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed:>4} {msg} {bar:30} {human_pos}/{human_len} rows, {per_sec}, {eta} left",
+            )
+            .expect("valid template"),
+        );
+    }
+
+    pub fn set_rows(&self, done: u64) {
+        self.bar.set_position(done);
+    }
+
+    pub fn rows_done(&self) {
+        self.bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+    }
+
     pub fn step(&self) {
         self.bar.inc(1);
     }

@@ -124,6 +124,20 @@ pub struct Input {
     pub map: Option<usize>,
 }
 
+/// The rows of all inputs when their metadata says so before reading (Parquet, Arrow IPC
+/// only), for a progress bar with a total; None when any input is text or unreadable here.
+pub fn known_row_count(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |total, input| {
+        let columnar = match input.format {
+            Format::Parquet => formats::columnar::Columnar { ipc: false },
+            Format::ArrowIpc => formats::columnar::Columnar { ipc: true },
+            _ => return None,
+        };
+        let rows = columnar.count_rows(&input.path, &input.path.display().to_string()).ok()?;
+        Some(total + rows as u64)
+    })
+}
+
 impl Input {
     /// An event-frame file (tests, and callers without source maps).
     pub fn plain(path: PathBuf, format: Format) -> Input {

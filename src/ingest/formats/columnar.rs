@@ -44,7 +44,7 @@ impl Columnar {
     }
 
     /// Rows in the file (from its metadata).
-    fn count_rows(&self, path: &Path, display: &str) -> Result<usize> {
+    pub fn count_rows(&self, path: &Path, display: &str) -> Result<usize> {
         let counted = self
             .scan(path)
             .and_then(|lazy| lazy.select([len().cast(DataType::UInt64).alias("rows")]).collect())
