@@ -745,14 +745,20 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &Busin
                 }
                 _ => vec![hypothesis.minute],
             };
-            slot_dates(family, first, last, calendar)
-                .into_iter()
-                .flat_map(|date| {
-                    minutes_of_day.iter().map(move |m| {
-                        base.instant(date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid minute")))
-                    })
-                })
-                .collect()
+            let mut instants = Vec::new();
+            for date in slot_dates(family, first, last, calendar) {
+                let wall = |m: u32| date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid minute"));
+                // One time-zone lookup per day, not per slot: on a day without a clock change
+                // every wall time has the day's offset (a step of minutes has hundreds of slots
+                // a day, and this is where the periodic detector spent its time).
+                match base.steady_offset_us(date) {
+                    Some(offset) => {
+                        instants.extend(minutes_of_day.iter().map(|m| wall(*m).and_utc().timestamp_micros() - offset))
+                    }
+                    None => instants.extend(minutes_of_day.iter().map(|m| base.instant(wall(*m)))),
+                }
+            }
+            instants
         }
     };
     instants.retain(|t| *t >= start && *t <= end);

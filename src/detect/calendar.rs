@@ -101,6 +101,19 @@ impl TimeBase {
         }
     }
 
+    /// The offset (µs, local minus UTC) that holds for every wall-clock time of a date, or None
+    /// on a day whose clock changes.
+    pub fn steady_offset_us(self, date: chrono::NaiveDate) -> Option<i64> {
+        let TimeBase::Local(tz) = self else { return Some(0) };
+        let offset_at = |wall: NaiveDateTime| match tz.from_local_datetime(&wall) {
+            chrono::LocalResult::Single(t) => Some(offset_seconds(*t.offset())),
+            _ => None,
+        };
+        let start = offset_at(date.and_time(chrono::NaiveTime::MIN))?;
+        let end = offset_at(date.and_hms_opt(23, 59, 59).expect("a valid time"))?;
+        (start == end).then_some(start * 1_000_000)
+    }
+
     /// The instant of a wall-clock time: an ambiguous time (autumn fall-back) takes the earlier
     /// instant; a time that does not exist (spring-forward gap) shifts forward by the gap.
     pub fn instant(self, wall: NaiveDateTime) -> i64 {
@@ -184,5 +197,24 @@ mod tests {
         let us = at(date(2022, 7, 5), 4, 0).and_utc().timestamp_micros();
         assert_eq!(paris.wall_clock(us), at(date(2022, 7, 5), 6, 0));
         assert_eq!(TimeBase::Utc.wall_clock(us), at(date(2022, 7, 5), 4, 0));
+    }
+
+    #[test]
+    fn a_days_steady_offset_gives_the_same_instants_as_each_lookup() {
+        let paris = TimeBase::Local(chrono_tz::Europe::Paris);
+        for (y, m, d) in [(2023, 1, 10), (2023, 7, 14), (2023, 3, 26), (2023, 10, 29)] {
+            let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            match paris.steady_offset_us(date) {
+                Some(offset) => {
+                    for minute in (0..1440).step_by(7) {
+                        let wall = date.and_hms_opt(minute / 60, minute % 60, 0).unwrap();
+                        assert_eq!(wall.and_utc().timestamp_micros() - offset, paris.instant(wall), "{wall}");
+                    }
+                }
+                None => assert!((m, d) == (3, 26) || (m, d) == (10, 29), "only clock-change days have none"),
+            }
+        }
+        assert!(paris.steady_offset_us(chrono::NaiveDate::from_ymd_opt(2023, 3, 26).unwrap()).is_none());
+        assert_eq!(TimeBase::Utc.steady_offset_us(chrono::NaiveDate::from_ymd_opt(2023, 3, 26).unwrap()), Some(0));
     }
 }
