@@ -376,7 +376,7 @@ pub fn detect_flow(
     let mut rejected: Vec<Rejection> = Vec::new();
     for base in [TimeBase::Local(timezone), TimeBase::Utc] {
         for hypothesis in hypotheses(runs, base) {
-            let Some(candidate) = evaluate(&hypothesis, runs, params, calendar) else { continue };
+            let Some(candidate) = evaluate_keeping(&hypothesis, runs, params, calendar, false) else { continue };
             if let Some(reason) = rejection(&candidate, params, every_run_referenced) {
                 let description = hypothesis.describe();
                 rejected.push(Rejection { description, score: (candidate.score * 1000.0).round() / 1000.0, reason });
@@ -388,7 +388,8 @@ pub fn detect_flow(
             });
         }
     }
-    let mut best = best?;
+    // The chosen hypothesis again, with its missed slots listed.
+    let mut best = best.and_then(|b| evaluate_keeping(&b.hypothesis, runs, params, calendar, true))?;
     // The rejected hypotheses that scored above the verdict's, best first: what a reader of the
     // finding would otherwise ask about ("why not every 46 min?").
     rejected.retain(|r| r.score > best.score);
@@ -827,6 +828,18 @@ pub fn evaluate(
     params: &CadenceParams,
     calendar: &BusinessCalendar,
 ) -> Option<Cadence> {
+    evaluate_keeping(hypothesis, runs, params, calendar, true)
+}
+
+/// [`evaluate`]; without `keep_missed`, the missed slots are counted but not listed (a step of
+/// minutes over years misses hundreds of thousands: only the chosen hypothesis lists them).
+fn evaluate_keeping(
+    hypothesis: &Hypothesis,
+    runs: &[Run],
+    params: &CadenceParams,
+    calendar: &BusinessCalendar,
+    keep_missed: bool,
+) -> Option<Cadence> {
     if let Some((period, anchor_min)) = hypothesis.family.occupancy_period() {
         return evaluate_occupancy(hypothesis, period, anchor_min, runs, params, calendar);
     }
@@ -840,8 +853,12 @@ pub fn evaluate(
     let window = &assignment[first..=last];
     let hits: Vec<(i64, usize)> =
         window.iter().enumerate().filter_map(|(i, run)| run.map(|r| (slots[first + i], r))).collect();
-    let missed: Vec<i64> =
-        window.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| slots[first + i]).collect();
+    let missed_count = window.len() - hits.len();
+    let missed: Vec<i64> = if keep_missed {
+        window.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| slots[first + i]).collect()
+    } else {
+        Vec::new()
+    };
     let scale = match hypothesis.family {
         // A machine's step is phase-locked: a cron fires within seconds, so tightness falls to
         // ½ at a spread of a sixth of the step, at most 10 minutes (a crawler "about every
@@ -854,7 +871,7 @@ pub fn evaluate(
         Family::Interval { period_min } => params.tightness_scale_min.min(period_min / 100.0),
         _ => params.tightness_scale_min,
     };
-    Some(score(hypothesis, runs, hits, missed, Vec::new(), params, scale, tolerance))
+    Some(score(hypothesis, runs, hits, (missed, missed_count), Vec::new(), params, scale, tolerance))
 }
 
 /// Scores a once-per-period hypothesis: each period's window holds the run nearest its centre.
@@ -885,7 +902,8 @@ fn evaluate_occupancy(
     let period_minutes = period.days() * 1440.0;
     let tolerance = (period_minutes / 2.0 * MINUTE_US as f64) as i64;
     let scale = (period_minutes / 4.0).min(2.5 * 1440.0);
-    Some(score(hypothesis, runs, hits, missed, excused, params, scale, tolerance))
+    let missed_count = missed.len();
+    Some(score(hypothesis, runs, hits, (missed, missed_count), excused, params, scale, tolerance))
 }
 
 /// The deviations of a free-running interval: how far the gaps between consecutive hits stray
@@ -943,13 +961,13 @@ fn score(
     hypothesis: &Hypothesis,
     runs: &[Run],
     hits: Vec<(i64, usize)>,
-    missed: Vec<i64>,
+    (missed, missed_count): (Vec<i64>, usize),
     excused: Vec<i64>,
     params: &CadenceParams,
     tightness_scale_min: f64,
     tolerance_us: i64,
 ) -> Cadence {
-    let (k, m, n) = (hits.len(), hits.len() + missed.len(), runs.len());
+    let (k, m, n) = (hits.len(), hits.len() + missed_count, runs.len());
     let coverage = k as f64 / m.max(1) as f64;
     let explained = k as f64 / n as f64;
     let deviations = match hypothesis.family {
