@@ -190,7 +190,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     // Columnar inputs say how many rows they hold: then the spinner is a bar with time left.
     let total_rows = if config.quiet || config.verbose { None } else { ingest::known_row_count(&inputs) };
     if let Some(total) = total_rows {
-        progress.rows(total, "reading, judging and scanning the events");
+        progress.rows(total, "reading");
     }
     let streamed = ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, |chunk| {
         rows_streamed += chunk.height();

@@ -37,12 +37,14 @@ impl Progress {
         self.bar.set_length(total);
         self.bar.set_position(0);
         self.bar.set_message(message.to_string());
-        self.bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {elapsed:>4} {msg} {bar:30} {human_pos}/{human_len} rows, {per_sec}, {eta} left",
-            )
-            .expect("valid template"),
-        );
+        let style = ProgressStyle::with_template(
+            "{elapsed:>4} {msg} {bar:20} {human_pos}/{human_len} rows, {rate}, {eta} left",
+        )
+        .expect("valid template")
+        .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} rows/s", state.per_sec());
+        });
+        self.bar.set_style(style);
     }
 
     pub fn set_rows(&self, done: u64) {
