@@ -19,6 +19,8 @@ use crate::ingest::QuarantineRecord;
 
 pub const KEY_FILE_NAME: &str = ".driftwatch-key";
 pub const KEY_ENV: &str = "DRIFTWATCH_KEY";
+/// The file name of the public demo key shipped with the sample data (never for real logs).
+pub const DEMO_KEY_FILE_NAME: &str = "demo-pseudonymisation-key.txt";
 
 /// Where the key came from, for the manifest (never the key itself).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -134,7 +136,8 @@ impl Pseudonymiser {
 pub fn load_key(key_file: Option<&Path>, out: &Path) -> Result<(Vec<u8>, KeyInfo)> {
     let (key, source) = if let Some(path) = key_file {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        (trimmed(bytes), "key-file")
+        let demo = path.file_name().is_some_and(|name| name == DEMO_KEY_FILE_NAME);
+        (trimmed(bytes), if demo { "demo-key (public, sample data only)" } else { "key-file" })
     } else if let Ok(text) = std::env::var(KEY_ENV) {
         (trimmed(text.into_bytes()), "environment")
     } else {

@@ -1252,3 +1252,33 @@ fn findings_do_not_depend_on_the_chunk_size() {
         assert!(a == b, "sample {file} differs with --chunk-rows 997");
     }
 }
+
+/// The shipped sample reproduces: the default audit (its public demo key, no key of the user's)
+/// writes exactly the committed `reports/`, file for file and byte for byte, the manifest aside
+/// (it records when it ran and is not committed). A change that alters the reports must update
+/// them on purpose: `cargo run --release -- audit`.
+#[test]
+fn the_default_audit_reproduces_the_committed_reports_byte_for_byte() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("reports");
+    driftwatch()
+        .current_dir(root)
+        .env_remove("DRIFTWATCH_KEY")
+        .args(["audit", "--quiet", "--fail-on", "never", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let written = output_bytes(&out);
+    let committed = output_bytes(&root.join("reports"));
+    let names =
+        |files: &BTreeMap<String, Vec<u8>>| files.keys().filter(|n| *n != "manifest.json").cloned().collect::<Vec<_>>();
+    assert_eq!(names(&written), names(&committed), "the same files");
+    for name in names(&written) {
+        assert!(
+            written[&name] == committed[&name],
+            "{name} differs from the committed reports/{name}: run `cargo run --release -- audit` and commit reports/ if the change is meant"
+        );
+    }
+    assert!(!out.join(".driftwatch-key").exists(), "the demo key is used, no key is drawn");
+}

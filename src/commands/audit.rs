@@ -12,6 +12,7 @@ use crate::pipeline::{self, AuditConfig, AuditOutcome};
 pub const SAMPLE_DIR: &str = "sample-data";
 
 pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
+    let sample = args.events.is_empty() && args.register.is_empty();
     let (events, register, habilitations) = match (args.events.is_empty(), args.register.is_empty()) {
         (true, true) => sample_inputs(args.habilitations.clone())?,
         (false, false) => (args.events.clone(), args.register.clone(), args.habilitations.clone()),
@@ -63,7 +64,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
             FailOn::Never => None,
         },
         reveal_identities: args.reveal_identities,
-        key_file: args.key_file.clone(),
+        key_file: args.key_file.clone().or_else(|| sample.then(sample_key).flatten()),
         verbose: args.verbose,
         timezone: args.timezone.clone(),
         cadence_threshold: args.cadence_threshold,
@@ -98,6 +99,14 @@ fn sample_inputs(habilitations: Option<PathBuf>) -> Result<(Vec<PathBuf>, Vec<Pa
     let default_grants = root.join("habilitations.csv");
     let habilitations = habilitations.or_else(|| default_grants.is_file().then_some(default_grants));
     Ok((vec![root.join("events")], vec![root.join("register")], habilitations))
+}
+
+/// The sample audit's public demo key (`sample-data/README.md`), with which anyone reproduces the
+/// committed `reports/`, unless the user gave a key in the environment. Never used for inputs the
+/// user names.
+fn sample_key() -> Option<PathBuf> {
+    let key = Path::new(SAMPLE_DIR).join(crate::pseudonym::DEMO_KEY_FILE_NAME);
+    (std::env::var_os(crate::pseudonym::KEY_ENV).is_none() && key.is_file()).then_some(key)
 }
 
 /// A date (midnight UTC) or an RFC 3339 instant, in microseconds since the epoch.
