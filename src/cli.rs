@@ -37,8 +37,12 @@ social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch gener
         after_help = "Run it from the directory the audit ran in (the manifest holds paths as given).\nExample:\n  driftwatch replay reports/manifest.json"
     )]
     Replay {
-        /// The manifest.json of the audit to replay
+        /// The manifest.json of the bundle to replay (the folder holding it is the bundle)
         manifest: PathBuf,
+        /// The folder the audit ran in, when the inputs (given as relative paths) now live
+        /// elsewhere than beside the bundle
+        #[arg(long, value_name = "DIR")]
+        inputs_root: Option<PathBuf>,
     },
     /// Check a log's integrity chain, event ids, time order, gaps and coverage
     #[command(after_help = "Example:\n  driftwatch verify --events security-log/ --min-coverage-days 183")]

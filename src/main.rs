@@ -16,17 +16,18 @@ fn main() {
         Command::Audit(args) => commands::audit::run(args).map(|outcome| outcome.exit_code),
         Command::Generate(args) => commands::generate::run(args).map(|()| 0),
         Command::Verify(args) => commands::verify::run(args),
-        Command::Replay { manifest } => commands::replay::run(manifest).map(|differing| {
-            for file in &differing {
-                println!("differs: {file}");
-            }
-            println!(
-                "{}: {} output file(s) differ",
-                if differing.is_empty() { "OK" } else { "FAILED" },
-                differing.len()
-            );
-            i32::from(!differing.is_empty())
-        }),
+        Command::Replay { manifest, inputs_root } => {
+            commands::replay::run(manifest, inputs_root.as_deref()).map(|problems| {
+                for (file, problem) in &problems {
+                    println!("{}: {file}", problem.word());
+                }
+                match problems.len() {
+                    0 => println!("OK: every output is in the bundle with its recorded bytes, and reproduced"),
+                    n => println!("FAILED: {n} output file(s) missing, changed or not reproduced"),
+                }
+                i32::from(!problems.is_empty())
+            })
+        }
         Command::Seal { events, out, source_map } => commands::seal::run(events, source_map, out).map(|rows| {
             eprintln!("driftwatch: sealed {rows} row(s) into {}", out.display());
             0

@@ -735,6 +735,77 @@ fn replay_passes_untouched_and_names_a_changed_input_or_output() {
     assert!(stderr.contains("imilo-id-numbers.csv") && stderr.contains("changed since the audit"), "{stderr}");
 }
 
+/// A bundle is checked where it is: an edited copy fails naming the file, a missing file is
+/// `missing`, an untouched copy moved elsewhere replays, and an audit made with relative paths
+/// replays from the folder the inputs now live in with `--inputs-root`.
+#[test]
+fn replay_checks_the_bundle_it_is_given_wherever_it_was_moved() {
+    let temp = tempfile::tempdir().unwrap();
+    generate(&temp.path().join("world"), "all", 1_500, "csv");
+    // An audit run from `temp` with relative paths, into `o1`.
+    driftwatch()
+        .current_dir(temp.path())
+        .env_remove("DRIFTWATCH_KEY")
+        .args(["audit", "--quiet", "--fail-on", "never", "--events", "world/events", "--register", "world/register"])
+        .args(["--habilitations", "world/habilitations.csv", "--out", "o1"])
+        .assert()
+        .code(0);
+    let copy = |to: &Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in walk(&temp.path().join("o1")) {
+            let relative = entry.strip_prefix(temp.path().join("o1")).unwrap();
+            std::fs::create_dir_all(to.join(relative).parent().unwrap()).unwrap();
+            std::fs::copy(&entry, to.join(relative)).unwrap();
+        }
+    };
+    let replay = |manifest: &Path, extra: &[&std::ffi::OsStr]| {
+        driftwatch()
+            .current_dir(temp.path())
+            .env_remove("DRIFTWATCH_KEY")
+            .arg("replay")
+            .arg(manifest)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+    // An edited copy beside the original fails, naming the file; the original still passes.
+    let edited = temp.path().join("bundle");
+    copy(&edited);
+    std::fs::write(edited.join("findings.json"), "{}").unwrap();
+    let output = replay(&edited.join("manifest.json"), &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("changed: ") && text(&output).contains("findings.json"), "{}", text(&output));
+    std::fs::remove_file(edited.join("report.md")).unwrap();
+    let output = replay(&edited.join("manifest.json"), &[]);
+    assert!(text(&output).contains("missing: ") && text(&output).contains("report.md"), "{}", text(&output));
+    let output = replay(&temp.path().join("o1").join("manifest.json"), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // An untouched copy moved to another folder: its inputs are not beside it any more.
+    let elsewhere = temp.path().join("court").join("o1");
+    copy(&elsewhere);
+    let output = replay(&elsewhere.join("manifest.json"), &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("--inputs-root"), "{}", text(&output));
+    let output = replay(&elsewhere.join("manifest.json"), &["--inputs-root".as_ref(), temp.path().as_os_str()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
+
+/// Every file under a folder.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { pending.push(path) } else { files.push(path) }
+        }
+    }
+    files
+}
+
 #[test]
 fn as_of_uses_only_the_register_versions_known_then() {
     let temp = tempfile::tempdir().unwrap();
