@@ -24,3 +24,29 @@ pub use error::{Error, Result};
 
 #[cfg(test)]
 mod fuzz_tests;
+
+/// Writes to standard output. A closed stdout (`driftwatch schema findings | head -1`) ends the
+/// command quietly with exit 0, as ripgrep does; any other write error is exit 2.
+pub fn write_stdout(text: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("driftwatch: cannot write to standard output: {error}");
+        std::process::exit(2);
+    }
+}
+
+/// `print!` through [`write_stdout`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`write_stdout`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}

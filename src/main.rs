@@ -19,11 +19,13 @@ fn main() {
         Command::Replay { manifest, inputs_root } => {
             commands::replay::run(manifest, inputs_root.as_deref()).map(|problems| {
                 for (file, problem) in &problems {
-                    println!("{}: {file}", problem.word());
+                    driftwatch::outln!("{}: {file}", problem.word());
                 }
                 match problems.len() {
-                    0 => println!("OK: every output is in the bundle with its recorded bytes, and reproduced"),
-                    n => println!("FAILED: {n} output file(s) missing, changed or not reproduced"),
+                    0 => {
+                        driftwatch::outln!("OK: every output is in the bundle with its recorded bytes, and reproduced")
+                    }
+                    n => driftwatch::outln!("FAILED: {n} output file(s) missing, changed or not reproduced"),
                 }
                 i32::from(!problems.is_empty())
             })
@@ -34,7 +36,7 @@ fn main() {
         }),
         Command::Map(map) => commands::map::run(map),
         Command::Schema { which } => {
-            print!("{}", commands::schema::text(*which));
+            driftwatch::out!("{}", commands::schema::text(*which));
             Ok(0)
         }
     };

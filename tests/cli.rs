@@ -1353,3 +1353,22 @@ fn the_default_audit_reproduces_the_committed_reports_byte_for_byte() {
     }
     assert!(!out.join(".driftwatch-key").exists(), "the demo key is used, no key is drawn");
 }
+
+/// A closed standard output (`driftwatch schema findings | head -1`) ends the command quietly
+/// with exit 0, as ripgrep does, not with a panic.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    for which in ["findings", "events", "register"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftwatch"))
+            .args(["schema", which])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before anything is written
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{which}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{which}: {stderr}");
+    }
+}

@@ -120,7 +120,7 @@ pub fn run(args: &AuditArgs) -> Result<AuditOutcome> {
     let config = config(args)?;
     let outcome = pipeline::audit(&config)?;
     if !config.quiet {
-        print!("{}", crate::report::terminal_summary(&outcome.summary, &config.out));
+        crate::out!("{}", crate::report::terminal_summary(&outcome.summary, &config.out));
     }
     for file in &outcome.summary.unreadable_files {
         eprintln!("driftwatch: {} (the other inputs were audited; --strict stops at the first)", file.error);

@@ -22,7 +22,7 @@ pub fn run(command: &MapCommand) -> Result<i32> {
     match command {
         MapCommand::Check(args) => {
             let (text, unmapped) = check(args)?;
-            print!("{text}");
+            crate::out!("{text}");
             Ok(i32::from(unmapped))
         }
         MapCommand::Init(args) => init(args).map(|()| 0),
@@ -194,7 +194,7 @@ fn init(args: &MapInitArgs) -> Result<()> {
     };
     let draft = sniff::draft_map(&args.events, format)?;
     match &args.out {
-        None => print!("{draft}"),
+        None => crate::out!("{draft}"),
         Some(path) => write_new(path, &draft)?,
     }
     Ok(())

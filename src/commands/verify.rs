@@ -25,7 +25,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     let problems = chain::verify(&rows, &params);
     let name = |file: usize| ingested.files.get(file).map_or("?", |f| f.path.as_str());
     for record in &ingested.quarantine {
-        println!(
+        crate::outln!(
             "{}:{}: unreadable row ({}: {}), so the chain cannot include it",
             record.file,
             record.line.map_or_else(|| format!("row {}", record.row.unwrap_or(0)), |l| format!("line {l}")),
@@ -34,7 +34,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         );
     }
     for problem in &problems {
-        println!(
+        crate::outln!(
             "{}:row {} ({}): {}: {}",
             name(problem.file),
             problem.row,
@@ -44,7 +44,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         );
     }
     let failed = !problems.is_empty() || !ingested.quarantine.is_empty();
-    println!(
+    crate::outln!(
         "{}: {} row(s) in {} file(s), {} problem(s), {} unreadable row(s)",
         if failed { "FAILED" } else { "OK" },
         rows.len(),
