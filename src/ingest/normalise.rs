@@ -127,7 +127,8 @@ fn normalise_column(
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
             .into_column(),
         (Kind::Timestamp, DataType::Datetime(_, _) | DataType::Date) => {
-            input.cast(&event::timestamp_type()).polars(format!("{file}: converting `{name}` to UTC"))?
+            let utc = input.cast(&event::timestamp_type()).polars(format!("{file}: converting `{name}` to UTC"))?;
+            within_calendar(&utc, name, rejects)
         }
         (Kind::Date, DataType::String) => {
             parse_text(input, name, rejects, |t| parse_date_days(t).map(|d| Some(d as i64)))
@@ -192,6 +193,36 @@ fn describe(kind: Kind) -> String {
 }
 
 /// Parses a text column value by value; failures are marked, nulls stay null.
+/// Native timestamps outside years 1–9999 (what RFC 3339 writes, and what the reports can print)
+/// are quarantined like unparsable text ones, not carried to a panic downstream.
+fn within_calendar(utc: &Column, name: &'static str, rejects: &mut Rejects) -> Column {
+    use chrono::Datelike;
+    let Ok(values) = utc.datetime() else { return utc.clone() };
+    let in_range =
+        |us: i64| chrono::DateTime::from_timestamp_micros(us).is_some_and(|t| (1..=9999).contains(&t.year()));
+    if values.physical().iter().flatten().all(in_range) {
+        return utc.clone();
+    }
+    let checked: Int64Chunked = values
+        .physical()
+        .iter()
+        .enumerate()
+        .map(|(row, value)| match value {
+            Some(us) if !in_range(us) => {
+                rejects.mark(
+                    row,
+                    name,
+                    Some(&us.to_string()),
+                    "timestamp outside years 1-9999 (microseconds since 1970)",
+                );
+                None
+            }
+            other => other,
+        })
+        .collect();
+    checked.with_name(name.into()).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_column()
+}
+
 fn parse_text(
     input: &Column,
     name: &'static str,
