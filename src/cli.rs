@@ -34,8 +34,26 @@ social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch gener
     Generate(GenerateArgs),
     /// Re-run an audit from its manifest and check that inputs and outputs are unchanged
     #[command(
-        after_help = "Run it from the directory the audit ran in (the manifest holds paths as given).\nExample:\n  driftwatch replay reports/manifest.json"
+        after_help = "The folder holding the manifest is the bundle checked. Exit 0 all reproduced, 1 problems listed, 2 inputs changed or missing.\nExample:\n  driftwatch replay reports/manifest.json"
     )]
+    /// Write an Ed25519 key pair for signing manifests (driftwatch-signing.key, .pub)
+    #[command(after_help = "Example:\n  driftwatch keygen --out ~/.config/driftwatch")]
+    Keygen {
+        /// Folder for the key pair (created; existing keys are never overwritten)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Check a received bundle without re-running: the manifest's signature and every output's hash
+    #[command(
+        after_help = "Exit 0 intact (signed or not, said), 1 a file missing or changed or a bad signature.\nExample:\n  driftwatch check-bundle court-file/audit-2022-03 --public-key dpo-signing.pub"
+    )]
+    CheckBundle {
+        /// The bundle: the folder holding manifest.json
+        dir: PathBuf,
+        /// The public key the signature must verify with (else the one the manifest names)
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
     Replay {
         /// The manifest.json of the bundle to replay (the folder holding it is the bundle)
         manifest: PathBuf,
@@ -109,6 +127,9 @@ pub struct AuditArgs {
     /// Pseudonymisation key (else $DRIFTWATCH_KEY, else <out>/.driftwatch-key, created 0600)
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Sign the manifest with this Ed25519 private key (driftwatch keygen): manifest.json.sig
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
     /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
     pub format: Vec<OutputFormat>,

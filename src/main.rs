@@ -16,6 +16,36 @@ fn main() {
         Command::Audit(args) => commands::audit::run(args).map(|outcome| outcome.exit_code),
         Command::Generate(args) => commands::generate::run(args).map(|()| 0),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Keygen { out } => driftwatch::evidence::signing::keygen(out).map(|(private, public)| {
+            driftwatch::outln!("private key: {} (keep it secret: it signs your audits)", private.display());
+            driftwatch::outln!("public key:  {} (give it to whoever receives your bundles)", public.display());
+            0
+        }),
+        Command::CheckBundle { dir, public_key } => commands::check_bundle::run(dir, public_key.as_deref()).map(|checked| {
+            use driftwatch::evidence::signing::Verdict;
+            let signature_ok = !matches!(checked.signature, Verdict::Invalid { .. });
+            match &checked.signature {
+                Verdict::Unsigned => driftwatch::outln!("unsigned manifest: the outputs are checked against it, its origin is not"),
+                Verdict::SignedByNamedKey { fingerprint } => driftwatch::outln!(
+                    "signature: valid, by the key the manifest names ({fingerprint}); pass --public-key to check it is one you trust"
+                ),
+                Verdict::SignedByTrustedKey { fingerprint } => {
+                    driftwatch::outln!("signature: valid, by the key given ({fingerprint})")
+                }
+                Verdict::Invalid { reason } => driftwatch::outln!("signature: INVALID: {reason}"),
+            }
+            for (file, problem) in &checked.problems {
+                driftwatch::outln!("{}: {file}", problem.word());
+            }
+            let intact = signature_ok && checked.problems.is_empty();
+            driftwatch::outln!(
+                "{}: {} output file(s) listed, {} missing or changed",
+                if intact { "OK" } else { "FAILED" },
+                checked.files,
+                checked.problems.len()
+            );
+            i32::from(!intact)
+        }),
         Command::Replay { manifest, inputs_root } => {
             commands::replay::run(manifest, inputs_root.as_deref()).map(|problems| {
                 for (file, problem) in &problems {

@@ -71,6 +71,9 @@ pub struct AuditConfig {
     /// Print nothing but errors (not an output parameter).
     #[serde(skip)]
     pub quiet: bool,
+    /// Ed25519 private key signing the manifest (never recorded: a replay does not sign).
+    #[serde(skip)]
+    pub sign_key: Option<PathBuf>,
 }
 
 fn default_chunk_rows() -> usize {
@@ -169,6 +172,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         register = register.known_at(date);
     }
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
+    let signing_key = config.sign_key.as_deref().map(crate::evidence::signing::load_signing_key).transpose()?;
     stopwatch.lap("register and habilitations loaded", "reading, judging and scanning the events");
     let inputs = ingest::discover(&config.events, &maps)?;
     check_output_directory(config, &inputs)?;
@@ -262,11 +266,24 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let staging = config.out.join(format!(".driftwatch-staging-{}", std::process::id()));
     let written = report::write_all(&staging, &config.formats, config.lang, &summary, &safe_findings, &safe_quarantine)
         .and_then(|outputs| {
-            crate::evidence::manifest::write(&staging, config, &summary, &maps.summaries(), &key_info, &outputs)?;
+            let signer = signing_key.as_ref().map(crate::evidence::signing::signer);
+            crate::evidence::manifest::write(
+                &staging,
+                config,
+                &summary,
+                &maps.summaries(),
+                &key_info,
+                signer.as_ref(),
+                &outputs,
+            )?;
             Ok(outputs)
         })
         .and_then(|mut outputs| {
             outputs.push(PathBuf::from("manifest.json"));
+            if let Some(key) = &signing_key {
+                crate::evidence::signing::sign(&staging.join("manifest.json"), key)?;
+                outputs.push(PathBuf::from(crate::evidence::signing::SIGNATURE_FILE));
+            }
             publish(&staging, &config.out, &outputs)
         });
     let _ = std::fs::remove_dir_all(&staging);

@@ -1372,3 +1372,61 @@ fn a_closed_stdout_ends_the_command_quietly() {
         assert!(!stderr.contains("panicked"), "{which}: {stderr}");
     }
 }
+
+/// A signed bundle: `keygen`, `audit --sign-key`, then `check-bundle --public-key` passes; it
+/// fails after any byte of any output changes, and when the manifest itself is edited; an
+/// unsigned bundle is reported as unsigned, not as an error.
+#[test]
+fn check_bundle_verifies_the_signature_and_every_output() {
+    let temp = tempfile::tempdir().unwrap();
+    let keys = temp.path().join("keys");
+    driftwatch().args(["keygen", "--out"]).arg(&keys).assert().code(0);
+    let out = temp.path().join("signed");
+    audit_sample(&out, &["--sign-key", keys.join("driftwatch-signing.key").to_str().unwrap()]);
+    assert!(out.join("manifest.json.sig").is_file());
+    let manifest = read_json(&out.join("manifest.json"));
+    assert_eq!(manifest["signed_by"]["algorithm"], "ed25519");
+    let check = |dir: &Path| {
+        driftwatch()
+            .arg("check-bundle")
+            .arg(dir)
+            .arg("--public-key")
+            .arg(keys.join("driftwatch-signing.pub"))
+            .output()
+            .unwrap()
+    };
+    let text = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
+    let intact = check(&out);
+    assert_eq!(intact.status.code(), Some(0), "{}", text(&intact));
+    assert!(text(&intact).contains("signature: valid, by the key given"), "{}", text(&intact));
+    // Any byte of any output.
+    let outputs: Vec<String> =
+        manifest["outputs"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap().to_string()).collect();
+    assert!(outputs.len() > 5);
+    for relative in &outputs {
+        let path = out.join(relative);
+        let original = std::fs::read(&path).unwrap();
+        let mut changed = original.clone();
+        let middle = changed.len() / 2;
+        changed[middle] ^= 0x01;
+        std::fs::write(&path, &changed).unwrap();
+        let after = check(&out);
+        assert_eq!(after.status.code(), Some(1), "{relative}: {}", text(&after));
+        assert!(text(&after).contains(&format!("changed: {}", path.display())), "{relative}: {}", text(&after));
+        std::fs::write(&path, &original).unwrap();
+    }
+    // The manifest itself.
+    let manifest_path = out.join("manifest.json");
+    let original = std::fs::read_to_string(&manifest_path).unwrap();
+    std::fs::write(&manifest_path, original.replace("\"rows\"", "\"rows\" ")).unwrap();
+    let forged = check(&out);
+    assert_eq!(forged.status.code(), Some(1));
+    assert!(text(&forged).contains("signature: INVALID"), "{}", text(&forged));
+    std::fs::write(&manifest_path, original).unwrap();
+    // Unsigned.
+    let unsigned = temp.path().join("unsigned");
+    audit_sample(&unsigned, &[]);
+    let output = driftwatch().arg("check-bundle").arg(&unsigned).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("unsigned manifest"), "{}", text(&output));
+}

@@ -65,6 +65,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         },
         reveal_identities: args.reveal_identities,
         key_file: args.key_file.clone().or_else(|| sample.then(sample_key).flatten()),
+        sign_key: args.sign_key.clone(),
         verbose: args.verbose,
         timezone: args.timezone.clone(),
         cadence_threshold: args.cadence_threshold,

@@ -1,6 +1,7 @@
 //! One file per subcommand: each validates its arguments and calls the library.
 
 pub mod audit;
+pub mod check_bundle;
 pub mod generate;
 pub mod map;
 pub mod replay;

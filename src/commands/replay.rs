@@ -30,6 +30,8 @@ struct Manifest {
     habilitations: Option<Hashed>,
     pseudonymisation: KeyEntry,
     outputs: Vec<Hashed>,
+    #[serde(default)]
+    signed_by: Option<crate::evidence::signing::SignerInfo>,
 }
 
 #[derive(Deserialize)]
@@ -79,14 +81,15 @@ pub fn run(manifest_path: &Path, inputs_root: Option<&Path>) -> Result<Vec<(Stri
     let bundle = manifest_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let shown = |relative: &str| bundle.join(relative).display().to_string();
     // The bundle as received: every output present, with its recorded bytes.
-    let mut problems: Vec<(String, Problem)> = Vec::new();
-    for output in &manifest.outputs {
-        let path = bundle.join(&output.path);
-        if !path.is_file() {
-            problems.push((shown(&output.path), Problem::Missing));
-        } else if sha256_file(&path)? != output.sha256 {
-            problems.push((shown(&output.path), Problem::Changed));
-        }
+    let mut problems = super::check_bundle::output_problems(
+        bundle,
+        manifest.outputs.iter().map(|o| (o.path.as_str(), o.sha256.as_str())),
+    )?;
+    // A signed manifest must still verify (with the key it names; check-bundle takes a trusted one).
+    if let crate::evidence::signing::Verdict::Invalid { .. } =
+        crate::evidence::signing::check(manifest_path, manifest.signed_by.as_ref(), None)?
+    {
+        problems.push((manifest_path.display().to_string(), Problem::Changed));
     }
     let bundle_absolute = bundle.canonicalize().map_err(|e| Error::io(bundle, e))?;
     let audit_root = match inputs_root {

@@ -32,6 +32,9 @@ struct Manifest<'a, P: Serialize> {
     habilitations: &'a Option<crate::report::HabilitationSummary>,
     /// Which pseudonymisation key was used (its id, never the key).
     pseudonymisation: &'a crate::pseudonym::KeyInfo,
+    /// The Ed25519 key that signs this manifest (`manifest.json.sig`), when signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_by: Option<&'a super::signing::SignerInfo>,
     rows: Rows,
     outputs: Vec<OutputHash>,
 }
@@ -67,6 +70,7 @@ pub fn write<P: Serialize>(
     summary: &RunSummary,
     source_maps: &[crate::ingest::source_map::MapSummary],
     key: &crate::pseudonym::KeyInfo,
+    signer: Option<&super::signing::SignerInfo>,
     outputs: &[PathBuf],
 ) -> Result<()> {
     let manifest = Manifest {
@@ -79,6 +83,7 @@ pub fn write<P: Serialize>(
         register_versions: &summary.register_versions,
         habilitations: &summary.habilitations,
         pseudonymisation: key,
+        signed_by: signer,
         rows: Rows {
             read: summary.rows_read,
             used: summary.rows_used,

@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod manifest;
+pub mod signing;
 
 use std::io::Read;
 use std::path::Path;
