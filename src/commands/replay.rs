@@ -8,7 +8,7 @@
 //!
 //! Input paths are recorded as the user gave them. Relative ones are resolved in the folder the
 //! audit ran in: by default the bundle's folder less the recorded `--out` (a bundle `o1/` made
-//! from `/work` is replayed from `/work`, and, moved to `/court/o1/`, from `/court`), or the
+//! from `audits/` is replayed from `audits/`, and, moved to `court/o1/`, from `court/`), or the
 //! folder `--inputs-root` names when the inputs now live elsewhere. The pseudonymisation key must
 //! be the one recorded (by its id): `--key-file` as recorded, else `DRIFTWATCH_KEY`, else the
 //! `.driftwatch-key` in the bundle.

@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(cte.relations, ["suites"]);
         let copy = analyse("copy (select nom_salarie, decision from suites) to stdout").unwrap();
         assert_eq!((copy.kind, copy.relations), (StatementKind::CopyTo, vec!["suites".to_string()]));
-        let table_copy = analyse("COPY suites TO '/tmp/x.csv' WITH (FORMAT csv)").unwrap();
+        let table_copy = analyse("COPY suites TO 'exports/x.csv' WITH (FORMAT csv)").unwrap();
         assert_eq!((table_copy.kind, table_copy.wildcards), (StatementKind::CopyTo, vec![None]));
         let ddl = analyse("alter table suites add column id_document text").unwrap();
         assert_eq!(ddl.kind, StatementKind::AddColumns(vec!["id_document".into()]));
