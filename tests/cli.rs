@@ -1430,3 +1430,19 @@ fn check_bundle_verifies_the_signature_and_every_output() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(text(&output).contains("unsigned manifest"), "{}", text(&output));
 }
+
+/// `--verbose` gives each stage's CPU time and each detector's own, on stderr only.
+#[test]
+fn verbose_reports_each_detectors_cpu_time() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = audit_sample(&temp.path().join("out"), &["--verbose"]).get_output().clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("events read, judged and scanned: ") && stderr.contains(" s CPU)"), "{stderr}");
+    for detector in ["register_gap", "category_creep", "periodic_transfer", "integrity"] {
+        assert!(
+            stderr.lines().any(|l| l.contains(&format!("{detector}: ")) && l.contains(" s CPU, ")),
+            "{detector}: {stderr}"
+        );
+    }
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("s CPU"), "timings stay off stdout");
+}

@@ -237,4 +237,22 @@ mod tests {
         let french = summary(Lang::Fr, &finding);
         assert!(french.contains("destinataire") && french.contains("« moe_platforms »"), "{french}");
     }
+
+    #[test]
+    fn once_per_period_cadences_read_in_french() {
+        let at = "vers 10:00 (Europe/Paris)";
+        let week = serde_json::json!({"family": "once_per_week", "anchor_min": 1440 + 600, "time": "10:00", "time_base": "Europe/Paris"});
+        assert_eq!(
+            cadence_fr(&week),
+            format!("une fois par semaine, quel que soit le jour (d'habitude le mardi {at})")
+        );
+        let month = serde_json::json!({"family": "once_per_month", "anchor_min": 1440 + 600, "time": "10:00", "time_base": "Europe/Paris"});
+        assert!(
+            cadence_fr(&month).contains("une fois par mois") && cadence_fr(&month).contains("le 2 "),
+            "{}",
+            cadence_fr(&month)
+        );
+        let every = serde_json::json!({"family": "every_days", "days": 3, "anchor_min": 600, "time": "10:00", "time_base": "Europe/Paris"});
+        assert!(cadence_fr(&every).starts_with("tous les 3 jours"), "{}", cadence_fr(&every));
+    }
 }

@@ -51,10 +51,10 @@ pub struct Columnar {
 
 impl InputFormat for Columnar {
     fn read_chunks(&self, file: &InputFile, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
-        let total = self.count_rows(file.path, file.display)?;
+        // Parquet's metadata gives the row groups (and so the rows); Arrow IPC is counted.
         let lengths = match self.row_groups(file.path) {
-            Some(groups) if total > 0 && groups.iter().sum::<usize>() == total => aligned_chunks(&groups, chunk_rows),
-            _ => even_chunks(total, chunk_rows),
+            Some(groups) if groups.iter().sum::<usize>() > 0 => aligned_chunks(&groups, chunk_rows),
+            _ => even_chunks(self.count_rows(file.path, file.display)?, chunk_rows),
         };
         let mut start = 0;
         for length in lengths {
@@ -114,7 +114,40 @@ impl Columnar {
 
 #[cfg(test)]
 mod tests {
-    use super::{aligned_chunks, even_chunks};
+    use super::*;
+
+    /// A Parquet file of 1,000 rows in several row groups read with 400-row chunks: one chunk
+    /// per whole row group (no group cut in two), every row once and in order; its row count
+    /// known before reading.
+    #[test]
+    fn parquet_is_read_in_whole_row_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.parquet");
+        let ids: Vec<String> = (0..1000).map(|i| format!("e{i}")).collect();
+        let mut frame = DataFrame::new(1000, vec![Column::new("event_id".into(), ids.clone())]).unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(300))
+            .finish(&mut frame)
+            .unwrap();
+        let options = crate::ingest::formats::ReadOptions::default();
+        let display = path.display().to_string();
+        let file = InputFile { path: &path, display: &display, options: &options };
+        let (mut heights, mut seen) = (Vec::new(), Vec::new());
+        Columnar { ipc: false }
+            .read_chunks(&file, 400, &mut |table, _| {
+                heights.push(table.frame.height());
+                let column = table.frame.column("event_id").unwrap().str().unwrap().clone();
+                seen.extend(column.iter().map(|v| v.unwrap().to_string()));
+                Ok(())
+            })
+            .unwrap();
+        let groups = Columnar { ipc: false }.row_groups(&path).unwrap();
+        assert!(groups.len() > 1 && groups.iter().all(|g| *g < 400), "{groups:?}");
+        assert_eq!(heights, groups, "a chunk per row group");
+        assert_eq!(seen, ids);
+        let input = crate::ingest::Input::plain(path.clone(), crate::ingest::Format::Parquet);
+        assert_eq!(crate::ingest::known_row_count(&[input]), Some(1000));
+    }
 
     #[test]
     fn chunks_follow_row_groups_and_cover_every_row() {
