@@ -150,7 +150,7 @@ pub fn load_key(key_file: Option<&Path>, out: &Path) -> Result<(Vec<u8>, KeyInfo
             getrandom::getrandom(&mut random)
                 .map_err(|e| Error::file(path.display(), format!("no randomness for a key: {e}")))?;
             let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
-            write_private(&path, text.as_bytes())?;
+            crate::evidence::write_private(&path, text.as_bytes())?;
             (text.into_bytes(), "created")
         }
     };
@@ -166,19 +166,6 @@ fn trimmed(mut bytes: Vec<u8>) -> Vec<u8> {
         bytes.pop();
     }
     bytes
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
-    file.write_all(bytes).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

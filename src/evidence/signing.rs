@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use super::hex;
 use crate::error::{Error, Result};
 
 /// The signature's file name beside the manifest.
@@ -36,10 +37,6 @@ fn hex_bytes<const N: usize>(text: &str, path: &Path, what: &str) -> Result<[u8;
     bytes
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| Error::file(path.display(), format!("not {what}: expected {} hex digits", 2 * N)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A private key file (64 hex digits).
@@ -139,18 +136,7 @@ pub fn keygen(dir: &Path) -> Result<(PathBuf, PathBuf)> {
             return Err(Error::file(path.display(), "already exists: keygen never overwrites a key"));
         }
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    options
-        .open(&private)
-        .and_then(|mut f| f.write_all(format!("{}\n", hex(&seed)).as_bytes()))
-        .map_err(|e| Error::io(&private, e))?;
+    super::write_private(&private, format!("{}\n", super::hex(&seed)).as_bytes())?;
     std::fs::write(&public, format!("{}\n", hex(key.verifying_key().as_bytes()))).map_err(|e| Error::io(&public, e))?;
     Ok((private, public))
 }
