@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::{self, Context};
 use crate::error::{PolarsContext, Result};
-use crate::event::{ACTOR_ID, ACTOR_ROLE, TS};
+use crate::event::TS;
 use crate::finding::{Finding, Severity};
 use crate::ingest::{self, timestamp::format_us};
 use crate::pseudonym::{self, Pseudonymiser};
@@ -191,27 +191,40 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let mut seen = Seen::default();
     let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
     let (mut judging, mut summarising) = (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
+    let mut coding = crate::cpu_time::Spent::default();
+    // Codes of the text columns, stable over the whole stream (`detect::chunk`).
+    let mut dictionaries = detect::chunk::Dictionaries::default();
     // Columnar inputs say how many rows they hold: then the spinner is a bar with time left.
     let total_rows = if config.quiet || config.verbose { None } else { ingest::known_row_count(&inputs) };
     if let Some(total) = total_rows {
         progress.rows(total, "reading");
     }
-    let streamed = ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, |chunk| {
+    let on_chunk = |chunk: DataFrame| {
         rows_streamed += chunk.height();
         match total_rows {
             Some(_) => progress.set_rows(rows_streamed as u64),
             None => progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far")),
         }
         let events = judging.measure(|| judge(chunk, &register, config))?;
-        summarising.measure(|| seen.scan(&events, &register))?;
-        scanners.scan(&context, &events)
-    })?;
+        let codes = coding.measure(|| detect::chunk::code(&events, &mut dictionaries))?;
+        let chunk = detect::chunk::Chunk { events: &events, codes: &codes, dictionaries: &dictionaries };
+        summarising.measure(|| seen.scan(&chunk, &register))?;
+        scanners.scan(&context, &chunk)
+    };
+    // Under --verbose, one stage at a time, so that each one's CPU time is its own.
+    let streamed = if config.verbose {
+        ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, on_chunk)?
+    } else {
+        ingest::stream_ahead(&inputs, &maps, config.strict, config.chunk_rows, on_chunk)?
+    };
     stopwatch.progress.rows_done();
     stopwatch.lap("events read, judged and scanned", "finishing the detectors");
     if config.verbose {
         // The stage's CPU time is reading and normalising (the rest), judging, the run summary,
         // and each detector's scan (below, with its finish).
-        for (what, spent) in [("judging against the register", judging), ("run summary", summarising)] {
+        for (what, spent) in
+            [("judging against the register", judging), ("coding text columns", coding), ("run summary", summarising)]
+        {
             eprintln!(
                 "driftwatch:   {what}: {:.2} s CPU, {:.2} s wall",
                 spent.cpu.as_secs_f64(),
@@ -257,7 +270,11 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         }),
         detectors: detect::all().iter().map(|d| d.name()).collect(),
         findings_by_detector: Default::default(),
-        overview: seen.overview.finish(&register, &safe_findings).renamed(|r| pseudonymiser.recipient(r)),
+        overview: seen
+            .overview
+            .finish(&dictionaries)
+            .finish(&register, &safe_findings)
+            .renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
     };
     summary.count_findings(&findings);
@@ -364,43 +381,39 @@ struct Seen {
     /// not people, never pseudonymised. Every other actor is a person, and a recipient with one
     /// of their ids (a web client, say) is pseudonymised like an actor.
     service_accounts: std::collections::BTreeSet<String>,
-    overview: report::overview::Overview,
+    /// By actor code: 0 not seen yet, 1 seen, 2 seen under a service role.
+    actor_state: Vec<u8>,
+    overview: report::overview::OverviewScan,
 }
 
 impl Seen {
-    fn scan(&mut self, events: &DataFrame, register: &register::RegisterSet) -> Result<()> {
-        self.events_judged += events.height() as u64;
-        if let Ok(ts) = events.column(TS).and_then(|c| c.datetime()) {
-            let ts = ts.physical();
-            self.first_event = self.first_event.into_iter().chain(ts.min()).min();
-            self.last_event = self.last_event.into_iter().chain(ts.max()).max();
-        }
-        let service_roles: Vec<String> = register
+    fn scan(&mut self, chunk: &detect::chunk::Chunk, register: &register::RegisterSet) -> Result<()> {
+        let codes = chunk.codes;
+        self.events_judged += codes.len() as u64;
+        self.first_event = self.first_event.into_iter().chain(codes.ts.iter().copied().min()).min();
+        self.last_event = self.last_event.into_iter().chain(codes.ts.iter().copied().max()).max();
+        let service_roles: Vec<u32> = register
             .versions
             .iter()
-            .flat_map(|v| v.doc.roles.iter().filter(|r| r.is_service()).map(|r| r.id.clone()))
+            .flat_map(|v| v.doc.roles.iter().filter(|r| r.is_service()))
+            .filter_map(|role| chunk.dictionaries.role.code_of(&role.id))
             .collect();
-        let actors = events
-            .clone()
-            .lazy()
-            .group_by([col(ACTOR_ID)])
-            .agg([col(ACTOR_ROLE)
-                .is_in(lit(Series::new("roles".into(), service_roles)).implode(false), false)
-                .any(true)
-                .alias("service")])
-            .collect()
-            .polars("listing actors")?;
-        let ids = actors.column(ACTOR_ID).and_then(|c| c.str()).polars("actor ids")?;
-        let service = actors.column("service").and_then(|c| c.bool()).polars("service accounts")?;
-        for (id, is_service) in ids.iter().zip(service.iter()) {
-            let Some(id) = id else { continue };
-            if is_service == Some(true) && !self.service_accounts.contains(id) {
-                self.service_accounts.insert(id.to_string());
+        self.actor_state.resize(chunk.dictionaries.actor.len(), 0);
+        for (&actor, role) in codes.actor.iter().zip(&codes.role) {
+            let state = if service_roles.contains(role) { 2 } else { 1 };
+            if actor == detect::chunk::NULL || self.actor_state[actor as usize] >= state {
+                continue;
             }
-            if !self.actors.contains(id) {
+            let id = chunk.dictionaries.actor.text(actor).unwrap_or_default();
+            if self.actor_state[actor as usize] == 0 {
                 self.actors.insert(id.to_string());
             }
+            if state == 2 {
+                self.service_accounts.insert(id.to_string());
+            }
+            self.actor_state[actor as usize] = state;
         }
-        self.overview.scan(events)
+        self.overview.scan(chunk);
+        Ok(())
     }
 }

@@ -14,41 +14,45 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
+use super::chunk::{Chunk, Dictionaries};
 use super::{Context, Detector, EventColumns, Scanner, Tally, list_words};
-use crate::error::{PolarsContext, Result};
-use crate::event::{self, CATEGORIES, DATASET, PURPOSE, RECIPIENT};
+use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::RegisterVersion;
 use crate::register::categories::is_covered;
-use crate::register::versions::REGISTER_VERSION;
 
 pub struct CategoryCreep;
-
-const OUTBOUND: &str = "outbound";
 
 /// What a finding is about: (`recipient` or `purpose`, its id or "" for any purpose, dataset).
 type GroupKey = (&'static str, String, String);
 
 /// The events sharing a (version, dataset, outbound, recipient, purpose): they are all judged
-/// against the same declared list, so it is resolved once per context, not once per event.
+/// against the same declared list, so it is resolved once per audit, not once per event.
 struct JudgedContext {
     group: GroupKey,
     declared: Vec<String>,
-    /// Memo of the categories seen in this context: covered or not.
-    covered: PlHashMap<String, bool>,
+    /// By category code: 0 not judged yet, 1 covered by `declared`, 2 not covered.
+    covered: Vec<u8>,
+}
+
+impl JudgedContext {
+    fn is_covered(&mut self, category: u32, dictionaries: &Dictionaries) -> bool {
+        let index = category as usize;
+        if index >= self.covered.len() {
+            self.covered.resize(dictionaries.category.len().max(index + 1), 0);
+        }
+        if self.covered[index] == 0 {
+            let text = dictionaries.category.text(category).unwrap_or_default();
+            self.covered[index] = if is_covered(text, &self.declared) { 1 } else { 2 };
+        }
+        self.covered[index] == 1
+    }
 }
 
 #[derive(Default)]
 struct Group {
     tally: Tally,
     categories: BTreeSet<String>,
-}
-
-impl Group {
-    fn merge(&mut self, other: Group) {
-        self.tally.merge(other.tally);
-        self.categories.extend(other.categories);
-    }
 }
 
 impl Detector for CategoryCreep {
@@ -61,25 +65,40 @@ impl Detector for CategoryCreep {
     }
 }
 
+/// (version, dataset, outbound, recipient, purpose), in codes.
+type ContextKey = (i32, u32, bool, u32, u32);
+
 #[derive(Default)]
 struct CreepScanner {
+    /// Index into `judged` by key; None: not judged by this detector.
+    contexts: PlHashMap<ContextKey, Option<usize>>,
+    judged: Vec<JudgedContext>,
     groups: BTreeMap<GroupKey, Group>,
 }
 
 impl Scanner for CreepScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
-        // The rows are read where they lie, a slice per thread: no exploded categories and no
-        // row lists (each would be as long as the log).
-        let events = events
-            .clone()
-            .lazy()
-            .with_column(event::is_outbound().alias(OUTBOUND))
-            .collect()
-            .polars("marking transfers and exports")?;
-        for partial in super::par_slices(&events, |slice| scan_part(context, slice))? {
-            for (key, group) in partial {
-                self.groups.entry(key).or_default().merge(group);
+    fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        let columns = EventColumns::of(chunk.events)?;
+        let mut undeclared: Vec<u32> = Vec::new();
+        for row in 0..codes.len() {
+            let version = codes.version[row];
+            if version < 0 || codes.categories_of(row).is_empty() {
+                continue;
             }
+            let key = (version, codes.dataset[row], codes.outbound[row], codes.recipient[row], codes.purpose[row]);
+            let Some(judged) = self.judged_context(context, dictionaries, key) else { continue };
+            let judged = &mut self.judged[judged];
+            undeclared.clear();
+            undeclared.extend(codes.categories_of(row).iter().filter(|&&c| !judged.is_covered(c, dictionaries)));
+            if undeclared.is_empty() {
+                continue;
+            }
+            let group = self.groups.entry(judged.group.clone()).or_default();
+            let texts = undeclared.iter().filter_map(|&c| dictionaries.category.text(c));
+            group.categories.extend(texts.map(str::to_string));
+            // An event with several undeclared categories counts once.
+            columns.add_to(&mut group.tally, row);
         }
         Ok(())
     }
@@ -96,63 +115,28 @@ impl Scanner for CreepScanner {
     }
 }
 
-/// Judges the events of one slice of the judged frame (plus its `outbound` column). Returns the
-/// groups with at least one undeclared category.
-fn scan_part(context: &Context, keys: &DataFrame) -> Result<BTreeMap<GroupKey, Group>> {
-    let text = |name: &str| super::text_column(keys, name);
-    let (datasets, recipients, purposes) = (text(DATASET)?, text(RECIPIENT)?, text(PURPOSE)?);
-    let versions = keys.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("register_version")?;
-    let outbound = keys.column(OUTBOUND).and_then(|c| c.bool()).polars("outbound")?;
-    let categories = keys.column(CATEGORIES).and_then(|c| c.list()).polars("categories")?;
-    let columns = EventColumns::of(keys)?;
-    // Contexts by key, resolved on first sight (None: not judged by this detector).
-    let mut contexts: PlHashMap<(i32, &str, bool, &str, &str), Option<JudgedContext>> = PlHashMap::new();
-    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-    let mut undeclared: Vec<String> = Vec::new();
-    let rows = versions.iter().zip(datasets.iter()).zip(outbound.iter()).zip(recipients.iter()).zip(purposes.iter());
-    for (row, ((((version, dataset), outbound), recipient), purpose), event_categories) in
-        rows.zip(categories.amortized_iter()).enumerate().map(|(row, (keys, cats))| (row, keys, cats))
-    {
-        let (Some(version), Some(event_categories)) = (version, event_categories) else { continue };
-        let key = (
-            version,
-            dataset.unwrap_or_default(),
-            outbound.unwrap_or(false),
-            recipient.unwrap_or_default(),
-            purpose.unwrap_or_default(),
-        );
-        let judged = contexts.entry(key).or_insert_with(|| {
-            let version = context.register.get(version as usize);
-            declared_for(version, key.2, key.3, key.4, key.1).map(|(kind, against, declared)| JudgedContext {
-                group: (kind, against, key.1.to_string()),
+impl CreepScanner {
+    /// The declared list a combination is judged against, resolved on first sight.
+    fn judged_context(&mut self, context: &Context, dictionaries: &Dictionaries, key: ContextKey) -> Option<usize> {
+        if let Some(known) = self.contexts.get(&key) {
+            return *known;
+        }
+        let (version, dataset, outbound, recipient, purpose) = key;
+        let dataset = dictionaries.dataset.text(dataset).unwrap_or_default();
+        let recipient = dictionaries.recipient.text(recipient).unwrap_or_default();
+        let purpose = dictionaries.purpose.text(purpose).unwrap_or_default();
+        let version = context.register.get(version as usize);
+        let judged = declared_for(version, outbound, recipient, purpose, dataset).map(|(kind, against, declared)| {
+            self.judged.push(JudgedContext {
+                group: (kind, against, dataset.to_string()),
                 declared,
-                covered: PlHashMap::new(),
-            })
+                covered: Vec::new(),
+            });
+            self.judged.len() - 1
         });
-        let Some(judged) = judged.as_mut() else { continue };
-        undeclared.clear();
-        for category in event_categories.as_ref().str().polars("categories")?.iter().flatten() {
-            let covered = match judged.covered.get(category) {
-                Some(covered) => *covered,
-                None => {
-                    let covered = is_covered(category, &judged.declared);
-                    judged.covered.insert(category.to_string(), covered);
-                    covered
-                }
-            };
-            if !covered {
-                undeclared.push(category.to_string());
-            }
-        }
-        if undeclared.is_empty() {
-            continue;
-        }
-        let group = groups.entry(judged.group.clone()).or_default();
-        group.categories.extend(undeclared.drain(..));
-        // An event with several undeclared categories counts once.
-        columns.add_to(&mut group.tally, row);
+        self.contexts.insert(key, judged);
+        judged
     }
-    Ok(groups)
 }
 
 impl CategoryCreep {

@@ -17,6 +17,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::json;
 
+use super::chunk::Chunk;
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
@@ -78,18 +79,46 @@ impl Detector for IndividualMonitoring {
 #[derive(Default)]
 struct WatchScanner {
     watchers: BTreeMap<(String, String), Watcher>,
+    /// (version, role code) → the role is a management role in that version.
+    management: PlHashMap<(i32, u32), bool>,
+}
+
+impl WatchScanner {
+    /// The chunk's events under a management role of their version, or None if there is none.
+    fn rows_in_management_roles(&mut self, context: &Context, chunk: &Chunk) -> Result<Option<DataFrame>> {
+        let (codes, roles) = (chunk.codes, &chunk.dictionaries.role);
+        let mut any = false;
+        let mask: BooleanChunked = (0..codes.len())
+            .map(|row| {
+                let (version, role) = (codes.version[row], codes.role[row]);
+                let managed = version >= 0
+                    && *self.management.entry((version, role)).or_insert_with(|| {
+                        let role = roles.text(role).unwrap_or_default();
+                        context.register.get(version as usize).doc.roles.iter().any(|r| r.id == role && r.management)
+                    });
+                any |= managed;
+                managed
+            })
+            .collect();
+        if !any {
+            return Ok(None);
+        }
+        chunk.events.filter(&mask).map(Some).polars("selecting events under management roles")
+    }
 }
 
 impl Scanner for WatchScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+    fn scan(&mut self, context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
+        let events = chunk.events;
+        // Only management roles can watch agents: most chunks stop here, the rest shrink to them.
+        let Some(managed) = self.rows_in_management_roles(context, chunk)? else { return Ok(()) };
         let kind = report_kind(events);
         let watching = col(TARGET_AGENT)
             .is_not_null()
             .and(col(TARGET_AGENT).neq(col(ACTOR_ID)))
             .or(col(REPORT_KIND).eq(lit("ranking")))
             .or(col(REPORT_KIND).eq(lit("per_agent")).and(col(TARGET_AGENT).is_null()));
-        let candidates = events
-            .clone()
+        let candidates = managed
             .lazy()
             .select([
                 col(ROW),

@@ -40,7 +40,8 @@ struct IntegrityScanner {
 }
 
 impl Scanner for IntegrityScanner {
-    fn scan(&mut self, _context: &Context, events: &DataFrame) -> Result<()> {
+    fn scan(&mut self, _context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
+        let events = chunk.events;
         let chained = events.column(HASH).map(|c| c.null_count() < c.len()).unwrap_or(false);
         if chained {
             let events = events.drop_many([crate::register::versions::REGISTER_VERSION, super::ROW]);
@@ -147,7 +148,7 @@ impl Integrity {
 /// 64-bit hash would be reported as one duplicate: odds below 1 in 10,000 at 50 million rows.
 #[derive(Default)]
 struct DuplicateIds {
-    /// The hashes of each chunk, sorted (one vector per chunk: no reallocation of one vector as
+    /// The hashes of each chunk, ordered by their leading bits (one vector per chunk: no reallocation of one vector as
     /// long as the log, which would hold it twice while copying).
     hashes: Vec<Vec<u64>>,
     seen: Bloom,
@@ -156,13 +157,12 @@ struct DuplicateIds {
 
 impl DuplicateIds {
     fn add(&mut self, ids: &StringChunked) {
-        use rayon::prelude::*;
         let hasher = PlFixedStateQuality::default();
-        let mut hashed: Vec<(u64, u32)> =
-            ids.iter().enumerate().map(|(row, id)| (hasher.hash_one(id), row as u32)).collect();
-        // Probed in hash order, the filter is walked front to back (its word is the hash's high
-        // bits) instead of at random: one pass through memory, not a cache miss per row.
-        hashed.par_sort_unstable();
+        let hashes: Vec<u64> = ids.iter().map(|id| hasher.hash_one(id)).collect();
+        // Probed in (about) hash order, the filter is walked front to back (its word is the
+        // hash's high bits) instead of at random: one pass through memory, not a cache miss
+        // per row.
+        let hashed = by_leading_bits(&hashes);
         let count: usize = self.hashes.iter().map(Vec::len).sum::<usize>() + hashed.len();
         self.seen.grow_for(count, self.hashes.iter().flatten().copied());
         for &(hash, row) in &hashed {
@@ -174,7 +174,7 @@ impl DuplicateIds {
     }
 
     /// The duplicated ids, sorted. The hash space is cut in 256 parts by the top bits; each
-    /// part is gathered from every chunk's sorted hashes and checked on its own, so no copy of
+    /// part is gathered from every chunk's ordered hashes and checked on its own, so no copy of
     /// all the hashes is ever made.
     fn duplicated(self) -> Vec<String> {
         use rayon::prelude::*;
@@ -204,6 +204,31 @@ impl DuplicateIds {
 /// A blocked Bloom filter over 64-bit hashes: three bits in one 64-bit word per value (one
 /// cache miss), 8 to 16 bits per value (under 2 % false hits); rebuilt at 16 bits per value,
 /// from every value that went in, when they pass 8.
+/// Bits of a hash that order [`by_leading_bits`]: 4096 buckets, each a small stretch of the
+/// Bloom filter (its word index grows with the hash), and a prefix of the byte `duplicated`
+/// partitions on.
+const LEADING_BITS: u32 = 12;
+
+/// (hash, row) ordered by the hash's leading bits, in two linear passes (a counting sort, not a
+/// comparison sort of the whole chunk).
+fn by_leading_bits(hashes: &[u64]) -> Vec<(u64, u32)> {
+    let bucket = |hash: u64| (hash >> (64 - LEADING_BITS)) as usize;
+    let mut starts = vec![0usize; (1 << LEADING_BITS) + 1];
+    for &hash in hashes {
+        starts[bucket(hash) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut ordered = vec![(0u64, 0u32); hashes.len()];
+    for (row, &hash) in hashes.iter().enumerate() {
+        let slot = &mut starts[bucket(hash)];
+        ordered[*slot] = (hash, row as u32);
+        *slot += 1;
+    }
+    ordered
+}
+
 #[derive(Default)]
 struct Bloom {
     words: Vec<u64>,
@@ -278,5 +303,21 @@ mod duplicate_tests {
         assert!(inserted.iter().all(|v| bloom.may_contain(*v)));
         let false_hits = (100_000..200_000u64).filter(|v| bloom.may_contain(hasher.hash_one(v))).count();
         assert!(false_hits < 3_000, "{false_hits} false hits in 100,000");
+    }
+}
+#[cfg(test)]
+mod ordering_tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_ordered_by_their_leading_bits_and_none_is_lost() {
+        let hashes: Vec<u64> = (0..5000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+        let ordered = by_leading_bits(&hashes);
+        let leading: Vec<u64> = ordered.iter().map(|(h, _)| h >> (64 - LEADING_BITS)).collect();
+        assert!(leading.windows(2).all(|w| w[0] <= w[1]));
+        let mut rows: Vec<u32> = ordered.iter().map(|(_, row)| *row).collect();
+        assert!(ordered.iter().all(|(hash, row)| hashes[*row as usize] == *hash));
+        rows.sort_unstable();
+        assert_eq!(rows, (0..5000).collect::<Vec<u32>>());
     }
 }

@@ -6,6 +6,7 @@
 pub mod cadence;
 pub mod calendar;
 mod category_creep;
+pub mod chunk;
 mod individual_monitoring;
 mod integrity;
 pub mod occupancy;
@@ -79,9 +80,10 @@ pub trait Detector: Sync {
 /// A detector's state during one audit.
 pub trait Scanner: Send {
     /// Reads one chunk of judged events: the event frame (`crate::event`) plus
-    /// `register_version` and `event_row` (the row's number within the chunk). Chunks come in
-    /// input order; a scanner must not depend on row order otherwise (aggregate, sort evidence).
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()>;
+    /// `register_version` and `event_row` (the row's number within the chunk), and its coded
+    /// columns ([`chunk`]). Chunks come in input order; a scanner must not depend on row order
+    /// otherwise (aggregate, sort evidence).
+    fn scan(&mut self, context: &Context, chunk: &chunk::Chunk) -> Result<()>;
     /// The findings, once every chunk has been scanned.
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>>;
 }
@@ -125,15 +127,15 @@ impl Scanners {
 
     /// Every scanner reads the chunk; detectors run side by side (each may also split the
     /// chunk across threads itself), or one after another when measured.
-    pub fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+    pub fn scan(&mut self, context: &Context, chunk: &chunk::Chunk) -> Result<()> {
         use rayon::prelude::*;
         if self.measured {
             return self
                 .running
                 .iter_mut()
-                .try_for_each(|(_, scanner, spent)| spent.measure(|| scanner.scan(context, events)));
+                .try_for_each(|(_, scanner, spent)| spent.measure(|| scanner.scan(context, chunk)));
         }
-        self.running.par_iter_mut().try_for_each(|(_, scanner, _)| scanner.scan(context, events))
+        self.running.par_iter_mut().try_for_each(|(_, scanner, _)| scanner.scan(context, chunk))
     }
 
     /// Every detector's findings in the canonical order; when measured, each detector's CPU
@@ -157,8 +159,10 @@ impl Scanners {
 
 /// Runs one detector over one frame of judged events.
 pub fn run_one(detector: &dyn Detector, context: &Context, events: &DataFrame) -> Result<Vec<Finding>> {
+    let mut dictionaries = chunk::Dictionaries::default();
+    let codes = chunk::code(events, &mut dictionaries)?;
     let mut scanner = detector.scanner();
-    scanner.scan(context, events)?;
+    scanner.scan(context, &chunk::Chunk { events, codes: &codes, dictionaries: &dictionaries })?;
     scanner.finish(context)
 }
 

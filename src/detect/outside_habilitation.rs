@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 use serde_json::json;
 
+use super::chunk::{Chunk, Dictionaries, NULL};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
-use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE};
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::habilitations::Grant;
 
@@ -65,14 +65,21 @@ pub fn grant_verdict(grants: &[&Grant], ts: i64, unit: Option<&str>) -> Option<R
     if grants.is_empty() {
         return Some(Reason::NeverGranted);
     }
-    let active: Vec<&&Grant> =
-        grants.iter().filter(|g| g.granted_at <= ts && g.revoked_at.is_none_or(|revoked| ts < revoked)).collect();
-    if active.is_empty() {
-        let first = grants.iter().map(|g| g.granted_at).min().expect("not empty");
-        return Some(if ts < first { Reason::NotYetGranted } else { Reason::Revoked });
+    // Called for every event: no allocation, one pass over the actor's grants for the role.
+    let mut any_active = false;
+    for grant in grants {
+        if grant.granted_at <= ts && grant.revoked_at.is_none_or(|revoked| ts < revoked) {
+            any_active = true;
+            if grant.scope == "*" || unit.is_none_or(|u| grant.scope == u) {
+                return None;
+            }
+        }
     }
-    let covered = active.iter().any(|g| g.scope == "*" || unit.is_none_or(|u| g.scope == u));
-    (!covered).then_some(Reason::OutOfScope)
+    if any_active {
+        return Some(Reason::OutOfScope);
+    }
+    let first = grants.iter().map(|g| g.granted_at).min().unwrap_or(i64::MIN);
+    Some(if ts < first { Reason::NotYetGranted } else { Reason::Revoked })
 }
 
 #[derive(Default)]
@@ -95,19 +102,49 @@ impl Detector for OutsideHabilitation {
 #[derive(Default)]
 struct HabilitationScanner {
     offences: BTreeMap<(String, Reason), Offence>,
+    /// (version, dataset, role, purpose) codes → a purpose in force allows the role there.
+    allowed: PlHashMap<(i32, u32, u32, u32), bool>,
+    /// (actor, role) codes → that actor's grants for that role (indexes into the grants).
+    grants: PlHashMap<(u32, u32), Vec<usize>>,
 }
 
 impl Scanner for HabilitationScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
-        let mut grants: PlHashMap<(&str, &str), Vec<&Grant>> = PlHashMap::new();
-        if let Some(habilitations) = context.habilitations {
-            for grant in &habilitations.grants {
-                grants.entry((grant.actor_id.as_str(), grant.role.as_str())).or_default().push(grant);
+    fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        let columns = EventColumns::of(chunk.events)?;
+        let mut granted: Vec<&Grant> = Vec::new();
+        for row in 0..codes.len() {
+            let (version, actor, role, dataset) =
+                (codes.version[row], codes.actor[row], codes.role[row], codes.dataset[row]);
+            if version < 0 || actor == NULL || role == NULL || dataset == NULL {
+                continue;
             }
-        }
-        for partial in super::par_slices(events, |slice| scan_part(context, &grants, slice))? {
-            for (key, offence) in partial {
-                self.offences.entry(key).or_default().merge(offence);
+            let purpose = codes.purpose[row];
+            let role_allowed = *self
+                .allowed
+                .entry((version, dataset, role, purpose))
+                .or_insert_with(|| role_allowed(context, dictionaries, version, dataset, role, purpose));
+            let reason = if !role_allowed {
+                Some(Reason::RoleNotAllowed)
+            } else if let Some(habilitations) = context.habilitations {
+                let indexes = self.grants.entry((actor, role)).or_insert_with(|| {
+                    let (actor, role) = (dictionaries.actor.text(actor), dictionaries.role.text(role));
+                    let of_pair = |g: &&Grant| Some(g.actor_id.as_str()) == actor && Some(g.role.as_str()) == role;
+                    let grants = habilitations.grants.iter().enumerate();
+                    grants.filter(|(_, g)| of_pair(g)).map(|(index, _)| index).collect()
+                });
+                granted.clear();
+                granted.extend(indexes.iter().map(|&i| &habilitations.grants[i]));
+                grant_verdict(&granted, codes.ts[row], dictionaries.unit.text(codes.unit[row]))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                let text = |d: &super::chunk::Dictionary, code| d.text(code).unwrap_or_default().to_string();
+                let offence = self.offences.entry((text(&dictionaries.actor, actor), reason)).or_default();
+                columns.add_to(&mut offence.tally, row);
+                offence.datasets.insert(text(&dictionaries.dataset, dataset));
+                offence.roles.insert(text(&dictionaries.role, role));
             }
         }
         Ok(())
@@ -122,58 +159,31 @@ impl Scanner for HabilitationScanner {
     }
 }
 
-impl Offence {
-    fn merge(&mut self, other: Offence) {
-        self.tally.merge(other.tally);
-        self.datasets.extend(other.datasets);
-        self.roles.extend(other.roles);
-    }
-}
-
 /// Checks the events of one slice of the judged frame against the roles the register allows
 /// and the actors' grants.
-fn scan_part(
+/// Whether a purpose in force allows `role` on `dataset`: the purpose the event names if it
+/// covers the dataset, else any purpose covering it.
+fn role_allowed(
     context: &Context,
-    grants: &PlHashMap<(&str, &str), Vec<&Grant>>,
-    events: &DataFrame,
-) -> Result<BTreeMap<(String, Reason), Offence>> {
-    let text = |name: &str| super::text_column(events, name);
-    let (actors, roles, units, datasets, purposes) =
-        (text(ACTOR_ID)?, text(ACTOR_ROLE)?, text(ACTOR_UNIT)?, text(DATASET)?, text(PURPOSE)?);
-    let columns = EventColumns::of(events)?;
-    let mut allowed: PlHashMap<(i32, &str, &str, Option<&str>), bool> = PlHashMap::new();
-    let mut offences: BTreeMap<(String, Reason), Offence> = BTreeMap::new();
-    let rows = columns.version.iter().zip(actors.iter()).zip(roles.iter()).zip(datasets.iter());
-    let rows = rows.zip(columns.ts.iter()).zip(purposes.iter()).zip(units.iter()).enumerate();
-    for (row, ((((((version, actor), role), dataset), ts), purpose), unit)) in rows {
-        let (Some(version), Some(actor), Some(role), Some(dataset), Some(ts)) = (version, actor, role, dataset, ts)
-        else {
-            continue;
-        };
-        let role_allowed = *allowed.entry((version, dataset, role, purpose)).or_insert_with(|| {
-            let register = context.register.get(version as usize);
-            let named = purpose.and_then(|p| register.purpose(p)).filter(|p| p.datasets.iter().any(|d| d == dataset));
-            let candidates: Vec<_> = match named {
-                Some(p) => vec![p],
-                None => register.purposes_for_dataset(dataset).collect(),
-            };
-            candidates.iter().any(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role))
-        });
-        let reason = if !role_allowed {
-            Some(Reason::RoleNotAllowed)
-        } else if context.habilitations.is_some() {
-            grant_verdict(grants.get(&(actor, role)).map_or(&[][..], |g| g.as_slice()), ts, unit)
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            let offence = offences.entry((actor.to_string(), reason)).or_default();
-            columns.add_to(&mut offence.tally, row);
-            offence.datasets.insert(dataset.to_string());
-            offence.roles.insert(role.to_string());
-        }
-    }
-    Ok(offences)
+    dictionaries: &Dictionaries,
+    version: i32,
+    dataset: u32,
+    role: u32,
+    purpose: u32,
+) -> bool {
+    let register = context.register.get(version as usize);
+    let dataset = dictionaries.dataset.text(dataset).unwrap_or_default();
+    let role = dictionaries.role.text(role).unwrap_or_default();
+    let named = dictionaries
+        .purpose
+        .text(purpose)
+        .and_then(|p| register.purpose(p))
+        .filter(|p| p.datasets.iter().any(|d| d == dataset));
+    let candidates: Vec<_> = match named {
+        Some(p) => vec![p],
+        None => register.purposes_for_dataset(dataset).collect(),
+    };
+    candidates.iter().any(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role))
 }
 
 impl OutsideHabilitation {

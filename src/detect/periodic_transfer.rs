@@ -9,7 +9,7 @@
 //! requests); the cadence engine (`cadence.rs`) decides. Systematic → high; review band → low.
 //! Flows run in parallel (rayon); results are collected in flow order, so output is stable.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Timelike};
 use polars::prelude::*;
@@ -18,11 +18,11 @@ use serde_json::json;
 
 use super::cadence::{self, Cadence, Observation, Verdict};
 use super::calendar::BusinessCalendar;
+use super::chunk::{Chunk, NULL};
 use super::{Context, Detector, Scanner};
 use crate::error::{PolarsContext, Result};
-use crate::event::{self, DATASET, EVENT_ID, RECIPIENT, RECORD_COUNT, REQUEST_REF, TS};
+use crate::event::{EVENT_ID, RECORD_COUNT, REQUEST_REF};
 use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, Timeline};
-use crate::register::versions::REGISTER_VERSION;
 use crate::register::{Mode, RegisterVersion};
 
 pub struct PeriodicTransfer;
@@ -57,16 +57,20 @@ impl Detector for PeriodicTransfer {
 /// The flows' transfers, gathered chunk by chunk; the cadences are looked for at the end.
 #[derive(Default)]
 struct FlowScanner {
-    flows: BTreeMap<(String, String), Flow>,
+    /// Flow index by (recipient, dataset) codes.
+    by_codes: PlHashMap<(u32, u32), usize>,
+    flows: Vec<((String, String), Flow)>,
+    /// (version, recipient, dataset) codes → the register declares that flow `scheduled`.
+    lawful_schedule: PlHashMap<(i32, u32, u32), bool>,
 }
 
 impl Scanner for FlowScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
-        gather_unlawful_if_scheduled(context, events, &mut self.flows)
+    fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
+        self.gather_unlawful_if_scheduled(context, chunk)
     }
 
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
-        let flows = self.flows;
+        let flows: BTreeMap<(String, String), Flow> = self.flows.into_iter().collect();
         if flows.is_empty() {
             return Ok(Vec::new());
         }
@@ -86,71 +90,52 @@ impl Scanner for FlowScanner {
     }
 }
 
-/// Adds the outbound events whose version in force leaves the recipient undeclared or on
-/// request to their (recipient, dataset) flow.
-fn gather_unlawful_if_scheduled(
-    context: &Context,
-    events: &DataFrame,
-    flows: &mut BTreeMap<(String, String), Flow>,
-) -> Result<()> {
-    let outbound = events
-        .clone()
-        .lazy()
-        .select([
-            col(EVENT_ID),
-            col(TS).cast(DataType::Int64),
-            col(REGISTER_VERSION),
-            col(RECIPIENT),
-            col(DATASET),
-            col(REQUEST_REF).is_not_null().alias(REQUEST_REF),
-            col(RECORD_COUNT),
-            event::is_outbound().alias("outbound"),
-        ])
-        .filter(col("outbound").and(col(REGISTER_VERSION).is_not_null()))
-        .collect()
-        .polars("selecting transfers and exports")?;
-    let text = |name: &str| super::text_column(&outbound, name);
-    let (ids, recipients, datasets) = (text(EVENT_ID)?, text(RECIPIENT)?, text(DATASET)?);
-    let times = outbound.column(TS).and_then(|c| c.i64()).polars("ts")?;
-    let versions = outbound.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("version")?;
-    let referenced = outbound.column(REQUEST_REF).and_then(|c| c.bool()).polars("request_ref")?;
-    let volumes = outbound.column(RECORD_COUNT).and_then(|c| c.i64()).polars("record_count")?;
-    let mut lawful_schedule: HashMap<(i32, &str, &str), bool> = HashMap::new();
-    for row in 0..outbound.height() {
-        let (Some(version), Some(recipient), Some(dataset), Some(ts)) =
-            (versions.get(row), recipients.get(row), datasets.get(row), times.get(row))
-        else {
-            continue;
-        };
-        let scheduled = *lawful_schedule.entry((version, recipient, dataset)).or_insert_with(|| {
-            let entry = context.register.get(version as usize).recipient_entry(recipient, dataset);
-            entry.is_some_and(|r| r.mode == Mode::Scheduled)
-        });
-        if scheduled {
-            continue;
+impl FlowScanner {
+    /// Adds the outbound events whose version in force leaves the recipient undeclared or on
+    /// request to their (recipient, dataset) flow.
+    fn gather_unlawful_if_scheduled(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
+        let (codes, dictionaries, events) = (chunk.codes, chunk.dictionaries, chunk.events);
+        let ids = super::text_column(events, EVENT_ID)?;
+        let references = events.column(REQUEST_REF).polars("request_ref")?.as_materialized_series();
+        let volumes = events.column(RECORD_COUNT).and_then(|c| c.i64()).polars("record_count")?;
+        for row in (0..codes.len()).filter(|&row| codes.outbound[row]) {
+            let (version, recipient, dataset) = (codes.version[row], codes.recipient[row], codes.dataset[row]);
+            if version < 0 || dataset == NULL {
+                continue;
+            }
+            let scheduled = *self.lawful_schedule.entry((version, recipient, dataset)).or_insert_with(|| {
+                let (recipient, dataset) = (dictionaries.recipient.text(recipient), dictionaries.dataset.text(dataset));
+                let entry = context
+                    .register
+                    .get(version as usize)
+                    .recipient_entry(recipient.unwrap_or_default(), dataset.unwrap_or_default());
+                entry.is_some_and(|r| r.mode == Mode::Scheduled)
+            });
+            if scheduled {
+                continue;
+            }
+            let flows = &mut self.flows;
+            let index = *self.by_codes.entry((recipient, dataset)).or_insert_with(|| {
+                let names = (dictionaries.recipient.text(recipient), dictionaries.dataset.text(dataset));
+                flows.push(((names.0.unwrap_or_default().into(), names.1.unwrap_or_default().into()), Flow::default()));
+                flows.len() - 1
+            });
+            let flow = &mut flows[index].1;
+            let observation = flow.observations.len();
+            let volume = volumes.get(row).map_or(1.0, |v| v as f64);
+            flow.observations.push(Observation { ts: codes.ts[row], volume, index: observation });
+            flow.referenced.push(references.get(row).is_ok_and(|value| !value.is_null()));
+            flow.event_ids.push(ids.get(row).unwrap_or_default().to_string());
+            flow.versions.insert(version as usize);
         }
-        let flow = flows.entry((recipient.to_string(), dataset.to_string())).or_default();
-        let index = flow.observations.len();
-        let volume = volumes.get(row).map_or(1.0, |v| v as f64);
-        flow.observations.push(Observation { ts, volume, index });
-        flow.referenced.push(referenced.get(row).unwrap_or(false));
-        flow.event_ids.push(ids.get(row).unwrap_or_default().to_string());
-        flow.versions.insert(version as usize);
+        Ok(())
     }
-    Ok(())
 }
 
 fn year_span(flows: &BTreeMap<(String, String), Flow>) -> (i32, i32) {
-    let years = flows
-        .values()
-        .flat_map(|f| f.observations.iter())
-        .map(|o| chrono::DateTime::from_timestamp_micros(o.ts).map_or(1970, |t| t.year()));
-    let (mut first, mut last) = (i32::MAX, i32::MIN);
-    for year in years {
-        first = first.min(year);
-        last = last.max(year);
-    }
-    (first, last)
+    let times = flows.values().flat_map(|f| f.observations.iter()).map(|o| o.ts);
+    let year = |ts: Option<i64>| ts.and_then(chrono::DateTime::from_timestamp_micros).map_or(1970, |t| t.year());
+    (year(times.clone().min()), year(times.max()))
 }
 
 /// The flow's cadence if it is systematic or worth a review: on the whole flow, else on its

@@ -56,7 +56,11 @@ struct GapScanner {
 }
 
 impl Scanner for GapScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+    fn scan(&mut self, context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
+        if !chunk.codes.version.contains(&-1) {
+            return Ok(()); // every event has a register version in force
+        }
+        let events = chunk.events;
         let unjudged = events
             .clone()
             .lazy()

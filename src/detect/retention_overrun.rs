@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde_json::json;
 
-use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
+use super::chunk::Chunk;
+use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
-use crate::event::{ACTION, DATASET, RECORD_DATE, TS};
+use crate::event::RECORD_DATE;
 use crate::finding::{Finding, FindingDraft, Severity};
-use crate::register::versions::REGISTER_VERSION;
 
 pub struct RetentionOverrun;
 
@@ -51,57 +51,47 @@ impl Detector for RetentionOverrun {
 #[derive(Default)]
 struct OverrunScanner {
     overruns: BTreeMap<(String, String), Overrun>,
+    /// (version, dataset code) → the dataset's declared retention and its legal reference.
+    retention: PlHashMap<(i32, u32), Option<(u32, String)>>,
 }
 
 impl Scanner for OverrunScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
-        let uses = USES.iter().fold(lit(false), |any, action| any.or(col(ACTION).eq(lit(*action))));
-        let dated = events
-            .clone()
-            .lazy()
-            .select([
-                col(ROW),
-                col(REGISTER_VERSION),
-                col(DATASET),
-                col(ACTION),
-                col(TS).cast(DataType::Int64),
-                col(RECORD_DATE).cast(DataType::Int32),
-            ])
-            .filter(col(REGISTER_VERSION).is_not_null().and(col(RECORD_DATE).is_not_null()).and(uses))
-            .collect()
-            .polars("selecting events on dated records")?;
-        let text = |name: &str| super::text_column(&dated, name);
-        let (datasets, actions) = (text(DATASET)?, text(ACTION)?);
-        let versions = dated.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
-        let times = dated.column(TS).and_then(|c| c.i64()).polars("ts")?;
-        let record_days = dated.column(RECORD_DATE).and_then(|c| c.i32()).polars("record_date")?;
-        let rows = dated.column(ROW).and_then(|c| c.idx()).polars("rows")?;
-        let columns = EventColumns::of(events)?;
-        for index in 0..dated.height() {
-            let (Some(version), Some(dataset), Some(action), Some(ts), Some(record_day)) = (
-                versions.get(index),
-                datasets.get(index),
-                actions.get(index),
-                times.get(index),
-                record_days.get(index),
-            ) else {
+    fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        let uses: Vec<u32> = USES.iter().filter_map(|action| dictionaries.action.code_of(action)).collect();
+        let record_days = chunk.events.column(RECORD_DATE).and_then(|c| c.date()).polars("record_date")?.physical();
+        if uses.is_empty() || record_days.null_count() == record_days.len() {
+            return Ok(());
+        }
+        let columns = EventColumns::of(chunk.events)?;
+        for (row, record_day) in record_days.iter().enumerate() {
+            let (Some(record_day), version) = (record_day, codes.version[row]) else { continue };
+            if version < 0 || !uses.contains(&codes.action[row]) {
                 continue;
-            };
-            let version = context.register.get(version as usize);
-            let Some(declared) = version.doc.datasets.iter().find(|d| d.id == dataset) else { continue };
-            let Some(retention) = declared.retention_days else { continue };
-            let excess = excess_days(record_day, retention, ts.div_euclid(DAY_US));
+            }
+            let dataset = codes.dataset[row];
+            let declared = self.retention.entry((version, dataset)).or_insert_with(|| {
+                let version = context.register.get(version as usize);
+                let dataset = dictionaries.dataset.text(dataset)?;
+                let declared = version.doc.datasets.iter().find(|d| d.id == dataset)?;
+                let legal_ref = declared.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
+                declared.retention_days.map(|days| (days, legal_ref))
+            });
+            let Some((retention, legal_ref)) = declared else { continue };
+            let excess = excess_days(record_day, *retention, codes.ts[row].div_euclid(DAY_US));
             if excess <= 0 {
                 continue;
             }
-            let overrun = self.overruns.entry((dataset.to_string(), action.to_string())).or_default();
+            let action = dictionaries.action.text(codes.action[row]).unwrap_or_default();
+            let key = (dictionaries.dataset.text(dataset).unwrap_or_default().to_string(), action.to_string());
+            let overrun = self.overruns.entry(key).or_default();
             if overrun.tally.is_empty() || record_day < overrun.oldest_record {
                 overrun.oldest_record = record_day;
             }
             overrun.largest_excess = overrun.largest_excess.max(excess);
-            overrun.retention_days = retention;
-            overrun.legal_ref = declared.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
-            columns.add_to(&mut overrun.tally, rows.get(index).expect("row") as usize);
+            overrun.retention_days = *retention;
+            overrun.legal_ref.clone_from(legal_ref);
+            columns.add_to(&mut overrun.tally, row);
         }
         Ok(())
     }

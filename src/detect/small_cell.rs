@@ -44,7 +44,8 @@ struct CellScanner {
 }
 
 impl Scanner for CellScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+    fn scan(&mut self, context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
+        let events = chunk.events;
         let aggregated = events
             .clone()
             .lazy()

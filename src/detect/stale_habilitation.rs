@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::*;
 use serde_json::json;
 
+use super::chunk::{Chunk, NULL};
 use super::{Context, Detector, Scanner};
-use crate::error::{PolarsContext, Result};
-use crate::event::{ACTOR_ID, ACTOR_ROLE, TS};
+use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::ingest::timestamp::format_us;
 
@@ -34,29 +34,24 @@ impl Detector for StaleHabilitation {
 #[derive(Default)]
 struct UseScanner {
     used: HashSet<(String, String)>,
+    /// The (actor, role) codes of `used`.
+    used_codes: PlHashSet<(u32, u32)>,
     last_event: Option<i64>,
 }
 
 impl Scanner for UseScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
+    fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         if context.habilitations.is_none() {
             return Ok(());
         }
-        let used = events
-            .clone()
-            .lazy()
-            .select([col(ACTOR_ID), col(ACTOR_ROLE)])
-            .unique(None, UniqueKeepStrategy::Any)
-            .collect()
-            .polars("listing who used which role")?;
-        let (actors, roles) = (super::text_column(&used, ACTOR_ID)?, super::text_column(&used, ACTOR_ROLE)?);
-        for (actor, role) in actors.iter().zip(roles.iter()) {
-            if let (Some(actor), Some(role)) = (actor, role) {
-                self.used.insert((actor.to_string(), role.to_string()));
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        for (&actor, &role) in codes.actor.iter().zip(&codes.role) {
+            if actor != NULL && role != NULL && self.used_codes.insert((actor, role)) {
+                let text = (dictionaries.actor.text(actor), dictionaries.role.text(role));
+                self.used.insert((text.0.unwrap_or_default().to_string(), text.1.unwrap_or_default().to_string()));
             }
         }
-        let last = events.column(TS).ok().and_then(|c| c.datetime().ok()).and_then(|t| t.physical().max());
-        self.last_event = self.last_event.max(last);
+        self.last_event = self.last_event.max(codes.ts.iter().copied().max());
         Ok(())
     }
 

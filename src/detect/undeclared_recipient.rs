@@ -7,15 +7,14 @@
 //! One finding per (recipient, dataset), severity high: personal data left the system for an
 //! organisation nobody declared.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::{Context, Detector, EventColumns, ROW, Scanner, Tally, list_words, text_column};
-use crate::error::{PolarsContext, Result};
-use crate::event::{self, DATASET, RECIPIENT};
+use super::chunk::Chunk;
+use super::{Context, Detector, EventColumns, Scanner, Tally, list_words};
+use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity};
-use crate::register::versions::REGISTER_VERSION;
 
 pub struct UndeclaredRecipient;
 
@@ -33,34 +32,31 @@ impl Detector for UndeclaredRecipient {
 #[derive(Default)]
 struct RecipientScanner {
     flows: BTreeMap<(String, String), Tally>,
+    /// (version, recipient, dataset) codes → the version in force does not declare the flow.
+    undeclared: PlHashMap<(i32, u32, u32), bool>,
 }
 
 impl Scanner for RecipientScanner {
-    fn scan(&mut self, context: &Context, events: &DataFrame) -> Result<()> {
-        let outbound = events
-            .clone()
-            .lazy()
-            .filter(event::is_outbound().and(col(REGISTER_VERSION).is_not_null()))
-            .select([col(ROW), col(REGISTER_VERSION), col(RECIPIENT), col(DATASET)])
-            .collect()
-            .polars("selecting transfers and exports")?;
-        let (recipients, datasets) = (text_column(&outbound, RECIPIENT)?, text_column(&outbound, DATASET)?);
-        let versions = outbound.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("register_version")?;
-        let rows = outbound.column(ROW).and_then(|c| c.idx()).polars("event_row")?;
-        let columns = EventColumns::of(events)?;
-        let mut undeclared: HashMap<(i32, &str, &str), bool> = HashMap::new();
-        for (((row, version), recipient), dataset) in
-            rows.iter().zip(versions.iter()).zip(recipients.iter()).zip(datasets.iter())
-        {
-            let (Some(row), Some(version), Some(recipient), Some(dataset)) = (row, version, recipient, dataset) else {
+    fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        let columns = EventColumns::of(chunk.events)?;
+        for row in (0..codes.len()).filter(|&row| codes.outbound[row]) {
+            let (version, recipient, dataset) = (codes.version[row], codes.recipient[row], codes.dataset[row]);
+            let (Some(recipient), Some(dataset)) =
+                (dictionaries.recipient.text(recipient), dictionaries.dataset.text(dataset))
+            else {
                 continue;
             };
-            let is_undeclared = *undeclared.entry((version, recipient, dataset)).or_insert_with(|| {
-                context.register.get(version as usize).recipient_entry(recipient, dataset).is_none()
-            });
+            if version < 0 {
+                continue;
+            }
+            let is_undeclared =
+                *self.undeclared.entry((version, codes.recipient[row], codes.dataset[row])).or_insert_with(|| {
+                    context.register.get(version as usize).recipient_entry(recipient, dataset).is_none()
+                });
             if is_undeclared {
                 let flow = self.flows.entry((recipient.to_string(), dataset.to_string())).or_default();
-                columns.add_to(flow, row as usize);
+                columns.add_to(flow, row);
             }
         }
         Ok(())

@@ -333,6 +333,38 @@ pub fn stream(
     Ok(streamed)
 }
 
+/// Like [`stream`], with the reading one chunk ahead: files are read, decoded and normalised on
+/// a thread of their own while `on_chunk` works on the chunk before, so an audit waits for the
+/// slower of the two, not for both. Chunks arrive in the same order; memory holds one chunk more.
+pub fn stream_ahead(
+    inputs: &[Input],
+    maps: &SourceMaps,
+    strict: bool,
+    chunk_rows: usize,
+    mut on_chunk: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<Streamed> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            // The consumer hanging up (it failed) stops the reading; its own error is the one reported.
+            stream(inputs, maps, strict, chunk_rows, |chunk| {
+                sender.send(chunk).map_err(|_| Error::Usage("the audit stopped reading".into()))
+            })
+        });
+        let mut consumed = Ok(());
+        while let Ok(chunk) = receiver.recv() {
+            consumed = on_chunk(chunk);
+            if consumed.is_err() {
+                break;
+            }
+        }
+        drop(receiver);
+        let read = reader.join().map_err(|_| Error::Usage("reading the events failed unexpectedly".into()))?;
+        consumed?;
+        read
+    })
+}
+
 /// One file being streamed.
 struct FileStream<'m> {
     /// Its position among the inputs (the chunks' `source_file`).

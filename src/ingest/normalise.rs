@@ -200,7 +200,9 @@ fn within_calendar(utc: &Column, name: &'static str, rejects: &mut Rejects) -> C
     let Ok(values) = utc.datetime() else { return utc.clone() };
     let in_range =
         |us: i64| chrono::DateTime::from_timestamp_micros(us).is_some_and(|t| (1..=9999).contains(&t.year()));
-    if values.physical().iter().flatten().all(in_range) {
+    // The usual case in one vectorised pass: the earliest and the latest are both in range.
+    let (earliest, latest) = (values.physical().min(), values.physical().max());
+    if earliest.is_none_or(in_range) && latest.is_none_or(in_range) {
         return utc.clone();
     }
     let checked: Int64Chunked = values
@@ -271,7 +273,7 @@ fn clean_category_text(input: &Column) -> Result<Series> {
 /// write the vocabulary exactly, so the column is only rebuilt when some value needs it.
 fn check_actions(column: &Column, rejects: &mut Rejects) -> Result<Column> {
     let texts = column.str().expect("action is text");
-    if texts.iter().all(|text| text.is_none_or(|t| event::ACTIONS.contains(&t))) {
+    if all_in_vocabulary(texts) {
         return Ok(column.clone());
     }
     let normalised: StringChunked = texts
@@ -299,10 +301,28 @@ fn check_actions(column: &Column, rejects: &mut Rejects) -> Result<Column> {
     Ok(normalised.with_name(event::ACTION.into()).into_column())
 }
 
+/// Every action is written exactly as the vocabulary does (nulls aside). Actions are short, so
+/// their Arrow views hold the whole text: comparing views is comparing 16 bytes.
+fn all_in_vocabulary(texts: &StringChunked) -> bool {
+    use polars_arrow::array::Array;
+    let vocabulary: Vec<u128> = event::ACTIONS
+        .iter()
+        .map(|action| polars_arrow::array::View::new_from_bytes(action.as_bytes(), 0, 0).as_u128())
+        .collect();
+    texts.downcast_iter().all(|array| {
+        let validity = array.validity();
+        array.views().iter().enumerate().all(|(row, view)| {
+            validity.is_some_and(|valid| !valid.get_bit(row)) || vocabulary.contains(&view.as_u128())
+        })
+    })
+}
+
 fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
     if let Ok(texts) = column.str() {
+        // A value starting with a visible ASCII character is not blank: no trim needed.
+        let surely_present = |t: &str| t.as_bytes().first().is_some_and(|b| b.is_ascii_graphic());
         for (row, text) in texts.iter().enumerate() {
-            if text.is_none_or(|t| t.trim().is_empty()) {
+            if text.is_none_or(|t| !surely_present(t) && t.trim().is_empty()) {
                 rejects.mark(row, name, text, "empty required field");
             }
         }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Datelike;
 use polars::prelude::*;
 
-use crate::error::{PolarsContext, Result};
-use crate::event::{self, CATEGORIES, RECIPIENT, TS};
+use crate::detect::chunk::{Chunk, Dictionaries};
+use crate::error::Result;
 use crate::finding::Finding;
 use crate::register::RegisterSet;
 
@@ -33,47 +33,69 @@ impl Overview {
     }
 }
 
-/// Overview facts from the judged events and the register (one frame; [`Overview::scan`] and
-/// [`Overview::finish`] do the same chunk by chunk).
+/// Overview facts from the judged events and the register (one frame; [`OverviewScan`] does the
+/// same chunk by chunk).
 pub fn gather(events: &DataFrame, register: &RegisterSet, findings: &[Finding]) -> Result<Overview> {
-    let mut overview = Overview::default();
-    overview.scan(events)?;
-    Ok(overview.finish(register, findings))
+    let mut dictionaries = Dictionaries::default();
+    let codes = crate::detect::chunk::code(events, &mut dictionaries)?;
+    let mut scan = OverviewScan::default();
+    scan.scan(&Chunk { events, codes: &codes, dictionaries: &dictionaries });
+    Ok(scan.finish(&dictionaries).finish(register, findings))
+}
+
+/// The overview's facts while the events stream by, in codes (`detect::chunk`): a transfer
+/// costs a hash of two integers, not a month string and two recipient names.
+#[derive(Default)]
+pub struct OverviewScan {
+    /// (recipient code, months since year 0) → transfers and exports.
+    transfers: PlHashMap<(u32, i32), u64>,
+    /// recipient code → category codes observed in what it received.
+    categories: PlHashMap<u32, PlHashSet<u32>>,
+    /// The last day seen and its month: consecutive transfers mostly share a day.
+    last_day: Option<(i64, i32)>,
+}
+
+impl OverviewScan {
+    /// Adds one chunk's transfers and exports.
+    pub fn scan(&mut self, chunk: &Chunk) {
+        let codes = chunk.codes;
+        for row in (0..codes.len()).filter(|&row| codes.outbound[row]) {
+            let month = self.month_of(codes.ts[row]);
+            *self.transfers.entry((codes.recipient[row], month)).or_default() += 1;
+            self.categories.entry(codes.recipient[row]).or_default().extend(codes.categories_of(row));
+        }
+    }
+
+    fn month_of(&mut self, ts: i64) -> i32 {
+        let day = ts.div_euclid(86_400_000_000);
+        match self.last_day {
+            Some((last, month)) if last == day => month,
+            _ => {
+                let date = chrono::DateTime::from_timestamp_micros(ts).map(|t| t.date_naive()).unwrap_or_default();
+                let month = date.year() * 12 + date.month0() as i32;
+                self.last_day = Some((day, month));
+                month
+            }
+        }
+    }
+
+    /// The facts in words.
+    pub fn finish(self, dictionaries: &Dictionaries) -> Overview {
+        let recipient = |code: u32| dictionaries.recipient.text(code).unwrap_or_default().to_string();
+        let mut overview = Overview::default();
+        for ((code, month), transfers) in self.transfers {
+            let month = format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1);
+            *overview.transfers.entry(recipient(code)).or_default().entry(month).or_default() += transfers;
+        }
+        for (code, categories) in self.categories {
+            let observed = &mut overview.categories.entry(recipient(code)).or_default().1;
+            observed.extend(categories.into_iter().filter_map(|c| dictionaries.category.text(c)).map(str::to_string));
+        }
+        overview
+    }
 }
 
 impl Overview {
-    /// Adds one chunk's transfers and exports.
-    pub fn scan(&mut self, events: &DataFrame) -> Result<()> {
-        let outbound = events
-            .clone()
-            .lazy()
-            .select([
-                col(RECIPIENT),
-                col(TS).cast(DataType::Int64),
-                col(CATEGORIES),
-                event::is_outbound().alias("outbound"),
-            ])
-            .filter(col("outbound"))
-            .collect()
-            .polars("gathering transfers for the overview")?;
-        let recipients = outbound.column(RECIPIENT).and_then(|c| c.str()).polars("recipient")?;
-        let times = outbound.column(TS).and_then(|c| c.i64()).polars("ts")?;
-        let categories = outbound.column(CATEGORIES).and_then(|c| c.list()).polars("categories")?;
-        for ((recipient, ts), list) in recipients.iter().zip(times.iter()).zip(categories.amortized_iter()) {
-            let (Some(recipient), Some(ts)) = (recipient, ts) else { continue };
-            let date = chrono::DateTime::from_timestamp_micros(ts).expect("timestamp").date_naive();
-            let month = format!("{:04}-{:02}", date.year(), date.month());
-            *self.transfers.entry(recipient.to_string()).or_default().entry(month).or_default() += 1;
-            let observed = &mut self.categories.entry(recipient.to_string()).or_default().1;
-            if let Some(series) = list
-                && let Ok(values) = series.as_ref().str()
-            {
-                observed.extend(values.iter().flatten().map(str::to_string));
-            }
-        }
-        Ok(())
-    }
-
     /// Adds what the register declares and which recipients the findings say are undeclared.
     pub fn finish(mut self, register: &RegisterSet, findings: &[Finding]) -> Overview {
         for version in &register.versions {
