@@ -11,7 +11,7 @@ use crate::event::TS;
 use crate::finding::{Finding, Severity};
 use crate::ingest::{self, timestamp::format_us};
 use crate::pseudonym::{self, Pseudonymiser};
-use crate::register::{self, habilitations, versions};
+use crate::register::{self, habilitations};
 use crate::report::{self, HabilitationSummary, Lang, OutputFormat, RunSummary, Window};
 
 /// A validated `audit` invocation. Serialised as-is into the manifest (paths as given).
@@ -193,7 +193,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let (mut judging, mut summarising) = (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
     let mut coding = crate::cpu_time::Spent::default();
     // Codes of the text columns, stable over the whole stream (`detect::chunk`).
-    let mut dictionaries = detect::chunk::Dictionaries::default();
+    let mut judge = detect::chunk::Judge::new(&register);
     // Columnar inputs say how many rows they hold: then the spinner is a bar with time left.
     let total_rows = if config.quiet || config.verbose { None } else { ingest::known_row_count(&inputs) };
     if let Some(total) = total_rows {
@@ -205,9 +205,9 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             Some(_) => progress.set_rows(rows_streamed as u64),
             None => progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far")),
         }
-        let events = judging.measure(|| judge(chunk, &register, config))?;
-        let codes = coding.measure(|| detect::chunk::code(&events, &mut dictionaries))?;
-        let chunk = detect::chunk::Chunk { events: &events, codes: &codes, dictionaries: &dictionaries };
+        let events = judging.measure(|| within_window(chunk, config))?;
+        let (events, codes) = coding.measure(|| judge.judge(events))?;
+        let chunk = detect::chunk::Chunk { events: &events, codes: &codes, dictionaries: &judge.dictionaries };
         summarising.measure(|| seen.scan(&chunk, &register))?;
         scanners.scan(&context, &chunk)
     };
@@ -223,7 +223,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         // The stage's CPU time is reading and normalising (the rest), judging, the run summary,
         // and each detector's scan (below, with its finish).
         for (what, spent) in
-            [("judging against the register", judging), ("coding text columns", coding), ("run summary", summarising)]
+            [("keeping the audit window", judging), ("judging and coding", coding), ("run summary", summarising)]
         {
             eprintln!(
                 "driftwatch:   {what}: {:.2} s CPU, {:.2} s wall",
@@ -272,7 +272,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         findings_by_detector: Default::default(),
         overview: seen
             .overview
-            .finish(&dictionaries)
+            .finish(&judge.dictionaries)
             .finish(&register, &safe_findings)
             .renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
@@ -313,9 +313,11 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     Ok(AuditOutcome { summary, findings: safe_findings, exit_code })
 }
 
-/// Keeps a chunk's events inside the window and tags each with the register version in force:
-/// one lazy plan, collected once per chunk, shared by every detector.
-fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConfig) -> Result<DataFrame> {
+/// Keeps a chunk's events inside the audit window (`--from`, `--to`).
+fn within_window(events: DataFrame, config: &AuditConfig) -> Result<DataFrame> {
+    if config.from.is_none() && config.to.is_none() {
+        return Ok(events);
+    }
     let mut plan = events.lazy();
     if let Some(from) = config.from {
         plan = plan.filter(col(TS).gt_eq(lit(from).cast(crate::event::timestamp_type())));
@@ -323,17 +325,14 @@ fn judge(events: DataFrame, register: &register::RegisterSet, config: &AuditConf
     if let Some(to) = config.to {
         plan = plan.filter(col(TS).lt(lit(to).cast(crate::event::timestamp_type())));
     }
-    judged_frame(plan, register)
+    plan.collect().polars("keeping the audit window")
 }
 
-/// The frame every detector reads, for one chunk: the events, the register version in force for
-/// each, and each row's number within the chunk. Collected once per chunk.
+/// The frame every detector reads, for one frame of events: `event_row` (each row's number),
+/// the events, and the register version in force for each (`detect::chunk::Judge`).
 pub fn judged_frame(events: LazyFrame, register: &register::RegisterSet) -> Result<DataFrame> {
-    events
-        .with_column(versions::version_in_force(register))
-        .with_row_index(detect::ROW, None)
-        .collect()
-        .polars("judging events against the register")
+    let events = events.collect().polars("reading events")?;
+    Ok(detect::chunk::Judge::new(register).judge(events)?.0)
 }
 
 /// Moves the staged outputs into the output directory (a rename each: atomic per file).

@@ -754,7 +754,9 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &Busin
                 // a day, and this is where the periodic detector spent its time).
                 match base.steady_offset_us(date) {
                     Some(offset) => {
-                        instants.extend(minutes_of_day.iter().map(|m| wall(*m).and_utc().timestamp_micros() - offset))
+                        // Wall minute m of the day is midnight plus m minutes: no date arithmetic per slot.
+                        let midnight = wall(0).and_utc().timestamp_micros() - offset;
+                        instants.extend(minutes_of_day.iter().map(|m| midnight + i64::from(*m) * MINUTE_US))
                     }
                     None => instants.extend(minutes_of_day.iter().map(|m| base.instant(wall(*m)))),
                 }

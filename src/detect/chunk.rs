@@ -14,13 +14,44 @@ use polars_arrow::array::{Array, Utf8ViewArray};
 
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, OUTBOUND_ACTIONS};
-use crate::register::versions::REGISTER_VERSION;
+use crate::register::RegisterSet;
+use crate::register::versions::{self, InForce, REGISTER_VERSION};
 
 /// The code of a null (or absent) value.
 pub const NULL: u32 = 0;
 
 /// Distinct views of long values after which an array's views are no longer cached.
 const LONG_VIEW_MISSES: usize = 4096;
+
+/// Entries of the direct-mapped cache in front of a dictionary (a power of two: 64 - 52 bits).
+const RECENT_VIEWS: usize = 1 << 12;
+
+/// No view is all ones (its length would be 4 GiB): the empty slot of the cache.
+const NO_VIEW: u128 = u128::MAX;
+
+/// Views of values longer than 12 bytes, within one array: decoded from a Parquet dictionary,
+/// repeats of a value share one view (same buffer, same offset). Given up once the views turn
+/// out to be mostly distinct (plain-encoded text), where it would only grow.
+#[derive(Default)]
+struct LongViews {
+    codes: PlHashMap<u128, u32>,
+    misses: usize,
+}
+
+impl LongViews {
+    fn code(&mut self, view: u128, intern: impl FnOnce() -> u32) -> u32 {
+        if self.misses >= LONG_VIEW_MISSES {
+            return intern();
+        }
+        if let Some(code) = self.codes.get(&view) {
+            return *code;
+        }
+        self.misses += 1;
+        let code = intern();
+        self.codes.insert(view, code);
+        code
+    }
+}
 
 /// One column's distinct values, each with a code (its position; 0 is null).
 pub struct Dictionary {
@@ -69,20 +100,27 @@ impl Dictionary {
 
     /// Appends the codes of one text array's values to `codes`.
     fn code_array(&mut self, array: &Utf8ViewArray, codes: &mut Vec<u32>) {
-        let validity = array.validity();
-        // Longer values by view too, within this array: decoded from a Parquet dictionary,
-        // repeats of a value share one view (same buffer, same offset). Given up when the
-        // views turn out to be mostly distinct (plain-encoded text).
-        let mut long_views: PlHashMap<u128, u32> = PlHashMap::new();
-        let mut long_misses = 0usize;
+        // In front of the hash maps, a direct-mapped cache of recent views: most rows repeat a
+        // value seen a few rows before, and then cost one multiply and one compare.
+        let mut recent = vec![(NO_VIEW, NULL); RECENT_VIEWS];
+        let slot =
+            |key: u128| (((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
+        let mut long_views = LongViews::default();
+        let validity = array.validity().filter(|valid| valid.unset_bits() > 0);
+        codes.reserve(array.len());
         for (row, view) in array.views().iter().enumerate() {
             if validity.is_some_and(|valid| !valid.get_bit(row)) {
                 codes.push(NULL);
                 continue;
             }
+            let key = view.as_u128();
+            let cached = &mut recent[slot(key)];
+            if cached.0 == key {
+                codes.push(cached.1);
+                continue;
+            }
             // SAFETY: `row` is within the array (it indexes its views).
             let text = || unsafe { array.value_unchecked(row) };
-            let key = view.as_u128();
             let code = if view.is_inline() {
                 match self.inline.get(&key) {
                     Some(code) => *code,
@@ -92,19 +130,10 @@ impl Dictionary {
                         code
                     }
                 }
-            } else if long_misses < LONG_VIEW_MISSES {
-                match long_views.get(&key) {
-                    Some(code) => *code,
-                    None => {
-                        long_misses += 1;
-                        let code = self.intern(text());
-                        long_views.insert(key, code);
-                        code
-                    }
-                }
             } else {
-                self.intern(text())
+                long_views.code(key, || self.intern(text()))
             };
+            *cached = (key, code);
             codes.push(code);
         }
     }
@@ -183,8 +212,50 @@ pub struct Chunk<'a> {
     pub dictionaries: &'a Dictionaries,
 }
 
-/// Codes a judged frame's columns, the columns side by side, extending the dictionaries.
+/// Judges chunks against the register and codes them, keeping the dictionaries (and what each
+/// dataset's versions are) for the whole audit.
+pub struct Judge<'r> {
+    register: &'r RegisterSet,
+    pub dictionaries: Dictionaries,
+    /// By dataset code: the versions declaring it (filled as codes appear).
+    declaring: Vec<Vec<InForce>>,
+}
+
+impl<'r> Judge<'r> {
+    pub fn new(register: &'r RegisterSet) -> Judge<'r> {
+        Judge { register, dictionaries: Dictionaries::default(), declaring: Vec::new() }
+    }
+
+    /// The judged frame of a chunk (the events, `event_row` first and `register_version` last)
+    /// and its codes.
+    pub fn judge(&mut self, events: DataFrame) -> Result<(DataFrame, Codes)> {
+        let mut codes = code_text(&events, &mut self.dictionaries)?;
+        for code in self.declaring.len()..self.dictionaries.dataset.len() {
+            let dataset = self.dictionaries.dataset.text(code as u32);
+            self.declaring.push(dataset.map(|d| versions::declaring(self.register, d)).unwrap_or_default());
+        }
+        codes.version = codes
+            .dataset
+            .iter()
+            .zip(&codes.ts)
+            .map(|(&dataset, &ts)| versions::in_force_at(&self.declaring[dataset as usize], ts).unwrap_or(-1))
+            .collect();
+        let column: Int32Chunked = codes.version.iter().map(|&v| (v >= 0).then_some(v)).collect();
+        let mut frame = events.with_row_index(super::ROW.into(), None).polars("numbering the events")?;
+        frame.with_column(column.with_name(REGISTER_VERSION.into()).into_column()).polars("judging events")?;
+        Ok((frame, codes))
+    }
+}
+
+/// Codes a judged frame's columns (with its `register_version`), extending the dictionaries.
 pub fn code(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes> {
+    let mut codes = code_text(events, dictionaries)?;
+    codes.version = versions(events)?;
+    Ok(codes)
+}
+
+/// Codes an event frame's columns, the columns side by side; `version` is left empty.
+fn code_text(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes> {
     let text = |name: &str| super::text_column(events, name);
     let Dictionaries { actor, role, unit, action, dataset, recipient, purpose, target_agent, category } = dictionaries;
     let mut jobs: Vec<(&mut Dictionary, &StringChunked, Vec<u32>)> = vec![
@@ -198,7 +269,7 @@ pub fn code(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes
         (target_agent, text(event::TARGET_AGENT)?, Vec::new()),
     ];
     let lists = events.column(event::CATEGORIES).and_then(|c| c.list()).polars("categories")?;
-    let (ts, version) = (timestamps(events)?, versions(events)?);
+    let ts = timestamps(events)?;
     let ((), (category_offsets, categories)) = rayon::join(
         || {
             use rayon::prelude::*;
@@ -223,7 +294,7 @@ pub fn code(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes
         category_offsets,
         categories: categories?,
         ts,
-        version,
+        version: Vec::new(),
         outbound,
     })
 }
@@ -299,5 +370,29 @@ mod tests {
         assert_eq!(later.actor, vec![2, 3]);
         assert_eq!(later.dataset, vec![1, 2]);
         assert_eq!((later.version_of(0), later.version_of(1)), (Some(0), None), "no version covers dataset x");
+    }
+
+    #[test]
+    fn the_version_in_force_is_the_one_the_register_expression_gives() {
+        let register = testing::register(&[testing::WIKIT_V1, testing::WIKIT_V2]);
+        let rows = [
+            "e1,2015-10-05T23:59:59Z,a,agent,read,follow_ups,,,,",
+            "e2,2015-10-06T00:00:00Z,a,agent,read,follow_ups,,,,",
+            "e3,2022-02-28T23:59:59.999999Z,a,agent,read,follow_ups,,,,",
+            "e4,2022-03-01T00:00:00Z,a,agent,read,follow_ups,,,,",
+            "e5,2030-01-01T00:00:00Z,a,agent,read,follow_ups,,,,",
+            "e6,2023-01-01T00:00:00Z,a,agent,read,undeclared_dataset,,,,",
+        ];
+        let judged = testing::judged_events(&register, &rows);
+        let by_expression =
+            judged.clone().lazy().select([versions::version_in_force(&register).alias("expected")]).collect().unwrap();
+        let expected: Vec<Option<i32>> = by_expression.column("expected").unwrap().i32().unwrap().iter().collect();
+        let judged_versions: Vec<Option<i32>> =
+            judged.column(REGISTER_VERSION).unwrap().i32().unwrap().iter().collect();
+        assert_eq!(judged_versions, expected);
+        assert_eq!(judged_versions, vec![None, Some(0), Some(0), Some(1), Some(1), None]);
+        let rows_numbered: Vec<Option<IdxSize>> =
+            judged.column(super::super::ROW).unwrap().idx().unwrap().iter().collect();
+        assert_eq!(rows_numbered, (0..6).map(Some).collect::<Vec<_>>());
     }
 }

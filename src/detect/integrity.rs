@@ -148,7 +148,7 @@ impl Integrity {
 /// 64-bit hash would be reported as one duplicate: odds below 1 in 10,000 at 50 million rows.
 #[derive(Default)]
 struct DuplicateIds {
-    /// The hashes of each chunk, ordered by their leading bits (one vector per chunk: no reallocation of one vector as
+    /// The hashes of each chunk (one vector per chunk: no reallocation of one vector as
     /// long as the log, which would hold it twice while copying).
     hashes: Vec<Vec<u64>>,
     seen: Bloom,
@@ -173,30 +173,26 @@ impl DuplicateIds {
         self.hashes.push(hashed.iter().map(|(hash, _)| *hash).collect());
     }
 
-    /// The duplicated ids, sorted. The hash space is cut in 256 parts by the top bits; each
-    /// part is gathered from every chunk's ordered hashes and checked on its own, so no copy of
-    /// all the hashes is ever made.
+    /// The duplicated ids, sorted. Only the hashes the Bloom filter flagged when they came in
+    /// can be repeated (it has no false negatives): those few are counted over every chunk's
+    /// hashes, each chunk on its own thread.
     fn duplicated(self) -> Vec<String> {
         use rayon::prelude::*;
-        let runs = &self.hashes;
-        let repeated: BTreeSet<&String> = (0..256u64)
-            .into_par_iter()
-            .flat_map_iter(|part| {
-                let mut hashes: Vec<u64> = runs
-                    .iter()
-                    .flat_map(|run| {
-                        let start = run.partition_point(|h| h >> 56 < part);
-                        let end = run.partition_point(|h| h >> 56 <= part);
-                        &run[start..end]
-                    })
-                    .copied()
-                    .collect();
-                hashes.sort_unstable();
-                let repeated: Vec<u64> =
-                    hashes.chunk_by(|a, b| a == b).filter(|run| run.len() > 1).map(|run| run[0]).collect();
-                repeated.into_iter().filter_map(|hash| self.texts.get(&hash))
-            })
-            .collect();
+        let count_in = |run: &Vec<u64>| {
+            let mut counts: PlHashMap<u64, u32> = PlHashMap::new();
+            for hash in run.iter().filter(|hash| self.texts.contains_key(*hash)) {
+                *counts.entry(*hash).or_default() += 1;
+            }
+            counts
+        };
+        let counts = self.hashes.par_iter().map(count_in).reduce(PlHashMap::new, |mut total, counts| {
+            for (hash, count) in counts {
+                *total.entry(hash).or_default() += count;
+            }
+            total
+        });
+        let repeated: BTreeSet<&String> =
+            counts.iter().filter(|(_, count)| **count > 1).filter_map(|(hash, _)| self.texts.get(hash)).collect();
         repeated.into_iter().cloned().collect()
     }
 }
@@ -205,8 +201,7 @@ impl DuplicateIds {
 /// cache miss), 8 to 16 bits per value (under 2 % false hits); rebuilt at 16 bits per value,
 /// from every value that went in, when they pass 8.
 /// Bits of a hash that order [`by_leading_bits`]: 4096 buckets, each a small stretch of the
-/// Bloom filter (its word index grows with the hash), and a prefix of the byte `duplicated`
-/// partitions on.
+/// Bloom filter (its word index grows with the hash).
 const LEADING_BITS: u32 = 12;
 
 /// (hash, row) ordered by the hash's leading bits, in two linear passes (a counting sort, not a

@@ -318,13 +318,24 @@ fn all_in_vocabulary(texts: &StringChunked) -> bool {
 }
 
 fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
+    use polars_arrow::array::Array;
     if let Ok(texts) = column.str() {
-        // A value starting with a visible ASCII character is not blank: no trim needed.
-        let surely_present = |t: &str| t.as_bytes().first().is_some_and(|b| b.is_ascii_graphic());
-        for (row, text) in texts.iter().enumerate() {
-            if text.is_none_or(|t| !surely_present(t) && t.trim().is_empty()) {
-                rejects.mark(row, name, text, "empty required field");
+        let mut first_row = 0;
+        for array in texts.downcast_iter() {
+            let validity = array.validity();
+            for (index, view) in array.views().iter().enumerate() {
+                // A value whose first byte (every view keeps the first four) is a visible ASCII
+                // character is not blank: most rows are decided without reading the text.
+                let surely_present = view.length > 0 && (view.prefix as u8).is_ascii_graphic();
+                if surely_present && validity.is_none_or(|valid| valid.get_bit(index)) {
+                    continue;
+                }
+                let text = array.is_valid(index).then(|| array.value(index));
+                if text.is_none_or(|t| t.trim().is_empty()) {
+                    rejects.mark(first_row + index, name, text, "empty required field");
+                }
             }
+            first_row += array.len();
         }
     } else {
         let nulls = column.is_null();

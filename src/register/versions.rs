@@ -1,6 +1,8 @@
 //! Which register version judges each event: the version of the processing that declares the
-//! event's dataset, in force at the event's timestamp. Computed as one lazy expression (a
-//! `when/then` chain over the few versions), so it costs a single pass over the events.
+//! event's dataset, in force at the event's timestamp. The audit looks it up per dataset code
+//! ([`declaring`], [`in_force_at`], used by `detect::chunk::Judge`); [`version_in_force`] says the
+//! same as one lazy expression (a `when/then` chain over the few versions), the reference the
+//! lookup is tested against.
 //!
 //! Register dates are whole days in UTC: a version in force from `2022-03-01` covers
 //! `2022-03-01T00:00:00Z` onwards.
@@ -20,6 +22,35 @@ pub fn day_start_us(date: NaiveDate) -> i64 {
 
 fn timestamp_literal(us: i64) -> Expr {
     lit(us).cast(event::timestamp_type())
+}
+
+/// When a version declaring a dataset is in force: from (µs, inclusive), until (µs, exclusive),
+/// and the version's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    pub from_us: i64,
+    pub until_us: Option<i64>,
+    pub version: i32,
+}
+
+/// The versions declaring `dataset`, in the order [`version_in_force`] tries them.
+pub fn declaring(register: &RegisterSet, dataset: &str) -> Vec<InForce> {
+    register
+        .versions
+        .iter()
+        .filter(|version| version.doc.datasets.iter().any(|d| d.id == dataset))
+        .map(|version| InForce {
+            from_us: day_start_us(version.from),
+            until_us: version.until.map(day_start_us),
+            version: version.index as i32,
+        })
+        .collect()
+}
+
+/// The version in force at `ts` among those declaring a dataset ([`declaring`]), the same as
+/// [`version_in_force`] computes for a frame: the first whose period holds `ts`.
+pub fn in_force_at(periods: &[InForce], ts: i64) -> Option<i32> {
+    periods.iter().find(|p| ts >= p.from_us && p.until_us.is_none_or(|until| ts < until)).map(|p| p.version)
 }
 
 /// `register_version` for each event (null where no version in force declares its dataset).
