@@ -800,10 +800,18 @@ fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
-    let middle = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] })
+    // A selection, not a sort: the median is scored for every hypothesis of every flow.
+    let order = |a: &f64, b: &f64| a.partial_cmp(b).unwrap_or(Ordering::Equal);
+    let (mut values, count) = (values.to_vec(), values.len());
+    let middle = count / 2;
+    let (below, upper, _) = values.select_nth_unstable_by(middle, order);
+    let upper = *upper;
+    if middle * 2 < count {
+        return Some(upper);
+    }
+    // Even count: the mean of the two middle values; the lower one is the largest below.
+    let lower = below.iter().copied().max_by(order).unwrap_or(upper);
+    Some((lower + upper) / 2.0)
 }
 
 /// 1.4826 · median absolute deviation: a robust standard deviation.

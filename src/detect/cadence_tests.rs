@@ -388,3 +388,17 @@ mod human_paced {
         }
     }
 }
+
+#[test]
+fn the_median_by_selection_is_the_sorted_median() {
+    // Odd and even counts, repeats and negative values: the middle of the sorted values.
+    let cases: [&[f64]; 5] = [&[3.0], &[5.0, 1.0], &[4.0, -2.0, 9.0, 9.0], &[7.5, 1.0, 3.0, 3.0, -8.0], &[2.0; 6]];
+    for values in cases {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let middle = sorted.len() / 2;
+        let expected = if sorted.len() % 2 == 0 { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] };
+        assert_eq!(median(values), Some(expected), "{values:?}");
+    }
+    assert_eq!(median(&[]), None);
+}

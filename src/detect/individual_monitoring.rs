@@ -17,7 +17,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::json;
 
-use super::chunk::Chunk;
+use super::chunk::{Chunk, Dictionary};
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
@@ -79,23 +79,20 @@ impl Detector for IndividualMonitoring {
 #[derive(Default)]
 struct WatchScanner {
     watchers: BTreeMap<(String, String), Watcher>,
-    /// (version, role code) → the role is a management role in that version.
-    management: PlHashMap<(i32, u32), bool>,
+    /// By version, by role code: 0 not judged yet, 1 not a management role, 2 a management role.
+    management: Vec<Vec<u8>>,
 }
 
 impl WatchScanner {
-    /// The chunk's events under a management role of their version, or None if there is none.
+    /// The chunk's events under a management role of their version, or None if there is none:
+    /// the columns the scan reads, for those rows only.
     fn rows_in_management_roles(&mut self, context: &Context, chunk: &Chunk) -> Result<Option<DataFrame>> {
         let (codes, roles) = (chunk.codes, &chunk.dictionaries.role);
         let mut any = false;
         let mask: BooleanChunked = (0..codes.len())
             .map(|row| {
-                let (version, role) = (codes.version[row], codes.role[row]);
-                let managed = version >= 0
-                    && *self.management.entry((version, role)).or_insert_with(|| {
-                        let role = roles.text(role).unwrap_or_default();
-                        context.register.get(version as usize).doc.roles.iter().any(|r| r.id == role && r.management)
-                    });
+                let managed = usize::try_from(codes.version[row])
+                    .is_ok_and(|version| self.is_management(context, roles, version, codes.role[row]));
                 any |= managed;
                 managed
             })
@@ -103,7 +100,29 @@ impl WatchScanner {
         if !any {
             return Ok(None);
         }
-        chunk.events.filter(&mask).map(Some).polars("selecting events under management roles")
+        let mut read = vec![ROW, REGISTER_VERSION, ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT];
+        if chunk.events.column(REPORT_KIND).is_ok() {
+            read.push(REPORT_KIND);
+        }
+        let selected = chunk.events.select(read).polars("selecting the columns of reports")?;
+        selected.filter(&mask).map(Some).polars("selecting events under management roles")
+    }
+
+    /// Whether `role` (a code) is a management role in `version`, judged once per pair.
+    fn is_management(&mut self, context: &Context, roles: &Dictionary, version: usize, role: u32) -> bool {
+        if self.management.len() <= version {
+            self.management.resize(version + 1, Vec::new());
+        }
+        let known = &mut self.management[version];
+        if known.len() <= role as usize {
+            known.resize(roles.len().max(role as usize + 1), 0);
+        }
+        if known[role as usize] == 0 {
+            let text = roles.text(role).unwrap_or_default();
+            let management = context.register.get(version).doc.roles.iter().any(|r| r.id == text && r.management);
+            known[role as usize] = if management { 2 } else { 1 };
+        }
+        known[role as usize] == 2
     }
 }
 
