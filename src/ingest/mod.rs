@@ -335,7 +335,8 @@ pub fn stream(
 
 /// Like [`stream`], with the reading one chunk ahead: files are read, decoded and normalised on
 /// a thread of their own while `on_chunk` works on the chunk before, so an audit waits for the
-/// slower of the two, not for both. Chunks arrive in the same order; memory holds one chunk more.
+/// slower of the two, not for both. Chunks arrive in the same order; memory holds one chunk more
+/// (a rendezvous: the next chunk waits, decoded, until the current one is done).
 pub fn stream_ahead(
     inputs: &[Input],
     maps: &SourceMaps,
@@ -343,7 +344,7 @@ pub fn stream_ahead(
     chunk_rows: usize,
     mut on_chunk: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<Streamed> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<DataFrame>(0);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             // The consumer hanging up (it failed) stops the reading; its own error is the one reported.
