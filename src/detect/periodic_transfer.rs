@@ -165,6 +165,9 @@ fn analyse(
                 _ => Some(found),
             }
         }
+        // Without any request reference the part is the whole flow: the same runs, the same
+        // verdict (not systematic here), so the whole's answer stands.
+        whole if !flow.referenced.iter().any(|r| *r) => whole,
         whole => {
             let unreferenced = attempt(Subset::WithoutRequestRef);
             match (whole, unreferenced) {
