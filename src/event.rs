@@ -103,11 +103,3 @@ pub fn dtype_of(kind: Kind) -> DataType {
         Kind::Date => DataType::Date,
     }
 }
-
-/// Expression: the event sends data out (transfer or export to a recipient).
-pub fn is_outbound() -> Expr {
-    col(ACTION)
-        .eq(lit(OUTBOUND_ACTIONS[0]))
-        .or(col(ACTION).eq(lit(OUTBOUND_ACTIONS[1])))
-        .and(col(RECIPIENT).is_not_null())
-}

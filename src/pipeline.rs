@@ -190,8 +190,8 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         if config.verbose { detect::Scanners::measured(&detect::all()) } else { detect::Scanners::new(&detect::all()) };
     let mut seen = Seen::default();
     let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
-    let (mut judging, mut summarising) = (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
-    let mut coding = crate::cpu_time::Spent::default();
+    let (mut windowing, mut judging, mut summarising) =
+        (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
     // Codes of the text columns, stable over the whole stream (`detect::chunk`).
     let mut judge = detect::chunk::Judge::new(&register);
     // Columnar inputs say how many rows they hold: then the spinner is a bar with time left.
@@ -205,8 +205,8 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             Some(_) => progress.set_rows(rows_streamed as u64),
             None => progress.stage(&format!("reading, judging and scanning the events: {rows_streamed} so far")),
         }
-        let events = judging.measure(|| within_window(chunk, config))?;
-        let (events, codes) = coding.measure(|| judge.judge(events))?;
+        let events = windowing.measure(|| within_window(chunk, config))?;
+        let (events, codes) = judging.measure(|| judge.judge(events))?;
         let chunk = detect::chunk::Chunk { events: &events, codes: &codes, dictionaries: &judge.dictionaries };
         summarising.measure(|| seen.scan(&chunk, &register))?;
         scanners.scan(&context, &chunk)
@@ -223,7 +223,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         // The stage's CPU time is reading and normalising (the rest), judging, the run summary,
         // and each detector's scan (below, with its finish).
         for (what, spent) in
-            [("keeping the audit window", judging), ("judging and coding", coding), ("run summary", summarising)]
+            [("keeping the audit window", windowing), ("judging and coding", judging), ("run summary", summarising)]
         {
             eprintln!(
                 "driftwatch:   {what}: {:.2} s CPU, {:.2} s wall",
@@ -328,13 +328,6 @@ fn within_window(events: DataFrame, config: &AuditConfig) -> Result<DataFrame> {
     plan.collect().polars("keeping the audit window")
 }
 
-/// The frame every detector reads, for one frame of events: `event_row` (each row's number),
-/// the events, and the register version in force for each (`detect::chunk::Judge`).
-pub fn judged_frame(events: LazyFrame, register: &register::RegisterSet) -> Result<DataFrame> {
-    let events = events.collect().polars("reading events")?;
-    Ok(detect::chunk::Judge::new(register).judge(events)?.0)
-}
-
 /// Moves the staged outputs into the output directory (a rename each: atomic per file).
 fn publish(staging: &std::path::Path, out: &std::path::Path, outputs: &[PathBuf]) -> Result<()> {
     for relative in outputs {
@@ -403,7 +396,7 @@ impl Seen {
             if actor == detect::chunk::NULL || self.actor_state[actor as usize] >= state {
                 continue;
             }
-            let id = chunk.dictionaries.actor.text(actor).unwrap_or_default();
+            let id = chunk.dictionaries.actor.name(actor);
             if self.actor_state[actor as usize] == 0 {
                 self.actors.insert(id.to_string());
             }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionaries};
+use super::chunk::{Chunk, Dictionaries, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally, list_words};
 use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity};
@@ -31,21 +31,14 @@ type GroupKey = (&'static str, String, String);
 struct JudgedContext {
     group: GroupKey,
     declared: Vec<String>,
-    /// By category code: 0 not judged yet, 1 covered by `declared`, 2 not covered.
-    covered: Vec<u8>,
+    /// By category code: covered by `declared`.
+    covered: Verdicts,
 }
 
 impl JudgedContext {
     fn is_covered(&mut self, category: u32, dictionaries: &Dictionaries) -> bool {
-        let index = category as usize;
-        if index >= self.covered.len() {
-            self.covered.resize(dictionaries.category.len().max(index + 1), 0);
-        }
-        if self.covered[index] == 0 {
-            let text = dictionaries.category.text(category).unwrap_or_default();
-            self.covered[index] = if is_covered(text, &self.declared) { 1 } else { 2 };
-        }
-        self.covered[index] == 1
+        let declared = &self.declared;
+        self.covered.get(category, || is_covered(dictionaries.category.name(category), declared))
     }
 }
 
@@ -122,15 +115,15 @@ impl CreepScanner {
             return *known;
         }
         let (version, dataset, outbound, recipient, purpose) = key;
-        let dataset = dictionaries.dataset.text(dataset).unwrap_or_default();
-        let recipient = dictionaries.recipient.text(recipient).unwrap_or_default();
-        let purpose = dictionaries.purpose.text(purpose).unwrap_or_default();
+        let dataset = dictionaries.dataset.name(dataset);
+        let recipient = dictionaries.recipient.name(recipient);
+        let purpose = dictionaries.purpose.name(purpose);
         let version = context.register.get(version as usize);
         let judged = declared_for(version, outbound, recipient, purpose, dataset).map(|(kind, against, declared)| {
             self.judged.push(JudgedContext {
                 group: (kind, against, dataset.to_string()),
                 declared,
-                covered: Vec::new(),
+                covered: Verdicts::default(),
             });
             self.judged.len() - 1
         });

@@ -74,6 +74,11 @@ impl Dictionary {
         (code != NULL).then(|| &*self.values[code as usize])
     }
 
+    /// The text behind a code, empty for [`NULL`] (the way the detectors name a missing value).
+    pub fn name(&self, code: u32) -> &str {
+        self.text(code).unwrap_or_default()
+    }
+
     /// The code of a value seen in the audit so far, if any.
     pub fn code_of(&self, text: &str) -> Option<u32> {
         self.by_text.get(text).copied()
@@ -179,7 +184,7 @@ pub struct Codes {
     pub ts: Vec<i64>,
     /// The register version in force (index into the register set), or -1 for none.
     pub version: Vec<i32>,
-    /// A transfer or export to a recipient (`event::is_outbound`).
+    /// A transfer or export (`event::OUTBOUND_ACTIONS`) to a recipient.
     pub outbound: Vec<bool>,
 }
 
@@ -197,11 +202,6 @@ impl Codes {
     pub fn categories_of(&self, row: usize) -> &[u32] {
         &self.categories[self.category_offsets[row] as usize..self.category_offsets[row + 1] as usize]
     }
-
-    /// The register version of a row, if one is in force.
-    pub fn version_of(&self, row: usize) -> Option<usize> {
-        usize::try_from(self.version[row]).ok()
-    }
 }
 
 /// A judged chunk as the detectors receive it.
@@ -210,6 +210,28 @@ pub struct Chunk<'a> {
     pub events: &'a DataFrame,
     pub codes: &'a Codes,
     pub dictionaries: &'a Dictionaries,
+}
+
+/// A yes-or-no question about a code, answered once per code and remembered: the memo a
+/// detector keeps for "is this category covered", "is this role a management role".
+#[derive(Debug, Clone, Default)]
+pub struct Verdicts {
+    /// By code: 0 not asked yet, 1 no, 2 yes.
+    by_code: Vec<u8>,
+}
+
+impl Verdicts {
+    /// The verdict on `code`, from `judge` the first time it is asked.
+    pub fn get(&mut self, code: u32, judge: impl FnOnce() -> bool) -> bool {
+        let index = code as usize;
+        if index >= self.by_code.len() {
+            self.by_code.resize(index + 1, 0);
+        }
+        if self.by_code[index] == 0 {
+            self.by_code[index] = if judge() { 2 } else { 1 };
+        }
+        self.by_code[index] == 2
+    }
 }
 
 /// Judges chunks against the register and codes them, keeping the dictionaries (and what each
@@ -369,7 +391,7 @@ mod tests {
         let later = code(&second, &mut dictionaries).unwrap();
         assert_eq!(later.actor, vec![2, 3]);
         assert_eq!(later.dataset, vec![1, 2]);
-        assert_eq!((later.version_of(0), later.version_of(1)), (Some(0), None), "no version covers dataset x");
+        assert_eq!(later.version, vec![0, -1], "no version covers dataset x");
     }
 
     #[test]
@@ -384,8 +406,12 @@ mod tests {
             "e6,2023-01-01T00:00:00Z,a,agent,read,undeclared_dataset,,,,",
         ];
         let judged = testing::judged_events(&register, &rows);
-        let by_expression =
-            judged.clone().lazy().select([versions::version_in_force(&register).alias("expected")]).collect().unwrap();
+        let by_expression = judged
+            .clone()
+            .lazy()
+            .select([versions::reference::version_in_force(&register).alias("expected")])
+            .collect()
+            .unwrap();
         let expected: Vec<Option<i32>> = by_expression.column("expected").unwrap().i32().unwrap().iter().collect();
         let judged_versions: Vec<Option<i32>> =
             judged.column(REGISTER_VERSION).unwrap().i32().unwrap().iter().collect();
@@ -394,5 +420,33 @@ mod tests {
         let rows_numbered: Vec<Option<IdxSize>> =
             judged.column(super::super::ROW).unwrap().idx().unwrap().iter().collect();
         assert_eq!(rows_numbered, (0..6).map(Some).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn codes_agree_with_a_plain_hash_map_past_every_cache() {
+        // More distinct long values than the per-array view cache keeps (it gives up), repeats
+        // that collide in the direct-mapped cache, nulls, and short values: every row's code
+        // names its own text, and equal texts share a code.
+        let values: Vec<Option<String>> = (0..12_000)
+            .map(|i: usize| match i % 5 {
+                0 => None,
+                1 => Some(format!("s{}", i % 300)),
+                _ => Some(format!("a-long-value-of-more-than-twelve-bytes-{}", (i * 7919) % 9_000)),
+            })
+            .collect();
+        let column: StringChunked = values.iter().map(|v| v.as_deref()).collect();
+        let mut dictionary = Dictionary::default();
+        let codes = dictionary.code_column(&column);
+        let mut expected: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for (value, code) in values.iter().zip(&codes) {
+            match value {
+                None => assert_eq!(*code, NULL),
+                Some(text) => {
+                    assert_eq!(dictionary.text(*code), Some(text.as_str()));
+                    assert_eq!(*expected.entry(text).or_insert(*code), *code, "{text}");
+                }
+            }
+        }
+        assert_eq!(dictionary.len(), expected.len() + 1);
     }
 }

@@ -17,7 +17,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde_json::json;
 
-use super::chunk::{Chunk, Dictionary};
+use super::chunk::{Chunk, Dictionary, Verdicts};
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
@@ -79,8 +79,8 @@ impl Detector for IndividualMonitoring {
 #[derive(Default)]
 struct WatchScanner {
     watchers: BTreeMap<(String, String), Watcher>,
-    /// By version, by role code: 0 not judged yet, 1 not a management role, 2 a management role.
-    management: Vec<Vec<u8>>,
+    /// By version, by role code: a management role in that version.
+    management: Vec<Verdicts>,
 }
 
 impl WatchScanner {
@@ -111,18 +111,12 @@ impl WatchScanner {
     /// Whether `role` (a code) is a management role in `version`, judged once per pair.
     fn is_management(&mut self, context: &Context, roles: &Dictionary, version: usize, role: u32) -> bool {
         if self.management.len() <= version {
-            self.management.resize(version + 1, Vec::new());
+            self.management.resize(version + 1, Verdicts::default());
         }
-        let known = &mut self.management[version];
-        if known.len() <= role as usize {
-            known.resize(roles.len().max(role as usize + 1), 0);
-        }
-        if known[role as usize] == 0 {
-            let text = roles.text(role).unwrap_or_default();
-            let management = context.register.get(version).doc.roles.iter().any(|r| r.id == text && r.management);
-            known[role as usize] = if management { 2 } else { 1 };
-        }
-        known[role as usize] == 2
+        self.management[version].get(role, || {
+            let role = roles.name(role);
+            context.register.get(version).doc.roles.iter().any(|r| r.id == role && r.management)
+        })
     }
 }
 

@@ -21,7 +21,7 @@ mod undeclared_recipient;
 use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
-use crate::event::{self, EVENT_ID, RECORD_COUNT, TS};
+use crate::event::{EVENT_ID, RECORD_COUNT, TS};
 use crate::finding::{self, Finding, MAX_EVIDENCE};
 use crate::register::RegisterSet;
 use crate::register::habilitations::Habilitations;
@@ -219,31 +219,6 @@ impl Tally {
         self.events == 0
     }
 
-    /// Adds the facts of `other`, tallied over other events (rows split across threads).
-    pub fn merge(&mut self, other: Tally) {
-        if other.events == 0 {
-            return;
-        }
-        if self.events == 0 {
-            *self = other;
-            return;
-        }
-        self.first_seen = self.first_seen.min(other.first_seen);
-        self.last_seen = self.last_seen.max(other.last_seen);
-        self.events += other.events;
-        self.records = match (self.records, other.records) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        self.versions.extend(other.versions);
-        for earliest in other.evidence {
-            self.evidence.push(earliest);
-            if self.evidence.len() > MAX_EVIDENCE {
-                self.evidence.pop();
-            }
-        }
-    }
-
     pub fn into_summary(self) -> GroupSummary {
         GroupSummary {
             first_seen: self.first_seen,
@@ -284,16 +259,6 @@ impl<'a> EventColumns<'a> {
             self.version.get(row).map(|v| v as usize),
         );
     }
-}
-
-/// Runs `scan` on consecutive row slices of `frame` on every core (zero-copy slices, a few
-/// per thread so an uneven slice does not idle the others); results come back in row order.
-pub fn par_slices<T: Send>(frame: &DataFrame, scan: impl Fn(&DataFrame) -> Result<T> + Sync) -> Result<Vec<T>> {
-    use rayon::prelude::*;
-    let height = frame.height();
-    let length = height.div_ceil(rayon::current_num_threads() * 4).max(1);
-    let starts: Vec<usize> = (0..height).step_by(length).collect();
-    starts.into_par_iter().map(|start| scan(&frame.slice(start as i64, length.min(height - start)))).collect()
 }
 
 /// A text column of a collected frame, with an error naming it.
@@ -348,7 +313,7 @@ pub mod testing {
         std::fs::write(&path, text).unwrap();
         let ingested = crate::ingest::load_all(&[(path, crate::ingest::Format::Csv)]).unwrap();
         assert!(ingested.quarantine.is_empty(), "{:?}", ingested.quarantine);
-        crate::pipeline::judged_frame(ingested.events.lazy(), register).unwrap()
+        chunk::Judge::new(register).judge(ingested.events).unwrap().0
     }
 
     fn run_frame(detector: &dyn Detector, register: &RegisterSet, events: DataFrame) -> Vec<Finding> {
@@ -402,49 +367,4 @@ categories = ["identity", "declared_activity"]
 mode = "on_request"
 legal_ref = "CESEDA L.811-3"
 "#;
-}
-
-pub use event::is_outbound;
-
-#[cfg(test)]
-mod tally_tests {
-    use super::*;
-
-    fn summary(tally: Tally) -> GroupSummary {
-        tally.into_summary()
-    }
-
-    #[test]
-    fn merging_tallies_of_split_events_equals_one_tally() {
-        // (ts, id, records, version): more events than MAX_EVIDENCE, some without a count.
-        let events: Vec<(i64, String, Option<i64>, usize)> = (0..3 * MAX_EVIDENCE as i64)
-            .map(|i| ((i * 7919) % 101, format!("e{i:03}"), (i % 3 != 0).then_some(i), (i % 2) as usize))
-            .collect();
-        let mut whole = Tally::default();
-        for (ts, id, records, version) in &events {
-            whole.add(*ts, id, *records, Some(*version));
-        }
-        for split in [0, 1, 17, events.len() - 1, events.len()] {
-            let (mut left, mut right) = (Tally::default(), Tally::default());
-            for (i, (ts, id, records, version)) in events.iter().enumerate() {
-                let side = if i < split { &mut left } else { &mut right };
-                side.add(*ts, id, *records, Some(*version));
-            }
-            right.merge(left);
-            let expected = summary(whole.clone());
-            assert_eq!(summary(right), expected, "split at {split}");
-        }
-    }
-
-    #[test]
-    fn slices_cover_every_row_once_in_order() {
-        let frame =
-            DataFrame::new_infer_height(vec![Column::new("n".into(), (0..1000i64).collect::<Vec<_>>())]).unwrap();
-        let parts = par_slices(&frame, |slice| {
-            Ok(slice.column("n").unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>())
-        })
-        .unwrap();
-        assert!(parts.len() > 1);
-        assert_eq!(parts.concat(), (0..1000).collect::<Vec<i64>>());
-    }
 }

@@ -140,7 +140,7 @@ impl Scanner for HabilitationScanner {
                 None
             };
             if let Some(reason) = reason {
-                let text = |d: &super::chunk::Dictionary, code| d.text(code).unwrap_or_default().to_string();
+                let text = |d: &super::chunk::Dictionary, code| d.name(code).to_string();
                 let offence = self.offences.entry((text(&dictionaries.actor, actor), reason)).or_default();
                 columns.add_to(&mut offence.tally, row);
                 offence.datasets.insert(text(&dictionaries.dataset, dataset));
@@ -172,8 +172,8 @@ fn role_allowed(
     purpose: u32,
 ) -> bool {
     let register = context.register.get(version as usize);
-    let dataset = dictionaries.dataset.text(dataset).unwrap_or_default();
-    let role = dictionaries.role.text(role).unwrap_or_default();
+    let dataset = dictionaries.dataset.name(dataset);
+    let role = dictionaries.role.name(role);
     let named = dictionaries
         .purpose
         .text(purpose)

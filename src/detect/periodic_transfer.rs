@@ -104,11 +104,8 @@ impl FlowScanner {
                 continue;
             }
             let scheduled = *self.lawful_schedule.entry((version, recipient, dataset)).or_insert_with(|| {
-                let (recipient, dataset) = (dictionaries.recipient.text(recipient), dictionaries.dataset.text(dataset));
-                let entry = context
-                    .register
-                    .get(version as usize)
-                    .recipient_entry(recipient.unwrap_or_default(), dataset.unwrap_or_default());
+                let (recipient, dataset) = (dictionaries.recipient.name(recipient), dictionaries.dataset.name(dataset));
+                let entry = context.register.get(version as usize).recipient_entry(recipient, dataset);
                 entry.is_some_and(|r| r.mode == Mode::Scheduled)
             });
             if scheduled {
@@ -116,8 +113,8 @@ impl FlowScanner {
             }
             let flows = &mut self.flows;
             let index = *self.by_codes.entry((recipient, dataset)).or_insert_with(|| {
-                let names = (dictionaries.recipient.text(recipient), dictionaries.dataset.text(dataset));
-                flows.push(((names.0.unwrap_or_default().into(), names.1.unwrap_or_default().into()), Flow::default()));
+                let names = (dictionaries.recipient.name(recipient).into(), dictionaries.dataset.name(dataset).into());
+                flows.push((names, Flow::default()));
                 flows.len() - 1
             });
             let flow = &mut flows[index].1;

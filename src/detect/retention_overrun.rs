@@ -82,8 +82,8 @@ impl Scanner for OverrunScanner {
             if excess <= 0 {
                 continue;
             }
-            let action = dictionaries.action.text(codes.action[row]).unwrap_or_default();
-            let key = (dictionaries.dataset.text(dataset).unwrap_or_default().to_string(), action.to_string());
+            let action = dictionaries.action.name(codes.action[row]);
+            let key = (dictionaries.dataset.name(dataset).to_string(), action.to_string());
             let overrun = self.overruns.entry(key).or_default();
             if overrun.tally.is_empty() || record_day < overrun.oldest_record {
                 overrun.oldest_record = record_day;

@@ -47,8 +47,8 @@ impl Scanner for UseScanner {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
         for (&actor, &role) in codes.actor.iter().zip(&codes.role) {
             if actor != NULL && role != NULL && self.used_codes.insert((actor, role)) {
-                let text = (dictionaries.actor.text(actor), dictionaries.role.text(role));
-                self.used.insert((text.0.unwrap_or_default().to_string(), text.1.unwrap_or_default().to_string()));
+                self.used
+                    .insert((dictionaries.actor.name(actor).to_string(), dictionaries.role.name(role).to_string()));
             }
         }
         self.last_event = self.last_event.max(codes.ts.iter().copied().max());

@@ -1,27 +1,21 @@
 //! Which register version judges each event: the version of the processing that declares the
 //! event's dataset, in force at the event's timestamp. The audit looks it up per dataset code
-//! ([`declaring`], [`in_force_at`], used by `detect::chunk::Judge`); [`version_in_force`] says the
-//! same as one lazy expression (a `when/then` chain over the few versions), the reference the
-//! lookup is tested against.
+//! ([`declaring`], [`in_force_at`], used by `detect::chunk::Judge`); in tests, `reference::version_in_force`
+//! says the same as one lazy expression (a `when/then` chain over the few versions), the
+//! reference the lookup is checked against.
 //!
 //! Register dates are whole days in UTC: a version in force from `2022-03-01` covers
 //! `2022-03-01T00:00:00Z` onwards.
 
 use chrono::NaiveDate;
-use polars::prelude::*;
 
 use super::RegisterSet;
-use crate::event;
 
 /// Column added to the event frame: index of the version in force, null when none covers it.
 pub const REGISTER_VERSION: &str = "register_version";
 
 pub fn day_start_us(date: NaiveDate) -> i64 {
     date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()
-}
-
-fn timestamp_literal(us: i64) -> Expr {
-    lit(us).cast(event::timestamp_type())
 }
 
 /// When a version declaring a dataset is in force: from (µs, inclusive), until (µs, exclusive),
@@ -48,25 +42,39 @@ pub fn declaring(register: &RegisterSet, dataset: &str) -> Vec<InForce> {
 }
 
 /// The version in force at `ts` among those declaring a dataset ([`declaring`]), the same as
-/// [`version_in_force`] computes for a frame: the first whose period holds `ts`.
+/// `reference::version_in_force` computes for a frame: the first whose period holds `ts`.
 pub fn in_force_at(periods: &[InForce], ts: i64) -> Option<i32> {
     periods.iter().find(|p| ts >= p.from_us && p.until_us.is_none_or(|until| ts < until)).map(|p| p.version)
 }
 
-/// `register_version` for each event (null where no version in force declares its dataset).
-pub fn version_in_force(register: &RegisterSet) -> Expr {
-    let mut expression = lit(NULL).cast(DataType::Int32);
-    for version in register.versions.iter().rev() {
-        let datasets: Vec<Expr> =
-            version.doc.datasets.iter().map(|d| col(event::DATASET).eq(lit(d.id.clone()))).collect();
-        let Some(declares) = datasets.into_iter().reduce(|a, b| a.or(b)) else {
-            continue;
-        };
-        let mut condition = declares.and(col(event::TS).gt_eq(timestamp_literal(day_start_us(version.from))));
-        if let Some(until) = version.until {
-            condition = condition.and(col(event::TS).lt(timestamp_literal(day_start_us(until))));
-        }
-        expression = when(condition).then(lit(version.index as i32)).otherwise(expression);
+#[cfg(test)]
+pub mod reference {
+    //! The version in force as one lazy expression: what [`super::in_force_at`] is checked against.
+    use polars::prelude::*;
+
+    use super::*;
+    use crate::event;
+
+    fn timestamp_literal(us: i64) -> Expr {
+        lit(us).cast(event::timestamp_type())
     }
-    expression.alias(REGISTER_VERSION)
+
+    /// `register_version` for each event (null where no version in force declares its dataset), as
+    /// one lazy expression: the reference [`in_force_at`] is tested against.
+    pub fn version_in_force(register: &RegisterSet) -> Expr {
+        let mut expression = lit(NULL).cast(DataType::Int32);
+        for version in register.versions.iter().rev() {
+            let datasets: Vec<Expr> =
+                version.doc.datasets.iter().map(|d| col(event::DATASET).eq(lit(d.id.clone()))).collect();
+            let Some(declares) = datasets.into_iter().reduce(|a, b| a.or(b)) else {
+                continue;
+            };
+            let mut condition = declares.and(col(event::TS).gt_eq(timestamp_literal(day_start_us(version.from))));
+            if let Some(until) = version.until {
+                condition = condition.and(col(event::TS).lt(timestamp_literal(day_start_us(until))));
+            }
+            expression = when(condition).then(lit(version.index as i32)).otherwise(expression);
+        }
+        expression.alias(REGISTER_VERSION)
+    }
 }

@@ -8,7 +8,6 @@ use chrono::Datelike;
 use polars::prelude::*;
 
 use crate::detect::chunk::{Chunk, Dictionaries};
-use crate::error::Result;
 use crate::finding::Finding;
 use crate::register::RegisterSet;
 
@@ -31,16 +30,6 @@ impl Overview {
             categories: self.categories.into_iter().map(|(k, v)| (rename(&k), v)).collect(),
         }
     }
-}
-
-/// Overview facts from the judged events and the register (one frame; [`OverviewScan`] does the
-/// same chunk by chunk).
-pub fn gather(events: &DataFrame, register: &RegisterSet, findings: &[Finding]) -> Result<Overview> {
-    let mut dictionaries = Dictionaries::default();
-    let codes = crate::detect::chunk::code(events, &mut dictionaries)?;
-    let mut scan = OverviewScan::default();
-    scan.scan(&Chunk { events, codes: &codes, dictionaries: &dictionaries });
-    Ok(scan.finish(&dictionaries).finish(register, findings))
 }
 
 /// The overview's facts while the events stream by, in codes (`detect::chunk`): a transfer
@@ -81,7 +70,7 @@ impl OverviewScan {
 
     /// The facts in words.
     pub fn finish(self, dictionaries: &Dictionaries) -> Overview {
-        let recipient = |code: u32| dictionaries.recipient.text(code).unwrap_or_default().to_string();
+        let recipient = |code: u32| dictionaries.recipient.name(code).to_string();
         let mut overview = Overview::default();
         for ((code, month), transfers) in self.transfers {
             let month = format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1);
