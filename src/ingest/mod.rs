@@ -549,6 +549,56 @@ mod tests {
 
     const HEADER: &str = "event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,record_count\n";
 
+    fn rows_file(dir: &Path, rows: usize) -> Input {
+        let mut text = HEADER.to_string();
+        for i in 0..rows {
+            text.push_str(&format!("e{i},2021-03-02T06:{:02}:00Z,a{},agent,read,follow_ups,,,\n", i % 60, i % 7));
+        }
+        Input::plain(write(dir, "e.csv", &text), Format::Csv)
+    }
+
+    #[test]
+    fn reading_ahead_hands_out_the_same_chunks_in_the_same_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = [rows_file(dir.path(), 50)];
+        let (mut direct, mut ahead) = (Vec::new(), Vec::new());
+        stream(&inputs, &SourceMaps::default(), true, 7, |chunk| Ok(direct.push(chunk))).unwrap();
+        let streamed = stream_ahead(&inputs, &SourceMaps::default(), true, 7, |chunk| Ok(ahead.push(chunk))).unwrap();
+        assert_eq!(direct.len(), 8);
+        assert_eq!(direct, ahead);
+        assert_eq!(streamed.files[0].rows_used, 50);
+    }
+
+    #[test]
+    fn a_failing_consumer_stops_the_reading_ahead_with_its_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = [rows_file(dir.path(), 50)];
+        let mut seen = 0;
+        let failed = stream_ahead(&inputs, &SourceMaps::default(), false, 7, |_| {
+            seen += 1;
+            if seen == 2 { Err(Error::Usage("detector gave up".into())) } else { Ok(()) }
+        });
+        assert!(matches!(failed, Err(Error::Usage(message)) if message == "detector gave up"));
+        assert_eq!(seen, 2, "no chunk is handed out after the failure");
+    }
+
+    #[test]
+    fn blank_required_fields_are_quarantined_and_text_starting_otherwise_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{HEADER}e1,2021-03-02T06:14:00Z,\" \",agent,read,follow_ups,,,\n\
+             e2,2021-03-02T06:14:00Z,\"\t\",agent,read,follow_ups,,,\n\
+             e3,2021-03-02T06:14:00Z,été,agent,read,follow_ups,,,\n\
+             e4,2021-03-02T06:14:00Z,\" padded\",agent,read,follow_ups,,,\n"
+        );
+        let ingested = load_all(&[(write(dir.path(), "e.csv", &text), Format::Csv)]).unwrap();
+        let quarantined: Vec<(Option<u64>, &str)> =
+            ingested.quarantine.iter().map(|q| (q.row, q.reason.as_str())).collect();
+        assert_eq!(quarantined, vec![(Some(1), "empty required field"), (Some(2), "empty required field")]);
+        let actors: Vec<Option<&str>> = ingested.events.column("actor_id").unwrap().str().unwrap().iter().collect();
+        assert_eq!(actors, vec![Some("été"), Some(" padded")]);
+    }
+
     #[test]
     fn csv_rows_are_used_or_quarantined_with_their_line() {
         let dir = tempfile::tempdir().unwrap();
