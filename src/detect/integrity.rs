@@ -5,7 +5,7 @@
 //! finding per (file, kind of problem); severity high for the chain and duplicate ids, medium
 //! for time order and gaps, low for short coverage.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
 use serde_json::json;
@@ -74,25 +74,22 @@ impl Scanner for IntegrityScanner {
 
 impl Integrity {
     /// Event ids used more than once across the inputs: evidence citing them is ambiguous.
-    fn duplicate_ids(&self, ids: Vec<String>) -> Option<Finding> {
-        if ids.is_empty() {
-            return None;
-        }
+    fn duplicate_ids(&self, duplicated: Duplicated) -> Option<Finding> {
+        let Duplicated { count, first } = duplicated;
+        let earliest = first.first()?.clone();
         let mut details = BTreeMap::new();
         details.insert("reason".to_string(), json!(ProblemKind::DuplicateEventId.name()));
-        details.insert("duplicated_ids".to_string(), json!(ids.len()));
+        details.insert("duplicated_ids".to_string(), json!(count));
         Some(
             FindingDraft {
                 summary: format!(
-                    "{} event id(s) are used by more than one row across the inputs, first {}",
-                    ids.len(),
-                    ids[0]
+                    "{count} event id(s) are used by more than one row across the inputs, first {earliest}"
                 ),
-                events: ids.len() as u64,
+                events: count as u64,
                 score: 1.0,
                 rule: "event_id is unique within the log (event model)".into(),
                 legal_ref: LEGAL_REF.into(),
-                evidence: ids.into_iter().take(MAX_EVIDENCE).collect(),
+                evidence: first,
                 details,
                 ..Default::default()
             }
@@ -152,7 +149,8 @@ struct DuplicateIds {
     /// long as the log, which would hold it twice while copying).
     hashes: Vec<Vec<u64>>,
     seen: Bloom,
-    texts: PlHashMap<u64, String>,
+    /// The flagged hashes: their id, and (at the end) how many times the hash came in.
+    texts: PlHashMap<u64, (String, u32)>,
 }
 
 impl DuplicateIds {
@@ -166,39 +164,50 @@ impl DuplicateIds {
         self.seen.grow_for(count, self.hashes.iter().flatten().copied());
         for &(hash, row) in &hashed {
             if self.seen.check_and_insert(hash) {
-                self.texts.entry(hash).or_insert_with(|| ids.get(row as usize).unwrap_or_default().to_string());
+                self.texts.entry(hash).or_insert_with(|| (ids.get(row as usize).unwrap_or_default().to_string(), 0));
             }
         }
         self.hashes.push(hashed.iter().map(|(hash, _)| *hash).collect());
     }
 
-    /// The duplicated ids, sorted. Only the hashes the Bloom filter flagged when they came in
-    /// can be repeated (it has no false negatives): those few are counted over every chunk's
-    /// hashes, each chunk on its own thread.
-    fn duplicated(self) -> Vec<String> {
-        use rayon::prelude::*;
-        let count_in = |run: &Vec<u64>| {
-            let mut counts: PlHashMap<u64, u32> = PlHashMap::new();
-            for hash in run.iter().filter(|hash| self.texts.contains_key(*hash)) {
-                *counts.entry(*hash).or_default() += 1;
+    /// The event ids used more than once: how many, and the first [`MAX_EVIDENCE`] in text
+    /// order. Only the hashes the Bloom filter flagged when they came in can be repeated (it has
+    /// no false negatives): each is counted beside its text, chunk after chunk, each chunk's
+    /// hashes freed once counted. Nothing here grows with the number of duplicates beyond the
+    /// flags themselves: a log given twice (every id repeated) must not double the memory.
+    fn duplicated(mut self) -> Duplicated {
+        for run in std::mem::take(&mut self.hashes) {
+            for hash in &run {
+                if let Some((_, count)) = self.texts.get_mut(hash) {
+                    *count += 1;
+                }
             }
-            counts
-        };
-        let counts = self.hashes.par_iter().map(count_in).reduce(PlHashMap::new, |mut total, counts| {
-            for (hash, count) in counts {
-                *total.entry(hash).or_default() += count;
+        }
+        let mut count = 0;
+        // The earliest ids in text order: a max-heap of at most MAX_EVIDENCE.
+        let mut first: std::collections::BinaryHeap<&str> = std::collections::BinaryHeap::new();
+        for (text, _) in self.texts.values().filter(|(_, seen)| *seen > 1) {
+            count += 1;
+            if first.len() < MAX_EVIDENCE || first.peek().is_some_and(|latest| text.as_str() < *latest) {
+                first.push(text);
+                if first.len() > MAX_EVIDENCE {
+                    first.pop();
+                }
             }
-            total
-        });
-        let repeated: BTreeSet<&String> =
-            counts.iter().filter(|(_, count)| **count > 1).filter_map(|(hash, _)| self.texts.get(hash)).collect();
-        repeated.into_iter().cloned().collect()
+        }
+        Duplicated { count, first: first.into_sorted_vec().into_iter().map(str::to_string).collect() }
     }
 }
 
-/// A blocked Bloom filter over 64-bit hashes: three bits in one 64-bit word per value (one
-/// cache miss), 8 to 16 bits per value (under 2 % false hits); rebuilt at 16 bits per value,
-/// from every value that went in, when they pass 8.
+/// Event ids used more than once across the inputs.
+#[derive(Debug, PartialEq)]
+struct Duplicated {
+    /// How many distinct ids.
+    count: usize,
+    /// The first of them in text order, at most [`MAX_EVIDENCE`].
+    first: Vec<String>,
+}
+
 /// A 64-bit hash of each id (required, so never null). An id of at most 12 bytes is hashed as
 /// its Arrow view (its length and bytes in one integer): the same id always gives the same
 /// view, and hashing one integer is cheaper than hashing text.
@@ -242,6 +251,9 @@ fn by_leading_bits(hashes: &[u64]) -> Vec<(u64, u32)> {
     ordered
 }
 
+/// A blocked Bloom filter over 64-bit hashes: three bits in one 64-bit word per value (one
+/// cache miss), 8 to 16 bits per value (under 2 % false hits); rebuilt at 16 bits per value,
+/// from every value that went in, when they pass 8.
 #[derive(Default)]
 struct Bloom {
     words: Vec<u64>,
@@ -296,11 +308,23 @@ mod duplicate_tests {
         tracker.add(&ids(&["b", "a", "c", "b"]));
         tracker.add(&ids(&["d", "a", "e"]));
         tracker.add(&ids(&["b", "f"]));
-        assert_eq!(tracker.duplicated(), ["a", "b"]);
+        assert_eq!(tracker.duplicated(), Duplicated { count: 2, first: vec!["a".into(), "b".into()] });
         let mut clean = DuplicateIds::default();
         clean.add(&ids(&["x", "y"]));
         clean.add(&ids(&["z"]));
-        assert!(clean.duplicated().is_empty());
+        assert_eq!(clean.duplicated(), Duplicated { count: 0, first: Vec::new() });
+    }
+
+    #[test]
+    fn a_log_given_twice_reports_every_id_once_and_cites_the_first_ones() {
+        let names: Vec<String> = (0..3 * MAX_EVIDENCE).map(|i| format!("e{i:04}")).collect();
+        let texts: Vec<&str> = names.iter().rev().map(String::as_str).collect();
+        let mut tracker = DuplicateIds::default();
+        tracker.add(&ids(&texts));
+        tracker.add(&ids(&texts));
+        let duplicated = tracker.duplicated();
+        assert_eq!(duplicated.count, names.len());
+        assert_eq!(duplicated.first, names[..MAX_EVIDENCE].to_vec());
     }
 
     #[test]
