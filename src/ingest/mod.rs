@@ -282,8 +282,10 @@ pub fn load(inputs: &[Input], maps: &SourceMaps, strict: bool) -> Result<Ingeste
 }
 
 /// Rows per chunk of an audit (`--chunk-rows`): memory grows with it, per-chunk overhead
-/// shrinks with it.
-pub const DEFAULT_CHUNK_ROWS: usize = 500_000;
+/// shrinks with it. 2^18 is the row group Polars and DuckDB write by default, so a Parquet
+/// chunk is one row group; on the 10M bench world it took the peak from 715 to 530 MiB and the
+/// median time from 4.30 to 3.61 s against 500,000 (less memory first touched, same findings).
+pub const DEFAULT_CHUNK_ROWS: usize = 262_144;
 
 /// What streaming the inputs accounted for: every file's counts, the quarantined rows, the
 /// files set aside.
