@@ -285,6 +285,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         .and_then(|outputs| {
             let signer = signing_key.as_ref().map(crate::evidence::signing::signer);
             crate::evidence::manifest::write(
+                &config.out,
                 &staging,
                 config,
                 &summary,

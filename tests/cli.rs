@@ -793,6 +793,49 @@ fn replay_checks_the_bundle_it_is_given_wherever_it_was_moved() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
 }
 
+/// A bundle written outside the folder the audit ran in (`--out ../audits/o1`) records where
+/// that folder and each input lie seen from the manifest (`ran_in`, `from_manifest`): moved
+/// together with its inputs, it replays from anywhere without `--inputs-root`.
+#[test]
+fn a_bundle_moved_with_its_inputs_replays_from_anywhere() {
+    let temp = tempfile::tempdir().unwrap();
+    let project = temp.path().join("site").join("project");
+    generate(&project.join("world"), "all", 1_000, "csv");
+    std::fs::create_dir_all(temp.path().join("site").join("audits")).unwrap();
+    driftwatch()
+        .current_dir(&project)
+        .env_remove("DRIFTWATCH_KEY")
+        .args(["audit", "--quiet", "--fail-on", "never", "--events", "world/events", "--register", "world/register"])
+        .args(["--habilitations", "world/habilitations.csv", "--out", "../audits/o1"])
+        .assert()
+        .code(0);
+    let manifest = read_json(&temp.path().join("site/audits/o1/manifest.json"));
+    assert_eq!(manifest["ran_in"], "../../project");
+    let first = &manifest["inputs"][0];
+    assert_eq!(first["from_manifest"], format!("../../project/{}", first["path"].as_str().unwrap()));
+    assert_eq!(manifest["habilitations"]["from_manifest"], "../../project/world/habilitations.csv");
+    assert!(
+        manifest["register_versions"][0]["from_manifest"]
+            .as_str()
+            .unwrap()
+            .starts_with("../../project/world/register/")
+    );
+    // The whole site moved (a copy of a court file), replayed from an unrelated folder.
+    let moved = temp.path().join("court");
+    std::fs::rename(temp.path().join("site"), &moved).unwrap();
+    let elsewhere = temp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let output = driftwatch()
+        .current_dir(&elsewhere)
+        .env_remove("DRIFTWATCH_KEY")
+        .arg("replay")
+        .arg(moved.join("audits/o1/manifest.json"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{text}");
+}
+
 /// Every file under a folder.
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();

@@ -7,9 +7,10 @@
 //! the list of problems, 2 when the inputs or the manifest cannot be trusted.
 //!
 //! Input paths are recorded as the user gave them. Relative ones are resolved in the folder the
-//! audit ran in: by default the bundle's folder less the recorded `--out` (a bundle `o1/` made
-//! from `audits/` is replayed from `audits/`, and, moved to `court/o1/`, from `court/`), or the
-//! folder `--inputs-root` names when the inputs now live elsewhere. The pseudonymisation key must
+//! audit ran in: the manifest's `ran_in` (that folder seen from the bundle: `..` for a bundle
+//! `o1/` made from `audits/`, so a bundle moved together with its inputs replays where it lands),
+//! else, for manifests without it, the bundle's folder less the recorded `--out`; or the folder
+//! `--inputs-root` names when the inputs now live elsewhere. The pseudonymisation key must
 //! be the one recorded (by its id): `--key-file` as recorded, else `DRIFTWATCH_KEY`, else the
 //! `.driftwatch-key` in the bundle.
 
@@ -25,6 +26,9 @@ use crate::pipeline::{self, AuditConfig};
 #[derive(Deserialize)]
 struct Manifest {
     parameters: AuditConfig,
+    /// The folder the audit ran in, relative to the manifest's folder (absent in older manifests).
+    #[serde(default)]
+    ran_in: Option<String>,
     inputs: Vec<Hashed>,
     register_versions: Vec<RegisterEntry>,
     habilitations: Option<Hashed>,
@@ -92,9 +96,11 @@ pub fn run(manifest_path: &Path, inputs_root: Option<&Path>) -> Result<Vec<(Stri
         problems.push((manifest_path.display().to_string(), Problem::Changed));
     }
     let bundle_absolute = bundle.canonicalize().map_err(|e| Error::io(bundle, e))?;
-    let audit_root = match inputs_root {
-        Some(root) => root.canonicalize().map_err(|e| Error::io(root, e))?,
-        None => folder_the_audit_ran_in(&bundle_absolute, &manifest.parameters.out)?,
+    let recorded_root = manifest.ran_in.as_ref().map(|ran_in| bundle_absolute.join(ran_in)).filter(|p| p.is_dir());
+    let audit_root = match (inputs_root, recorded_root) {
+        (Some(root), _) => root.canonicalize().map_err(|e| Error::io(root, e))?,
+        (None, Some(recorded)) => recorded.canonicalize().map_err(|e| Error::io(&recorded, e))?,
+        (None, None) => folder_the_audit_ran_in(&bundle_absolute, &manifest.parameters.out)?,
     };
     let key_beside = bundle_absolute.join(crate::pseudonym::KEY_FILE_NAME);
     let here = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;

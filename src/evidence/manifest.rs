@@ -1,6 +1,8 @@
 //! `manifest.json`: which tool, which parameters, which inputs (SHA-256) produced which outputs
 //! (SHA-256). Paths are written as the user gave them, never made absolute, so a manifest can be
-//! replayed on another machine.
+//! replayed on another machine; each input also says where it lies seen from the manifest's
+//! folder (`from_manifest`), and `ran_in` names the folder the audit ran in the same way, so a
+//! bundle copied or moved together with its inputs replays where it lands.
 
 use std::path::{Path, PathBuf};
 
@@ -24,12 +26,16 @@ struct Manifest<'a, P: Serialize> {
     /// Wall-clock time of the run: the only value in any output that changes between runs.
     generated_at: String,
     parameters: &'a P,
-    inputs: &'a [crate::ingest::FileReport],
+    /// The folder the audit ran in (where the relative paths given start), relative to the
+    /// manifest's folder; absent when the two share nothing but the filesystem's root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ran_in: Option<String>,
+    inputs: Vec<Placed<'a, crate::ingest::FileReport>>,
     /// The source maps that read the inputs (when any), with their SHA-256.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    source_maps: &'a [crate::ingest::source_map::MapSummary],
-    register_versions: &'a [crate::register::VersionSummary],
-    habilitations: &'a Option<crate::report::HabilitationSummary>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    source_maps: Vec<Placed<'a, crate::ingest::source_map::MapSummary>>,
+    register_versions: Vec<Placed<'a, crate::register::VersionSummary>>,
+    habilitations: Option<Placed<'a, crate::report::HabilitationSummary>>,
     /// Which pseudonymisation key was used (its id, never the key).
     pseudonymisation: &'a crate::pseudonym::KeyInfo,
     /// The Ed25519 key that signs this manifest (`manifest.json.sig`), when signed.
@@ -37,6 +43,50 @@ struct Manifest<'a, P: Serialize> {
     signed_by: Option<&'a super::signing::SignerInfo>,
     rows: Rows,
     outputs: Vec<OutputHash>,
+}
+
+/// A file the audit read, with its path seen from the manifest's folder beside the one given.
+#[derive(Serialize)]
+struct Placed<'a, T: Serialize> {
+    #[serde(flatten)]
+    entry: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_manifest: Option<String>,
+}
+
+/// Where paths lie seen from the bundle (the folder the manifest is written to).
+struct Bundle {
+    /// The bundle's folder, absolute and without symbolic links.
+    folder: PathBuf,
+    /// The folder the audit runs in (relative paths given start there).
+    working: PathBuf,
+}
+
+impl Bundle {
+    fn new(out: &Path) -> Result<Bundle> {
+        let folder = out.canonicalize().map_err(|e| Error::io(out, e))?;
+        let working = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
+        Ok(Bundle { folder, working })
+    }
+
+    /// `path` (as given: relative to the working folder, or absolute) relative to the bundle's
+    /// folder, with `/` separators; None when it does not exist or the only folder the two
+    /// share is the filesystem's root (an input on another disk or tree: only as given).
+    fn relative(&self, path: &Path) -> Option<String> {
+        let absolute = self.working.join(path).canonicalize().ok()?;
+        let relative = pathdiff::diff_paths(&absolute, &self.folder)?;
+        let climbs = relative.components().take_while(|c| matches!(c, std::path::Component::ParentDir)).count();
+        let below_root = self.folder.components().filter(|c| matches!(c, std::path::Component::Normal(_))).count();
+        if climbs >= below_root {
+            return None;
+        }
+        let text = relative.to_string_lossy().replace('\\', "/");
+        Some(if text.is_empty() { ".".to_string() } else { text })
+    }
+
+    fn place<'a, T: Serialize>(&self, entry: &'a T, path: &str) -> Placed<'a, T> {
+        Placed { entry, from_manifest: self.relative(Path::new(path)) }
+    }
 }
 
 #[derive(Serialize)]
@@ -64,8 +114,12 @@ pub fn hash_outputs(out: &Path, files: &[PathBuf]) -> Result<Vec<OutputHash>> {
         .collect()
 }
 
+/// Writes `manifest.json` into `staging`, a folder inside `out` (the bundle) whose files are
+/// then moved into `out`: paths are placed from `out`.
+#[allow(clippy::too_many_arguments)]
 pub fn write<P: Serialize>(
     out: &Path,
+    staging: &Path,
     parameters: &P,
     summary: &RunSummary,
     source_maps: &[crate::ingest::source_map::MapSummary],
@@ -73,15 +127,17 @@ pub fn write<P: Serialize>(
     signer: Option<&super::signing::SignerInfo>,
     outputs: &[PathBuf],
 ) -> Result<()> {
+    let bundle = Bundle::new(out)?;
     let manifest = Manifest {
         tool: crate::report::tables::tool(),
         command: "audit",
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         parameters,
-        inputs: &summary.files,
-        source_maps,
-        register_versions: &summary.register_versions,
-        habilitations: &summary.habilitations,
+        ran_in: bundle.relative(Path::new(".")),
+        inputs: summary.files.iter().map(|file| bundle.place(file, &file.path)).collect(),
+        source_maps: source_maps.iter().map(|map| bundle.place(map, &map.path)).collect(),
+        register_versions: summary.register_versions.iter().map(|v| bundle.place(v, &v.file)).collect(),
+        habilitations: summary.habilitations.as_ref().map(|h| bundle.place(h, &h.file)),
         pseudonymisation: key,
         signed_by: signer,
         rows: Rows {
@@ -92,9 +148,9 @@ pub fn write<P: Serialize>(
             outside_window: summary.events_outside_window,
             findings: summary.findings,
         },
-        outputs: hash_outputs(out, outputs)?,
+        outputs: hash_outputs(staging, outputs)?,
     };
-    let path = out.join("manifest.json");
+    let path = staging.join("manifest.json");
     let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     text.push('\n');
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
