@@ -201,7 +201,9 @@ impl Tally {
         }
         self.events += 1;
         if let Some(records) = records {
-            self.records = Some(self.records.unwrap_or(0) + records);
+            // A log can claim any count: a total past i64::MAX stays at i64::MAX (9.2e18, plainly
+            // absurd in a report) rather than wrapping to a plausible number.
+            self.records = Some(self.records.unwrap_or(0).saturating_add(records));
         }
         if let Some(version) = version {
             self.versions.insert(version);

@@ -127,8 +127,7 @@ fn normalise_column(
             .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
             .into_column(),
         (Kind::Timestamp, DataType::Datetime(_, _) | DataType::Date) => {
-            let utc = input.cast(&event::timestamp_type()).polars(format!("{file}: converting `{name}` to UTC"))?;
-            within_calendar(&utc, name, rejects)
+            native_instants(input, name, rejects).polars(format!("{file}: converting `{name}` to UTC"))?
         }
         (Kind::Date, DataType::String) => {
             parse_text(input, name, rejects, |t| parse_date_days(t).map(|d| Some(d as i64)))
@@ -138,7 +137,7 @@ fn normalise_column(
                 .into_column()
         }
         (Kind::Date, DataType::Date | DataType::Datetime(_, _)) => {
-            input.cast(&DataType::Date).polars(format!("{file}: converting `{name}` to dates"))?
+            native_dates(input, name, rejects).polars(format!("{file}: converting `{name}` to dates"))?
         }
         (Kind::Integer, DataType::String) => parse_text(input, name, rejects, |t| match t.trim().parse::<i64>() {
             Ok(n) if n < 0 => Err("negative count"),
@@ -147,6 +146,10 @@ fn normalise_column(
         })
         .into_column(),
         (Kind::Integer, dtype) if dtype.is_integer() => {
+            if dtype.is_unsigned_integer() {
+                mark_above_i64(input, name, rejects);
+            }
+            // A value above i64::MAX (only an unsigned column holds one) casts to null, marked above.
             let values = input.cast(&DataType::Int64).polars(format!("{file}: converting `{name}` to Int64"))?;
             // Counts are never negative, whatever the format says.
             let checked: Int64Chunked = values
@@ -175,7 +178,10 @@ fn normalise_column(
         (_, DataType::Null) => Column::full_null(name.into(), input.len(), &event::dtype_of(kind)),
         _ => return Err(wrong_type()),
     };
-    let column = if name == event::ACTION { check_actions(&column, rejects)? } else { column };
+    let mut column = if name == event::ACTION { check_actions(&column, rejects)? } else { column };
+    // A sorted flag read from a file is the file's claim, not a fact: later minima and maxima
+    // must look at the values.
+    column.set_sorted_flag(polars::series::IsSorted::Not);
     if required {
         mark_missing(&column, name, rejects);
     }
@@ -192,39 +198,122 @@ fn describe(kind: Kind) -> String {
     }
 }
 
-/// Parses a text column value by value; failures are marked, nulls stay null.
-/// Native timestamps outside years 1–9999 (what RFC 3339 writes, and what the reports can print)
-/// are quarantined like unparsable text ones, not carried to a panic downstream.
-fn within_calendar(utc: &Column, name: &'static str, rejects: &mut Rejects) -> Column {
-    use chrono::Datelike;
-    let Ok(values) = utc.datetime() else { return utc.clone() };
-    let in_range =
-        |us: i64| chrono::DateTime::from_timestamp_micros(us).is_some_and(|t| (1..=9999).contains(&t.year()));
-    // The usual case in one vectorised pass: the earliest and the latest are both in range.
-    let (earliest, latest) = (values.physical().min(), values.physical().max());
-    if earliest.is_none_or(in_range) && latest.is_none_or(in_range) {
-        return utc.clone();
-    }
-    let checked: Int64Chunked = values
-        .physical()
-        .iter()
-        .enumerate()
-        .map(|(row, value)| match value {
-            Some(us) if !in_range(us) => {
-                rejects.mark(
-                    row,
-                    name,
-                    Some(&us.to_string()),
-                    "timestamp outside years 1-9999 (microseconds since 1970)",
-                );
-                None
-            }
-            other => other,
-        })
-        .collect();
-    checked.with_name(name.into()).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_column()
+/// Years a value may have (what RFC 3339 writes, and what the reports can print).
+const FIRST_DAY: i64 = -719_162; // 0001-01-01, in days since 1970-01-01
+const LAST_DAY: i64 = 2_932_896; // 9999-12-31
+const DAY_US: i64 = 86_400_000_000;
+
+/// A native Datetime or Date column's values as (raw value, ticks per second or per day), read
+/// from its physical integers. The column's sorted flag is not trusted: a file can claim any
+/// order, and min/max under a false flag would let bad values through.
+fn native_ticks(input: &Column) -> PolarsResult<(Int64Chunked, NativeUnit)> {
+    Ok(match input.dtype() {
+        DataType::Datetime(unit, _) => (input.datetime()?.physical().clone(), NativeUnit::Time(*unit)),
+        _ => (input.date()?.physical().cast(&DataType::Int64)?.i64()?.clone(), NativeUnit::Days),
+    })
 }
 
+#[derive(Clone, Copy)]
+enum NativeUnit {
+    Time(TimeUnit),
+    Days,
+}
+
+impl NativeUnit {
+    fn name(self) -> &'static str {
+        match self {
+            NativeUnit::Time(TimeUnit::Nanoseconds) => "nanoseconds",
+            NativeUnit::Time(TimeUnit::Microseconds) => "microseconds",
+            NativeUnit::Time(TimeUnit::Milliseconds) => "milliseconds",
+            NativeUnit::Days => "days",
+        }
+    }
+
+    /// Microseconds since 1970, None when the value overflows them. Rounded down (toward the
+    /// past), as a cast does.
+    fn micros(self, value: i64) -> Option<i64> {
+        match self {
+            NativeUnit::Time(TimeUnit::Nanoseconds) => Some(value.div_euclid(1000)),
+            NativeUnit::Time(TimeUnit::Microseconds) => Some(value),
+            NativeUnit::Time(TimeUnit::Milliseconds) => value.checked_mul(1000),
+            NativeUnit::Days => value.checked_mul(DAY_US),
+        }
+    }
+}
+
+/// Native timestamps (any unit, any zone: the physical values are UTC instants; a naive one is
+/// read as UTC) in microseconds, UTC. A value that overflows microseconds or lies outside years
+/// 1–9999 is quarantined like an unparsable text timestamp (a cast would wrap it silently).
+fn native_instants(input: &Column, name: &'static str, rejects: &mut Rejects) -> PolarsResult<Column> {
+    let (ticks, unit) = native_ticks(input)?;
+    let in_range = |us: i64| (FIRST_DAY * DAY_US..(LAST_DAY + 1) * DAY_US).contains(&us);
+    let converted = |value: i64| unit.micros(value).filter(|us| in_range(*us));
+    let reason = format!("timestamp outside years 1-9999 ({} since 1970)", unit.name());
+    let micros: Int64Chunked = if matches!(unit, NativeUnit::Time(TimeUnit::Microseconds))
+        && ticks.downcast_iter().all(|a| a.non_null_values_iter().all(in_range))
+    {
+        ticks // the usual case: already microseconds, all in range, no copy
+    } else {
+        checked_values(&ticks, name, &reason, rejects, converted)
+    };
+    Ok(micros.with_name(name.into()).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_column())
+}
+
+/// Native dates (or the dates of native timestamps, rounded down as a cast does); one outside
+/// years 1–9999 is quarantined.
+fn native_dates(input: &Column, name: &'static str, rejects: &mut Rejects) -> PolarsResult<Column> {
+    let (ticks, unit) = native_ticks(input)?;
+    let day = |value: i64| match unit {
+        NativeUnit::Days => value,
+        NativeUnit::Time(time) => {
+            let per_day = match time {
+                TimeUnit::Nanoseconds => DAY_US * 1000,
+                TimeUnit::Microseconds => DAY_US,
+                TimeUnit::Milliseconds => DAY_US / 1000,
+            };
+            value.div_euclid(per_day)
+        }
+    };
+    let reason = format!("date outside years 1-9999 ({} since 1970)", unit.name());
+    let days =
+        checked_values(&ticks, name, &reason, rejects, |value| Some(day(value)).filter(|d| (FIRST_DAY..=LAST_DAY).contains(d)));
+    days.cast(&DataType::Int32)?.cast(&DataType::Date).map(|dates| dates.with_name(name.into()).into_column())
+}
+
+/// Each value through `convert`; a value it refuses is marked with `reason` and becomes null.
+fn checked_values(
+    values: &Int64Chunked,
+    name: &'static str,
+    reason: &str,
+    rejects: &mut Rejects,
+    convert: impl Fn(i64) -> Option<i64>,
+) -> Int64Chunked {
+    values
+        .iter()
+        .enumerate()
+        .map(|(row, value)| {
+            let value = value?;
+            let converted = convert(value);
+            if converted.is_none() {
+                rejects.mark(row, name, Some(&value.to_string()), reason.to_string());
+            }
+            converted
+        })
+        .collect()
+}
+
+/// Marks the values of an unsigned integer column that no signed 64-bit count can hold.
+fn mark_above_i64(input: &Column, name: &'static str, rejects: &mut Rejects) {
+    let Ok(values) = input.cast(&DataType::UInt64) else { return };
+    let Ok(values) = values.u64() else { return };
+    for (row, value) in values.iter().enumerate() {
+        if let Some(n) = value.filter(|n| i64::try_from(*n).is_err()) {
+            rejects.mark(row, name, Some(&n.to_string()), "count above 2^63-1");
+        }
+    }
+}
+
+/// Parses a text column value by value; failures are marked, nulls stay null.
 fn parse_text(
     input: &Column,
     name: &'static str,

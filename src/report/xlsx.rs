@@ -70,8 +70,12 @@ pub fn write(path: &Path, findings: &[Finding]) -> Result<()> {
             }
             for (column, instant) in [(7u16, finding.first_seen), (8, finding.last_seen)] {
                 if let Some(us) = instant {
-                    let when = ExcelDateTime::from_timestamp(us.div_euclid(1_000_000)).map_err(fail)?;
-                    sheet.write_datetime_with_format(row, column, &when, &date).map_err(fail)?;
+                    // Excel dates run from 1900 to 9999; an earlier instant (a log can hold one)
+                    // is written as its RFC 3339 text rather than failing the workbook.
+                    match ExcelDateTime::from_timestamp(us.div_euclid(1_000_000)) {
+                        Ok(when) => sheet.write_datetime_with_format(row, column, &when, &date).map_err(fail)?,
+                        Err(_) => sheet.write_string(row, column, crate::ingest::timestamp::format_us(us)).map_err(fail)?,
+                    };
                 }
             }
             sheet.write_number(row, 9, finding.events as f64).map_err(fail)?;
