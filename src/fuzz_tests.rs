@@ -156,7 +156,9 @@ fn typed_column(name: &str, typed: Typed, raw: &[Option<i64>], usable: &str) -> 
         Typed::Boolean => Column::new(name.clone(), raw.iter().map(|v| v.map(|n| n % 2 == 0)).collect::<Vec<_>>()),
         Typed::NanosecondsNaive => micros(TimeUnit::Nanoseconds, None),
         Typed::MillisecondsUtc => micros(TimeUnit::Milliseconds, Some(TimeZone::UTC)),
-        Typed::MicrosecondsParis => micros(TimeUnit::Microseconds, Some(TimeZone::from_chrono(&chrono_tz::Europe::Paris))),
+        Typed::MicrosecondsParis => {
+            micros(TimeUnit::Microseconds, Some(TimeZone::from_chrono(&chrono_tz::Europe::Paris)))
+        }
         Typed::Date => raw
             .iter()
             .map(|v| v.map(|n| n as i32))
@@ -168,7 +170,9 @@ fn typed_column(name: &str, typed: Typed, raw: &[Option<i64>], usable: &str) -> 
             let mut lists = ListStringChunkedBuilder::new(name.clone(), raw.len(), raw.len() * 2);
             for value in raw {
                 match value {
-                    Some(n) => lists.append_values_iter([usable, &n.to_string()].into_iter().take((n.rem_euclid(3)) as usize)),
+                    Some(n) => {
+                        lists.append_values_iter([usable, &n.to_string()].into_iter().take((n.rem_euclid(3)) as usize))
+                    }
                     None => lists.append_null(),
                 }
             }
@@ -241,7 +245,10 @@ fn columnar_file() -> impl Strategy<Value = (Vec<(usize, Vec<Option<i64>>)>, usi
     })
 }
 
-fn write_columnar(dir: &std::path::Path, spec: &(Vec<(usize, Vec<Option<i64>>)>, usize, usize, bool)) -> (std::path::PathBuf, Format) {
+fn write_columnar(
+    dir: &std::path::Path,
+    spec: &(Vec<(usize, Vec<Option<i64>>)>, usize, usize, bool),
+) -> (std::path::PathBuf, Format) {
     use polars::prelude::*;
     let (columns, rows, group, arrow) = spec;
     let columns: Vec<Column> = crate::event::COLUMNS

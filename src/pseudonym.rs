@@ -58,6 +58,7 @@ impl Pseudonymiser {
         if self.reveal || self.keep.contains(id) {
             return id.to_string();
         }
+        // Cannot fail: HMAC accepts a key of any length (RFC 2104).
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(id.as_bytes());
         let digest = mac.finalize().into_bytes();

@@ -676,16 +676,19 @@ fn active_hours(minutes: &[u32]) -> (u32, u32) {
 fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &BusinessCalendar) -> Vec<NaiveDate> {
     let every_day = || first.iter_days().take_while(move |d| *d <= last);
     let months = || {
+        // Cannot fail: day 1 exists in every month.
         let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).expect("month start");
         std::iter::from_fn(move || {
             if month > last {
                 return None;
             }
             let current = month;
+            // Cannot fail: dates of events (years 1-9999) are far from chrono's limit (year 262,143).
             month = month.checked_add_months(chrono::Months::new(1)).expect("next month");
             Some(current)
         })
     };
+    // Cannot fail: dates of events (years 1-9999) are far from chrono's limit (year 262,143).
     let month_end = |start: NaiveDate| start.checked_add_months(chrono::Months::new(1)).expect("month") - Days::new(1);
     let dates: Vec<NaiveDate> = match family {
         Family::Daily => every_day().collect(),
@@ -748,6 +751,7 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &Busin
             };
             let mut instants = Vec::new();
             for date in slot_dates(family, first, last, calendar) {
+                // Cannot fail: m is a minute of the day (below 1440).
                 let wall = |m: u32| date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid minute"));
                 // One time-zone lookup per day, not per slot: on a day without a clock change
                 // every wall time has the day's offset (a step of minutes has hundreds of slots
@@ -1119,6 +1123,7 @@ impl Hypothesis {
                 format!("every {} (a period not tied to the clock)", parts.join(" "))
             }
             family => {
+                // Cannot fail: this arm is reached only for the once-per-period families, which all have a period.
                 let (period, anchor_min) = family.occupancy_period().expect("a once-per-period family");
                 let usually =
                     format!("usually {} {}", occupancy::describe_anchor(period, anchor_min), self.base.name());

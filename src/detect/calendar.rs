@@ -23,11 +23,13 @@ pub fn easter_sunday(year: i32) -> NaiveDate {
     let m = (a + 11 * h + 22 * l) / 451;
     let month = (h + l - 7 * m + 114) / 31;
     let day = (h + l - 7 * m + 114) % 31 + 1;
+    // Cannot fail: the computus gives a day of March or April.
     NaiveDate::from_ymd_opt(year, month as u32, day as u32).expect("Easter is a valid date")
 }
 
 /// The eleven French public holidays of `year` (metropolitan France).
 pub fn french_holidays(year: i32) -> Vec<NaiveDate> {
+    // Cannot fail: fixed holidays of the Gregorian calendar, for a year of the audit (1-9999).
     let date = |month, day| NaiveDate::from_ymd_opt(year, month, day).expect("valid holiday");
     let easter = easter_sunday(year);
     let mut days = vec![
@@ -94,7 +96,9 @@ impl TimeBase {
 
     /// Wall-clock time of an instant (microseconds since the epoch) in this base.
     pub fn wall_clock(self, us: i64) -> NaiveDateTime {
-        let utc = chrono::DateTime::from_timestamp_micros(us).expect("timestamp in range");
+        // Cannot fail: event instants are checked at ingest to lie in years 1-9999, well inside
+        // chrono's range (±262,000 years); any other instant here is one of those plus days.
+        let utc = chrono::DateTime::from_timestamp_micros(us).expect("an instant of years 1-9999");
         match self {
             TimeBase::Local(tz) => utc.with_timezone(&tz).naive_local(),
             TimeBase::Utc => utc.naive_utc(),
@@ -110,6 +114,7 @@ impl TimeBase {
             _ => None,
         };
         let start = offset_at(date.and_time(chrono::NaiveTime::MIN))?;
+        // Cannot fail: 23:59:59 is a time of every day.
         let end = offset_at(date.and_hms_opt(23, 59, 59).expect("a valid time"))?;
         (start == end).then_some(start * 1_000_000)
     }
@@ -125,9 +130,14 @@ impl TimeBase {
                 chrono::LocalResult::None => {
                     // Inside the gap: the offset before the gap applies, which lands the
                     // instant as far past the gap's end as the wall time was past its start.
-                    let before = wall - chrono::Duration::hours(3);
-                    let offset = tz.offset_from_local_datetime(&before).earliest().expect("offset before the gap");
-                    tz.from_utc_datetime(&(wall - chrono::Duration::seconds(offset_seconds(offset)))).timestamp_micros()
+                    // Gaps are an hour or so, but Samoa skipped a whole day (2011-12-30): the
+                    // offset is looked for up to two days back, else the wall time is read as UTC.
+                    let offset_before = (1..=48)
+                        .find_map(|hours| {
+                            tz.offset_from_local_datetime(&(wall - chrono::Duration::hours(hours))).earliest()
+                        })
+                        .map_or(0, offset_seconds);
+                    tz.from_utc_datetime(&(wall - chrono::Duration::seconds(offset_before))).timestamp_micros()
                 }
             },
         }
@@ -174,6 +184,16 @@ mod tests {
         // Friday 2022-07-15 is a business day; Friday 2021-12-24 too; 2022-11-11 is a Friday holiday.
         assert_eq!(calendar.roll(date(2022, 11, 11), false), date(2022, 11, 10));
         assert_eq!(calendar.roll(date(2022, 11, 11), true), date(2022, 11, 14));
+    }
+
+    /// Samoa skipped 2011-12-30 (from UTC-10 to UTC+14): a wall time inside that day-long gap
+    /// takes the offset before it (the three-hour look-back used to find none and panic).
+    #[test]
+    fn a_day_long_gap_shifts_forward_without_panicking() {
+        let apia = TimeBase::Local(chrono_tz::Pacific::Apia);
+        let noon = date(2011, 12, 30).and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap());
+        // Before the gap Apia was UTC-10 (daylight saving): 12:00 reads as 22:00Z.
+        assert_eq!(apia.instant(noon), date(2011, 12, 30).and_hms_opt(22, 0, 0).unwrap().and_utc().timestamp_micros());
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl CategoryCreep {
         categories: BTreeSet<String>,
     ) -> Finding {
         let undeclared: Vec<String> = categories.into_iter().collect();
+        // Cannot fail: a group is created by an event, and only judged events (with a register version) are grouped.
         let latest = context.register.get(*group.versions.last().expect("judged events"));
         let outbound = judged_by == "recipient";
         let (declared, rule, legal_ref) = declaration(latest, outbound, against, dataset);

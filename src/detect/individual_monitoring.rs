@@ -161,6 +161,7 @@ impl Scanner for WatchScanner {
         let versions = candidates.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
         let columns = EventColumns::of(events)?;
         for index in 0..candidates.height() {
+            // Cannot fail: the filter above kept only rows where this column is not null.
             let version = context.register.get(versions.get(index).expect("filtered") as usize);
             let (role, dataset) = (roles.get(index).unwrap_or_default(), datasets.get(index).unwrap_or_default());
             let management = version.doc.roles.iter().any(|r| r.id == role && r.management);
@@ -170,9 +171,11 @@ impl Scanner for WatchScanner {
             };
             let actor = actors.get(index).unwrap_or_default().to_string();
             let watcher = self.watchers.entry((actor, dataset.to_string())).or_default();
+            // Cannot fail: every row of the frame carries its row number.
             let row = rows.get(index).expect("row") as usize;
             columns.add_to(&mut watcher.tally, row);
             let ts = columns.ts.get(row).unwrap_or_default();
+            // Cannot fail: event instants are checked at ingest to lie in years 1-9999.
             let date = chrono::DateTime::from_timestamp_micros(ts).expect("timestamp").date_naive();
             let month = format!("{:04}-{:02}", date.year(), date.month());
             watcher.months.insert(month.clone());

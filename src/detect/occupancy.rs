@@ -51,6 +51,7 @@ impl Period {
 
 /// A Monday far in the past: fortnights and k-day periods count from it.
 fn epoch() -> NaiveDate {
+    // Cannot fail: a constant date.
     NaiveDate::from_ymd_opt(1970, 1, 5).expect("a valid date")
 }
 
@@ -122,8 +123,10 @@ pub fn windows(
     let mut centers: Vec<(i64, NaiveDate)> = Vec::new();
     match period {
         Period::Month => {
+            // Cannot fail: day 1 exists in every month.
             let mut month = NaiveDate::from_ymd_opt(first_day.year(), first_day.month(), 1).expect("a month start");
             while month <= last_day {
+                // Cannot fail: dates of events (years 1-9999) are far from chrono's limit (year 262,143).
                 let next = month.checked_add_months(chrono::Months::new(1)).expect("the next month");
                 let month_minutes = (next - month).num_days() * 1440;
                 let offset = anchor_min.min(month_minutes - 1);

@@ -191,6 +191,7 @@ impl OutsideHabilitation {
         let group = offence.tally.into_summary();
         let datasets: Vec<String> = offence.datasets.into_iter().collect();
         let roles: Vec<String> = offence.roles.into_iter().collect();
+        // Cannot fail: a group is created by an event, and only judged events (with a register version) are grouped.
         let latest = context.register.get(*group.versions.last().expect("judged events"));
         let (rule, legal_ref) = match reason {
             Reason::RoleNotAllowed => (

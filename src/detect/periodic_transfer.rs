@@ -196,6 +196,7 @@ impl PeriodicTransfer {
         subset: Subset,
         members: &[usize],
     ) -> Finding {
+        // Cannot fail: a flow is created by its first transfer, each with its register version.
         let latest = context.register.get(*flow.versions.iter().next_back().expect("flow has events"));
         let (rule, legal_ref) = rule_of(latest, recipient, dataset);
         let ts_of = |index: usize| flow.observations[index].ts;
@@ -322,6 +323,8 @@ fn rule_of(version: &RegisterVersion, recipient: &str, dataset: &str) -> (String
 /// The cadence as machine fields: family, its parameters, time of day and time base.
 fn cadence_fields(cadence: &Cadence) -> serde_json::Value {
     let hypothesis = &cadence.hypothesis;
+    // Cannot fail (twice): an internally tagged enum of numbers and strings always serialises,
+    // and to a JSON object.
     let mut fields = serde_json::to_value(&hypothesis.family).expect("family serialises");
     let object = fields.as_object_mut().expect("tagged enum is an object");
     if let Some(weekday) = object.get("weekday").and_then(|w| w.as_u64()) {

@@ -70,8 +70,10 @@ impl Scanner for CellScanner {
         let rows = aggregated.column(ROW).and_then(|c| c.idx()).polars("rows")?;
         let columns = EventColumns::of(events)?;
         for index in 0..aggregated.height() {
+            // Cannot fail: the filter above kept only rows where this column is not null.
             let version = context.register.get(versions.get(index).expect("filtered") as usize);
             let dataset = datasets.get(index).unwrap_or_default();
+            // Cannot fail: the filter above kept only rows where this column is not null.
             let size = sizes.get(index).expect("filtered");
             let Some(purpose) = aggregate_only_purpose(version, dataset, purposes.get(index)) else { continue };
             let Some(minimum) = purpose.min_group_size.filter(|m| size < i64::from(*m)) else { continue };
@@ -82,6 +84,7 @@ impl Scanner for CellScanner {
             if cells.tally.is_empty() || size < cells.smallest {
                 cells.smallest = size;
             }
+            // Cannot fail: every row of the frame carries its row number.
             columns.add_to(&mut cells.tally, rows.get(index).expect("row") as usize);
             cells.minimum = minimum;
             cells.purpose = purpose.id.clone();

@@ -68,6 +68,7 @@ impl Scanner for RecipientScanner {
             .into_iter()
             .map(|((recipient, dataset), tally)| {
                 let group = tally.into_summary();
+                // Cannot fail: a group is created by an event, and only judged events (with a register version) are grouped.
                 let latest = context.register.get(*group.versions.last().expect("judged events"));
                 let declared_for: Vec<String> = latest
                     .doc

@@ -151,6 +151,7 @@ pub fn write<P: Serialize>(
         outputs: hash_outputs(staging, outputs)?,
     };
     let path = staging.join("manifest.json");
+    // Cannot fail: the manifest is structs of strings, numbers and string-keyed maps: serde_json cannot refuse them.
     let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     text.push('\n');
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))

@@ -176,6 +176,7 @@ impl CadenceScenario {
             LastBusinessDay => flow.each_day(
                 |d| {
                     calendar.roll(
+                        // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
                         d.with_day(1).unwrap().checked_add_months(chrono::Months::new(1)).unwrap() - Days::new(1),
                         false,
                     ) == d
@@ -234,6 +235,7 @@ impl CadenceScenario {
                 },
             ),
             StartsMidWindow => {
+                // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
                 let start = NaiveDate::from_ymd_opt(2022, 3, 15).unwrap();
                 flow.each_day(
                     |d| d >= start && d.weekday() == Weekday::Tue,
@@ -243,6 +245,7 @@ impl CadenceScenario {
                 )
             }
             MovesMondayToThursday => {
+                // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
                 let switch = NaiveDate::from_ymd_opt(2022, 3, 1).unwrap();
                 flow.each_day(
                     |d| (d < switch && d.weekday() == Weekday::Mon) || (d >= switch && d.weekday() == Weekday::Thu),
@@ -278,6 +281,7 @@ impl CadenceScenario {
                     |f, d, r| {
                         f.run_local(d, 5 * 60, 3, r);
                         if r.gen_bool(0.3) {
+                            // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
                             let last = *f.observations.last().unwrap();
                             f.push(last.ts, last.volume);
                         }
@@ -306,6 +310,7 @@ impl CadenceScenario {
                 }
             }
             MorningRoutine => {
+                // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
                 let vacation_start = NaiveDate::from_ymd_opt(2022, 7, 25).unwrap();
                 let vacation_end = vacation_start + Days::new(21);
                 flow.each_day(
@@ -383,6 +388,7 @@ impl Flow {
         Flow {
             observations: Vec::new(),
             calendar: BusinessCalendar::french(2020, 2024),
+            // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
             first: NaiveDate::from_ymd_opt(2021, 9, 1).unwrap(),
             days: 365,
         }
@@ -402,6 +408,7 @@ impl Flow {
     }
 
     fn local(&self, date: NaiveDate, minute: u32) -> i64 {
+        // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
         PARIS.instant(date.and_time(NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap()))
     }
 
@@ -437,6 +444,7 @@ impl Flow {
     }
 
     fn run_utc(&mut self, date: NaiveDate, minute: u32, pages: u32, rng: &mut ChaCha8Rng) {
+        // Cannot fail: constant dates and times of the scenario (minutes below 1440), or the last of a non-empty list.
         let start = TimeBase::Utc.instant(date.and_time(NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap()))
             + rng.gen_range(-240..240) * 1_000_000;
         self.pages(start, pages, rng);

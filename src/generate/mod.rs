@@ -42,6 +42,7 @@ pub const WINDOW_START: (i32, u32, u32) = (2021, 9, 1);
 pub const WINDOW_END: (i32, u32, u32) = (2022, 9, 1);
 
 pub fn window() -> (NaiveDate, NaiveDate) {
+    // Cannot fail: constant dates of the generated window.
     let date = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
     (date(WINDOW_START), date(WINDOW_END))
 }
@@ -198,8 +199,11 @@ pub fn generate(
         .expected
         .iter()
         .map(|(key, tally)| {
+            // Cannot fail: the truth file is structs of strings and numbers: serde_json cannot refuse them.
             let mut value = serde_json::to_value(key).expect("serialisable");
+            // Cannot fail: the truth file is structs of strings and numbers: serde_json cannot refuse them.
             let extra = serde_json::to_value(tally).expect("serialisable");
+            // Cannot fail: both values serialise from structs, so are JSON objects.
             value.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
             value
         })
@@ -213,6 +217,7 @@ pub fn generate(
         expected,
     };
     let path = out.join("truth.json");
+    // Cannot fail: the truth file is structs of strings and numbers: serde_json cannot refuse them.
     let text = serde_json::to_string_pretty(&file).expect("serialisable") + "\n";
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
     Ok(GenerateReport { events: written, expected_findings: truth.expected.len() })
@@ -230,6 +235,7 @@ fn expect_stale_grants(
     let instant = |text: &str| {
         crate::ingest::timestamp::parse_date_days(text)
             .map(|d| i64::from(d) * day_us)
+            // Cannot fail: the generator draws dates inside its window.
             .expect("generator dates are valid")
     };
     for (actor, role, _, granted, revoked, reviewed) in grants {

@@ -87,6 +87,7 @@ pub trait ScenarioGenerator {
 // Shared helpers
 
 fn at(date: NaiveDate, hour: u32, minute: u32, second: u32) -> i64 {
+    // Cannot fail: hours, minutes and seconds drawn below 24, 60 and 60.
     date.and_hms_opt(hour, minute, second).expect("valid time").and_utc().timestamp_micros()
 }
 
@@ -259,10 +260,12 @@ impl ScenarioGenerator for WikitTransfers {
     ) -> Vec<GeneratedEvent> {
         let mut events: Vec<GeneratedEvent> = (0..background).map(|_| wikit_background(date, rng)).collect();
         let (y, m, d) = MOE_DECLARED_FROM;
+        // Cannot fail: a constant date.
         let moe_declared = date >= NaiveDate::from_ymd_opt(y, m, d).expect("date");
         if date.weekday() == Weekday::Tue && rng.gen_bool(0.9) {
             // One run: 1–3 pages a few seconds apart, around 06:00 in Paris (a local cron job).
             let paris = crate::detect::calendar::TimeBase::Local(chrono_tz::Europe::Paris);
+            // Cannot fail: hours, minutes and seconds drawn below 24, 60 and 60.
             let six = date.and_hms_opt(6, 0, 0).expect("valid time");
             let start = paris.instant(six) + rng.gen_range(-300..300) * 1_000_000;
             for page in 0..rng.gen_range(1..=3) {
@@ -392,6 +395,7 @@ impl ScenarioGenerator for WikitMonitoring {
                 events.push(event);
             } else {
                 // A unit head's aggregated statistics over enough agents: lawful.
+                // Cannot fail: the unit was drawn from WIKIT_UNITS.
                 let unit_index = WIKIT_UNITS.iter().position(|u| *u == unit).expect("unit");
                 let mut event = activity_report(date, wikit_unit_head(unit_index), "unit_head", unit, rng);
                 event.group_size = Some(rng.gen_range(5..30));
@@ -432,6 +436,7 @@ impl ScenarioGenerator for WikitMonitoring {
             events.push(small);
             truth.small_cell(monitoring_key("small_cell", &head), size);
         }
+        // Cannot fail: a constant date.
         if date == NaiveDate::from_ymd_opt(2022, 5, 17).expect("date") {
             let head = wikit_unit_head(ONE_OFF_UNIT);
             let target = wikit_agent(ONE_OFF_UNIT).0;
@@ -460,7 +465,9 @@ const SIPSI_REVOKED: &str = "sp-in-0040";
 const SIPSI_CONTRACTOR: &str = "sp-ext-0001";
 
 fn sipsi_uncovered(date: NaiveDate) -> bool {
+    // Cannot fail: a constant date.
     date >= NaiveDate::from_ymd_opt(2022, 1, 1).expect("date")
+        // Cannot fail: a constant date.
         && date < NaiveDate::from_ymd_opt(2022, 2, 1).expect("date")
 }
 
@@ -497,6 +504,7 @@ impl ScenarioGenerator for SipsiCip {
         for _ in 0..background {
             let overrun = rng.gen_bool(0.01);
             let record_date = if overrun {
+                // Cannot fail: a constant date.
                 NaiveDate::from_ymd_opt(2015, 1, 1).expect("date") + chrono::Days::new(rng.gen_range(0..300))
             } else {
                 date - chrono::Days::new(rng.gen_range(1..1400))
@@ -514,12 +522,14 @@ impl ScenarioGenerator for SipsiCip {
                 record_date: Some(record_date),
                 ..Default::default()
             });
+            // Cannot fail: an event was pushed on the line above.
             let event = events.last().expect("just pushed");
             if overrun && !sipsi_uncovered(date) {
                 let reason = Some(event.action.to_string());
                 truth.expect(ExpectedKey { reason, ..key("retention_overrun", "posting_declarations") }, &[]);
             }
             if event.actor_id == SIPSI_REVOKED
+                // Cannot fail: a constant date.
                 && date >= NaiveDate::from_ymd_opt(2022, 4, 1).expect("date")
                 && !sipsi_uncovered(date)
             {
@@ -677,6 +687,7 @@ impl ScenarioGenerator for ImiloIdNumbers {
         rng: &mut ChaCha8Rng,
         truth: &mut Truth,
     ) -> Vec<GeneratedEvent> {
+        // Cannot fail: a constant date.
         let new_system = date >= NaiveDate::from_ymd_opt(2022, 1, 10).expect("date");
         (0..background)
             .map(|_| {

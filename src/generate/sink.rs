@@ -78,6 +78,7 @@ impl EventSink {
     }
 
     fn write_text(&mut self, events: &[GeneratedEvent], line: fn(&GeneratedEvent) -> String) -> Result<()> {
+        // Cannot fail: write_text is called only by the text formats, which open the text writer.
         let writer = self.text.as_mut().expect("text sink");
         for event in events {
             writeln!(writer, "{}", line(event)).map_err(|e| Error::io(&self.directory, e))?;

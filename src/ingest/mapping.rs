@@ -196,6 +196,7 @@ fn unmapped_reason(rule: &FieldRule) -> String {
 }
 
 fn texts(rule: &FieldRule, source: &Column) -> FieldOutput {
+    // Cannot fail: called only for a String column (the match on its dtype).
     let values = source.str().expect("caller checked the dtype");
     let needs_work = rule.map.is_some()
         || (rule.trim && values.iter().any(|v| v.is_some_and(|v| v.len() != v.trim().len() || v.is_empty())));
@@ -246,11 +247,14 @@ fn categories(rule: &FieldRule, source: &Column) -> FieldOutput {
     };
     match source.dtype() {
         DataType::List(_) => {
+            // Cannot fail: any list casts to a list of text (items are numbers, text or booleans here).
             let lists = source.cast(&DataType::List(Box::new(DataType::String))).expect("a list casts to text items");
+            // Cannot fail: the column was just cast to a list.
             for (row, list) in lists.list().expect("a list column").amortized_iter().enumerate() {
                 match list {
                     None => builder.append_null(),
                     Some(items) => {
+                        // Cannot fail: the items were just cast to text.
                         let items = items.as_ref().str().expect("text items").clone();
                         push_items(row, &mut items.iter().flatten(), &mut builder);
                     }
@@ -258,6 +262,7 @@ fn categories(rule: &FieldRule, source: &Column) -> FieldOutput {
             }
         }
         _ => {
+            // Cannot fail: called only for a String column (the match on its dtype).
             for (row, text) in source.str().expect("caller checked the dtype").iter().enumerate() {
                 match text {
                     None => builder.append_null(),
@@ -360,6 +365,7 @@ fn parse_written(text: &str, format: Option<&TimeFormat>) -> std::result::Result
 }
 
 fn timestamps(rule: &FieldRule, source: &Column, timezone: chrono_tz::Tz) -> FieldOutput {
+    // Cannot fail: called only for a String column (the match on its dtype).
     let values = source.str().expect("caller checked the dtype");
     let mut output = FieldOutput::new(Column::default());
     let mut localiser = Localiser::new(timezone);
@@ -429,6 +435,7 @@ fn utc_column(instants: Int64Chunked, field: &str) -> Column {
 fn localised_datetimes(rule: &FieldRule, naive: &Column, timezone: chrono_tz::Tz) -> FieldOutput {
     let mut output = FieldOutput::new(Column::default());
     let mut localiser = Localiser::new(timezone);
+    // Cannot fail: the column was just cast to Datetime.
     let physical = naive.datetime().expect("cast to Datetime").physical().clone();
     let instants: Int64Chunked = physical
         .iter()
@@ -449,9 +456,12 @@ fn localised_datetimes(rule: &FieldRule, naive: &Column, timezone: chrono_tz::Tz
 }
 
 fn dates(rule: &FieldRule, source: &Column) -> FieldOutput {
+    // Cannot fail: the map's validation requires time_format for this field.
     let format = rule.time_format.as_ref().expect("caller checked the format");
+    // Cannot fail: called only for a String column (the match on its dtype).
     let values = source.str().expect("caller checked the dtype");
     let mut output = FieldOutput::new(Column::default());
+    // Cannot fail: a constant date.
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch is a date");
     let days: Int32Chunked = values
         .iter()

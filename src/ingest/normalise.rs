@@ -154,6 +154,7 @@ fn normalise_column(
             // Counts are never negative, whatever the format says.
             let checked: Int64Chunked = values
                 .i64()
+                // Cannot fail: the column was just cast to Int64.
                 .expect("cast to Int64")
                 .iter()
                 .enumerate()
@@ -275,8 +276,9 @@ fn native_dates(input: &Column, name: &'static str, rejects: &mut Rejects) -> Po
         }
     };
     let reason = format!("date outside years 1-9999 ({} since 1970)", unit.name());
-    let days =
-        checked_values(&ticks, name, &reason, rejects, |value| Some(day(value)).filter(|d| (FIRST_DAY..=LAST_DAY).contains(d)));
+    let days = checked_values(&ticks, name, &reason, rejects, |value| {
+        Some(day(value)).filter(|d| (FIRST_DAY..=LAST_DAY).contains(d))
+    });
     days.cast(&DataType::Int32)?.cast(&DataType::Date).map(|dates| dates.with_name(name.into()).into_column())
 }
 
@@ -320,6 +322,7 @@ fn parse_text(
     rejects: &mut Rejects,
     parse: impl Fn(&str) -> std::result::Result<Option<i64>, &'static str>,
 ) -> Series {
+    // Cannot fail: called only for a String column (the match on its dtype).
     let texts = input.str().expect("caller checked the dtype");
     let values: Int64Chunked = texts
         .iter()
@@ -340,6 +343,7 @@ fn parse_text(
 
 /// `"identity; penal_follow_up;"` → `["identity", "penal_follow_up"]`; an empty field → null.
 fn clean_category_text(input: &Column) -> Result<Series> {
+    // Cannot fail: called only for a String column (the match on its dtype).
     let texts = input.str().expect("caller checked the dtype");
     let mut builder = ListStringChunkedBuilder::new(event::CATEGORIES.into(), texts.len(), texts.len() * 2);
     for text in texts.iter() {
@@ -361,6 +365,7 @@ fn clean_category_text(input: &Column) -> Result<Series> {
 /// Lower-cases `action` and quarantines values outside the vocabulary. Most logs already
 /// write the vocabulary exactly, so the column is only rebuilt when some value needs it.
 fn check_actions(column: &Column, rejects: &mut Rejects) -> Result<Column> {
+    // Cannot fail: action is a text column of the event model, normalised to String above.
     let texts = column.str().expect("action is text");
     if all_in_vocabulary(texts) {
         return Ok(column.clone());

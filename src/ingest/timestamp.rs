@@ -52,12 +52,14 @@ pub fn parse_date_days(text: &str) -> Result<i32, &'static str> {
 }
 
 pub fn days_since_epoch(date: NaiveDate) -> i32 {
+    // Cannot fail: a constant date.
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
 /// Formats microseconds since the epoch as RFC 3339 UTC with second precision (`…Z`), or with
 /// microseconds when the value has a sub-second part.
 pub fn format_us(us: i64) -> String {
+    // Cannot fail: instants are checked at ingest to lie in years 1-9999, far inside chrono's range.
     let dt = DateTime::from_timestamp_micros(us).expect("timestamp in chrono range");
     if us % 1_000_000 == 0 {
         dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()

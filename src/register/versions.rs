@@ -15,6 +15,7 @@ use super::RegisterSet;
 pub const REGISTER_VERSION: &str = "register_version";
 
 pub fn day_start_us(date: NaiveDate) -> i64 {
+    // Cannot fail: 00:00:00 is a time of every day.
     date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()
 }
 

@@ -33,6 +33,7 @@ pub fn tool() -> Tool {
 
 pub fn write_json(path: &Path, summary: &RunSummary, findings: &[Finding]) -> Result<()> {
     let envelope = Envelope { tool: tool(), summary, inputs: &summary.files, findings };
+    // Cannot fail: findings are structs of strings, numbers and string-keyed maps: serde_json cannot refuse them.
     let mut text = serde_json::to_string_pretty(&envelope).expect("findings serialise");
     text.push('\n');
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
@@ -92,6 +93,7 @@ pub fn write_csv(path: &Path, findings: &[Finding]) -> Result<()> {
 
 /// Detector-specific details as one JSON object (empty when a detector has none).
 fn details_json(finding: &Finding) -> Option<String> {
+    // Cannot fail: details are a string-keyed JSON map: serde_json cannot refuse it.
     (!finding.details.is_empty()).then(|| serde_json::to_string(&finding.details).expect("details serialise"))
 }
 

@@ -35,6 +35,7 @@ fn xlsx_error(path: &Path, error: rust_xlsxwriter::XlsxError) -> Error {
 pub fn write(path: &Path, findings: &[Finding]) -> Result<()> {
     let fail = |e| xlsx_error(path, e);
     let mut workbook = Workbook::new();
+    // Cannot fail: the epoch is a valid instant.
     let epoch = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).expect("epoch");
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&epoch).set_title("driftwatch findings"));
     let bold = Format::new().set_bold();
@@ -74,7 +75,9 @@ pub fn write(path: &Path, findings: &[Finding]) -> Result<()> {
                     // is written as its RFC 3339 text rather than failing the workbook.
                     match ExcelDateTime::from_timestamp(us.div_euclid(1_000_000)) {
                         Ok(when) => sheet.write_datetime_with_format(row, column, &when, &date).map_err(fail)?,
-                        Err(_) => sheet.write_string(row, column, crate::ingest::timestamp::format_us(us)).map_err(fail)?,
+                        Err(_) => {
+                            sheet.write_string(row, column, crate::ingest::timestamp::format_us(us)).map_err(fail)?
+                        }
                     };
                 }
             }

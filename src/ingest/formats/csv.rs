@@ -123,6 +123,7 @@ impl CsvFile {
             return Ok(file);
         }
         let mut records = csv_records::scan(&file.bytes, options.delimiter).into_iter();
+        // Cannot fail: the caller returned early for a file of blank bytes only.
         let first = records.next().expect("a file with a non-blank byte has a record");
         file.fields = first.fields;
         if let Some(reason) = file.problem(&first) {

@@ -95,6 +95,7 @@ pub fn split_fields(record: &str, delimiter: u8) -> Vec<String> {
     let mut quoted = false;
     let mut chars = record.chars().peekable();
     while let Some(c) = chars.next() {
+        // Cannot fail: `fields` starts with one field and only grows.
         let field = fields.last_mut().expect("one field at least");
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {

@@ -41,6 +41,7 @@ impl SettingWatcher {
     pub fn new(name: &str) -> SettingWatcher {
         let name = regex::escape(&name.to_lowercase());
         let value = r#"(?:'(?P<quoted>(?:[^']|'')*)'|"(?P<ident>[^"]*)"|(?P<bare>[^\s;']+))"#;
+        // Cannot fail: constant patterns, compiled by every test that reads a pgAudit log.
         let compile = |pattern: String| Regex::new(&pattern).expect("the setting patterns are valid");
         SettingWatcher {
             set: compile(format!(r"(?is)^\s*set\s+(?:session\s+|local\s+)?{name}\s*(?:=|\bto\b)\s*{value}\s*;?\s*$")),
