@@ -83,7 +83,7 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Timeline {
     /// The clock the schedule follows (`Europe/Paris`, `UTC`).
-    pub time_base: String,
+    pub time_base: crate::calendar::TimeBase,
     /// (slot, run) instants of matched slots, µs.
     pub hits: Vec<(i64, i64)>,
     pub missed: Vec<i64>,
@@ -134,7 +134,7 @@ impl FindingDraft {
             identity.push('\u{1f}');
             identity.push_str(part);
         }
-        let digest = crate::evidence::sha256_bytes(identity.as_bytes());
+        let digest = crate::hashing::sha256_bytes(identity.as_bytes());
         let mut evidence = self.evidence;
         evidence.truncate(MAX_EVIDENCE);
         Finding {

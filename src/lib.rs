@@ -4,6 +4,7 @@
 //! ingest (files → one event frame) → register (versions in force, habilitations) →
 //! detect (one file per detector) → finding → report (tables, Markdown) + evidence (manifest).
 
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod cpu_time;
@@ -13,6 +14,7 @@ pub mod event;
 pub mod evidence;
 pub mod finding;
 pub mod generate;
+pub mod hashing;
 pub mod ingest;
 pub mod pipeline;
 pub mod progress;

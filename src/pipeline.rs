@@ -284,7 +284,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let written = report::write_all(&staging, &config.formats, config.lang, &summary, &safe_findings, &safe_quarantine)
         .and_then(|outputs| {
             let signer = signing_key.as_ref().map(crate::evidence::signing::signer);
-            crate::evidence::manifest::write(
+            crate::report::manifest::write(
                 &config.out,
                 &staging,
                 config,

@@ -151,14 +151,14 @@ pub fn load_key(key_file: Option<&Path>, out: &Path) -> Result<(Vec<u8>, KeyInfo
             getrandom::getrandom(&mut random)
                 .map_err(|e| Error::file(path.display(), format!("no randomness for a key: {e}")))?;
             let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
-            crate::evidence::write_private(&path, text.as_bytes())?;
+            crate::hashing::write_private(&path, text.as_bytes())?;
             (text.into_bytes(), "created")
         }
     };
     if key.len() < 16 {
         return Err(Error::Usage("the pseudonymisation key must be at least 16 bytes".into()));
     }
-    let key_id = crate::evidence::sha256_bytes(&key)[..16].to_string();
+    let key_id = crate::hashing::sha256_bytes(&key)[..16].to_string();
     Ok((key, KeyInfo { key_id, source }))
 }
 

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::replay::Problem;
 use crate::error::{Error, Result};
-use crate::evidence::sha256_file;
 use crate::evidence::signing::{self, SignerInfo, Verdict};
+use crate::hashing::sha256_file;
 
 #[derive(Deserialize)]
 struct Manifest {

@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::evidence::{manifest::hash_outputs, sha256_file};
+use crate::hashing::sha256_file;
 use crate::pipeline::{self, AuditConfig};
+use crate::report::manifest::hash_outputs;
 
 #[derive(Deserialize)]
 struct Manifest {

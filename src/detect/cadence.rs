@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, NaiveDate, NaiveTime, Timelike};
 use serde::Serialize;
 
-use super::calendar::{BusinessCalendar, TimeBase};
 use super::occupancy::{self, Period};
+use crate::calendar::{BusinessCalendar, TimeBase};
 
 const MINUTE_US: i64 = 60_000_000;
 /// The largest spread (minutes) at which a sub-daily step keeps half its tightness.

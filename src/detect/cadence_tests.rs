@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveTime};
 use proptest::prelude::*;
 
 use super::*;
-use crate::detect::calendar::{BusinessCalendar, TimeBase};
+use crate::calendar::{BusinessCalendar, TimeBase};
 use crate::generate::cadence::CadenceScenario;
 
 const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;

@@ -4,7 +4,6 @@
 //! detector knows nothing of output formats, languages or pseudonyms.
 
 pub mod cadence;
-pub mod calendar;
 mod category_creep;
 pub mod chunk;
 mod individual_monitoring;

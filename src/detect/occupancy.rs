@@ -13,7 +13,7 @@
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde::Serialize;
 
-use super::calendar::{BusinessCalendar, TimeBase};
+use crate::calendar::{BusinessCalendar, TimeBase};
 
 const MINUTE_US: i64 = 60_000_000;
 

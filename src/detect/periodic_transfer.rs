@@ -17,9 +17,9 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::cadence::{self, Cadence, Observation, Verdict};
-use super::calendar::BusinessCalendar;
 use super::chunk::{Chunk, NULL};
 use super::{Context, Detector, Scanner};
+use crate::calendar::BusinessCalendar;
 use crate::error::{PolarsContext, Result};
 use crate::event::{EVENT_ID, RECORD_COUNT, REQUEST_REF};
 use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, Timeline};
@@ -259,7 +259,7 @@ impl PeriodicTransfer {
         details.insert("ad_hoc_events".to_string(), json!(ad_hoc));
         details.insert("total_volume".to_string(), json!(records));
         let timeline = Timeline {
-            time_base: hypothesis.base.name(),
+            time_base: hypothesis.base,
             hits: cadence.hits.iter().map(|&(slot, i)| (slot, ts_of(i))).collect(),
             missed: cadence.missed.clone(),
             ad_hoc: cadence.ad_hoc.iter().map(|&i| ts_of(i)).collect(),

@@ -15,7 +15,7 @@ use polars::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::detect::calendar::{BusinessCalendar, TimeBase};
+use crate::calendar::{BusinessCalendar, TimeBase};
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, Kind};
 use crate::ingest::timestamp::format_us;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use super::hex;
 use crate::error::{Error, Result};
+use crate::hashing::hex;
 
 /// The signature's file name beside the manifest.
 pub const SIGNATURE_FILE: &str = "manifest.json.sig";
@@ -26,7 +26,7 @@ pub struct SignerInfo {
 }
 
 pub fn fingerprint(public_key: &VerifyingKey) -> String {
-    super::sha256_bytes(public_key.as_bytes())[..16].to_string()
+    crate::hashing::sha256_bytes(public_key.as_bytes())[..16].to_string()
 }
 
 fn hex_bytes<const N: usize>(text: &str, path: &Path, what: &str) -> Result<[u8; N]> {
@@ -136,7 +136,7 @@ pub fn keygen(dir: &Path) -> Result<(PathBuf, PathBuf)> {
             return Err(Error::file(path.display(), "already exists: keygen never overwrites a key"));
         }
     }
-    super::write_private(&private, format!("{}\n", super::hex(&seed)).as_bytes())?;
+    crate::hashing::write_private(&private, format!("{}\n", crate::hashing::hex(&seed)).as_bytes())?;
     std::fs::write(&public, format!("{}\n", hex(key.verifying_key().as_bytes()))).map_err(|e| Error::io(&public, e))?;
     Ok((private, public))
 }

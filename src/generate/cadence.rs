@@ -7,8 +7,8 @@ use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::calendar::{BusinessCalendar, TimeBase};
 use crate::detect::cadence::Observation;
-use crate::detect::calendar::{BusinessCalendar, TimeBase};
 
 /// A flow scenario and what a correct detector concludes about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

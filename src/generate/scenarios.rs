@@ -264,7 +264,7 @@ impl ScenarioGenerator for WikitTransfers {
         let moe_declared = date >= NaiveDate::from_ymd_opt(y, m, d).expect("date");
         if date.weekday() == Weekday::Tue && rng.gen_bool(0.9) {
             // One run: 1–3 pages a few seconds apart, around 06:00 in Paris (a local cron job).
-            let paris = crate::detect::calendar::TimeBase::Local(chrono_tz::Europe::Paris);
+            let paris = crate::calendar::TimeBase::Local(chrono_tz::Europe::Paris);
             // Cannot fail: hours, minutes and seconds drawn below 24, 60 and 60.
             let six = date.and_hms_opt(6, 0, 0).expect("valid time");
             let start = paris.instant(six) + rng.gen_range(-300..300) * 1_000_000;

@@ -402,7 +402,7 @@ impl<'m> FileStream<'m> {
         on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<FileReport> {
         let display = path.display().to_string();
-        let sha256 = crate::evidence::sha256_file(path)?;
+        let sha256 = crate::hashing::sha256_file(path)?;
         let options = self.map.map(SourceMap::read_options).unwrap_or_default();
         let input = InputFile { path, display: &display, options: &options };
         let map = self.map;

@@ -153,7 +153,7 @@ impl SourceMaps {
             .map(|path| {
                 Ok::<_, Error>(SourceMap {
                     display: path.display().to_string(),
-                    sha256: crate::evidence::sha256_file(path)?,
+                    sha256: crate::hashing::sha256_file(path)?,
                     files: Vec::new(),
                     format: Format::AccessLog,
                     csv: CsvOptions::default(),
@@ -218,7 +218,7 @@ impl SourceMap {
         let table: toml::Table =
             toml::from_str(&text).map_err(|e| map_error(&display, "(toml)", e.message().to_string()))?;
         let mut map = parse(table, &display, path)?;
-        map.sha256 = crate::evidence::sha256_bytes(text.as_bytes());
+        map.sha256 = crate::hashing::sha256_bytes(text.as_bytes());
         Ok(map)
     }
 

@@ -85,7 +85,7 @@ pub fn load(path: &Path) -> Result<Habilitations> {
     grants.sort_by(|a, b| {
         (&a.actor_id, &a.role, &a.scope, a.granted_at).cmp(&(&b.actor_id, &b.role, &b.scope, b.granted_at))
     });
-    Ok(Habilitations { sha256: crate::evidence::sha256_file(path)?, file, grants })
+    Ok(Habilitations { sha256: crate::hashing::sha256_file(path)?, file, grants })
 }
 
 /// A timestamp, or a plain date meaning midnight UTC.

@@ -188,7 +188,7 @@ fn load_version(path: &Path) -> Result<RegisterVersion> {
     Ok(RegisterVersion {
         index: 0,
         id: format!("{}@{}", doc.processing, from),
-        sha256: crate::evidence::sha256_bytes(text.as_bytes()),
+        sha256: crate::hashing::sha256_bytes(text.as_bytes()),
         file,
         from,
         until,

@@ -107,7 +107,7 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
     findings_table(&mut html, lang, findings);
     let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Details));
     let mut detector = "";
-    for finding in findings_by_detector(findings) {
+    for finding in findings_by_detector(findings, &summary.detectors) {
         if finding.detector != detector {
             detector = finding.detector;
             let _ = write!(html, "<h3>{detector}</h3>\n");
@@ -118,9 +118,9 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
     Ok(html)
 }
 
-/// Findings grouped by detector (in the order detectors run), most severe first within each.
-fn findings_by_detector(findings: &[Finding]) -> Vec<&Finding> {
-    let order: Vec<&'static str> = crate::detect::all().iter().map(|d| d.name()).collect();
+/// Findings grouped by detector (in the order detectors ran, as the run summary lists them),
+/// most severe first within each.
+fn findings_by_detector<'a>(findings: &'a [Finding], order: &[&'static str]) -> Vec<&'a Finding> {
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| (order.iter().position(|d| *d == f.detector), severity_rank(f.severity)));
     sorted

@@ -5,6 +5,7 @@
 pub mod charts;
 mod html;
 pub mod i18n;
+pub mod manifest;
 mod markdown;
 pub mod overview;
 mod sentences;

@@ -209,7 +209,7 @@ impl RouteMap {
 
     fn actor_of(&self, line: &AccessLine) -> String {
         let client = || match &line.agent {
-            Some(agent) => format!("{} {}", line.host, &crate::evidence::sha256_bytes(agent.as_bytes())[..8]),
+            Some(agent) => format!("{} {}", line.host, &crate::hashing::sha256_bytes(agent.as_bytes())[..8]),
             None => line.host.to_string(),
         };
         match self.actor.as_str() {

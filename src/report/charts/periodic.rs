@@ -43,11 +43,7 @@ fn place(timeline: &Timeline, us: i64) -> (f64, f64) {
 }
 
 fn wall_clock(timeline: &Timeline, us: i64) -> chrono::NaiveDateTime {
-    let base = match timeline.time_base.parse::<chrono_tz::Tz>() {
-        Ok(tz) if timeline.time_base != "UTC" => crate::detect::calendar::TimeBase::Local(tz),
-        _ => crate::detect::calendar::TimeBase::Utc,
-    };
-    base.wall_clock(us)
+    timeline.time_base.wall_clock(us)
 }
 
 fn date_label(day: &f64) -> String {
@@ -96,7 +92,7 @@ fn draw<DB: DrawingBackend>(
         .x_labels(8)
         .x_label_formatter(&date_label)
         .y_labels(13)
-        .y_desc(format!("{} ({})", lang.text(Msg::ChartTimeOfDay), timeline.time_base))
+        .y_desc(format!("{} ({})", lang.text(Msg::ChartTimeOfDay), timeline.time_base.name()))
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
         .draw()
@@ -188,7 +184,7 @@ fn draw_week<DB: DrawingBackend>(
     // Plain coordinates; the weekday names are drawn in the two hours left of midnight so each
     // sits in the middle of its row (tick labels would sit on the row boundaries).
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{} ({})", lang.text(Msg::ChartRunsByWeekday), timeline.time_base), (FONT, 16))
+        .caption(format!("{} ({})", lang.text(Msg::ChartRunsByWeekday), timeline.time_base.name()), (FONT, 16))
         .margin(12)
         .x_label_area_size(35)
         .y_label_area_size(10)

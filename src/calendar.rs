@@ -80,9 +80,10 @@ impl BusinessCalendar {
 }
 
 /// The clock a schedule follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TimeBase {
     Local(Tz),
+    #[default]
     Utc,
 }
 

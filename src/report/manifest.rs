@@ -40,7 +40,7 @@ struct Manifest<'a, P: Serialize> {
     pseudonymisation: &'a crate::pseudonym::KeyInfo,
     /// The Ed25519 key that signs this manifest (`manifest.json.sig`), when signed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    signed_by: Option<&'a super::signing::SignerInfo>,
+    signed_by: Option<&'a crate::evidence::signing::SignerInfo>,
     rows: Rows,
     outputs: Vec<OutputHash>,
 }
@@ -107,7 +107,7 @@ pub fn hash_outputs(out: &Path, files: &[PathBuf]) -> Result<Vec<OutputHash>> {
             let bytes = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
             Ok(OutputHash {
                 path: relative.to_string_lossy().replace('\\', "/"),
-                sha256: super::sha256_file(&path)?,
+                sha256: crate::hashing::sha256_file(&path)?,
                 bytes,
             })
         })
@@ -124,7 +124,7 @@ pub fn write<P: Serialize>(
     summary: &RunSummary,
     source_maps: &[crate::ingest::source_map::MapSummary],
     key: &crate::pseudonym::KeyInfo,
-    signer: Option<&super::signing::SignerInfo>,
+    signer: Option<&crate::evidence::signing::SignerInfo>,
     outputs: &[PathBuf],
 ) -> Result<()> {
     let bundle = Bundle::new(out)?;
