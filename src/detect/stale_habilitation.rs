@@ -1,7 +1,10 @@
 //! `stale_habilitation`: grants still active at the end of the audit window that were not
 //! reviewed within `--review-days` (default 365) or never, and grants never used in the window
 //! (seed 002: permissions to be removed when no longer justified, a global review held
-//! regularly). One finding per grant; severity medium when both, low otherwise.
+//! regularly). One finding per grant; severity medium when both, low otherwise. When no active
+//! grant records any review date, that one fact (no review is documented at all) is one finding
+//! with the count and the roles, not a copy per grant: the grants left as findings of their own
+//! are the unused ones.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -13,6 +16,7 @@ use super::{Context, Detector, Scanner};
 use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::ingest::timestamp::format_us;
+use crate::register::habilitations::Grant;
 
 pub struct StaleHabilitation;
 
@@ -59,67 +63,179 @@ impl Scanner for UseScanner {
         let Some(habilitations) = context.habilitations else { return Ok(Vec::new()) };
         let Some(window_end) = context.settings.window_end.or(self.last_event) else { return Ok(Vec::new()) };
         let review_limit = window_end - i64::from(context.settings.review_days) * DAY_US;
+        let active: Vec<&Grant> = habilitations
+            .grants
+            .iter()
+            .filter(|grant| grant.granted_at <= window_end && grant.revoked_at.is_none_or(|r| r > window_end))
+            .collect();
+        let no_review_recorded = !active.is_empty() && active.iter().all(|grant| grant.reviewed_at.is_none());
         let mut findings = Vec::new();
-        for grant in &habilitations.grants {
-            let active = grant.granted_at <= window_end && grant.revoked_at.is_none_or(|r| r > window_end);
-            if !active {
-                continue;
-            }
+        if no_review_recorded {
+            findings.push(no_review_recorded_finding(context, &active, window_end));
+        }
+        for grant in active {
             let not_reviewed = grant.reviewed_at.is_none_or(|reviewed| reviewed < review_limit);
             let unused = !self.used.contains(&(grant.actor_id.clone(), grant.role.clone()));
-            if !not_reviewed && !unused {
+            // Never reviewed, like every grant: already said once above.
+            let only_unreviewed = not_reviewed && !unused;
+            if (!not_reviewed && !unused) || (no_review_recorded && only_unreviewed) {
                 continue;
             }
-            let reason = match (not_reviewed, unused) {
-                (true, true) => "not_reviewed+unused",
-                (true, false) => "not_reviewed",
-                _ => "unused",
-            };
-            let mut details = BTreeMap::new();
-            details.insert("reason".to_string(), json!(reason));
-            details.insert("role".to_string(), json!(grant.role));
-            details.insert("scope".to_string(), json!(grant.scope));
-            details.insert("granted_at".to_string(), json!(format_us(grant.granted_at)));
-            details.insert("reviewed_at".to_string(), json!(grant.reviewed_at.map(format_us)));
-            let mut said = Vec::new();
-            if not_reviewed {
-                said.push(match grant.reviewed_at {
-                    Some(reviewed) => format!("last reviewed {}", &format_us(reviewed)[..10]),
-                    None => "never reviewed".to_string(),
-                });
-            }
-            if unused {
-                said.push("never used in the audit window".to_string());
-            }
-            let severity = if not_reviewed && unused { Severity::Medium } else { Severity::Low };
-            findings.push(
-                FindingDraft {
-                    summary: format!(
-                        "{}'s habilitation as {} on {} is still active and {}",
-                        grant.actor_id,
-                        grant.role,
-                        grant.scope,
-                        said.join(" and ")
-                    ),
-                    actor: Some(grant.actor_id.clone()),
-                    first_seen: Some(grant.granted_at),
-                    last_seen: Some(window_end),
-                    score: 1.0,
-                    rule: format!(
-                        "review habilitations at least every {} days; revoke unused ones",
-                        context.settings.review_days
-                    ),
-                    legal_ref: LEGAL_REF.to_string(),
-                    details,
-                    ..Default::default()
-                }
-                .finish(
-                    StaleHabilitation.name(),
-                    severity,
-                    &[&grant.role, &grant.scope, &grant.granted_at.to_string()],
-                ),
-            );
+            findings.push(grant_finding(context, grant, window_end, not_reviewed, unused));
         }
         Ok(findings)
+    }
+}
+
+fn rule(context: &Context) -> String {
+    format!("review habilitations at least every {} days; revoke unused ones", context.settings.review_days)
+}
+
+/// One grant not reviewed within `--review-days`, or unused in the window, or both.
+fn grant_finding(context: &Context, grant: &Grant, window_end: i64, not_reviewed: bool, unused: bool) -> Finding {
+    let reason = match (not_reviewed, unused) {
+        (true, true) => "not_reviewed+unused",
+        (true, false) => "not_reviewed",
+        _ => "unused",
+    };
+    let mut details = BTreeMap::new();
+    details.insert("reason".to_string(), json!(reason));
+    details.insert("role".to_string(), json!(grant.role));
+    details.insert("scope".to_string(), json!(grant.scope));
+    details.insert("granted_at".to_string(), json!(format_us(grant.granted_at)));
+    details.insert("reviewed_at".to_string(), json!(grant.reviewed_at.map(format_us)));
+    details.insert("review_days".to_string(), json!(context.settings.review_days));
+    let mut said = Vec::new();
+    if not_reviewed {
+        said.push(match grant.reviewed_at {
+            Some(reviewed) => format!("last reviewed {}", &format_us(reviewed)[..10]),
+            None => "never reviewed".to_string(),
+        });
+    }
+    if unused {
+        said.push("never used in the audit window".to_string());
+    }
+    let severity = if not_reviewed && unused { Severity::Medium } else { Severity::Low };
+    FindingDraft {
+        summary: format!(
+            "{}'s habilitation as {} on {} is still active and {}",
+            grant.actor_id,
+            grant.role,
+            grant.scope,
+            said.join(" and ")
+        ),
+        actor: Some(grant.actor_id.clone()),
+        first_seen: Some(grant.granted_at),
+        last_seen: Some(window_end),
+        score: 1.0,
+        rule: rule(context),
+        legal_ref: LEGAL_REF.to_string(),
+        details,
+        ..Default::default()
+    }
+    .finish(StaleHabilitation.name(), severity, &[&grant.role, &grant.scope, &grant.granted_at.to_string()])
+}
+
+/// No active grant records a review date: the review itself is undocumented. One finding (medium:
+/// it concerns every grant) with the number of grants and how many per role.
+fn no_review_recorded_finding(context: &Context, active: &[&Grant], window_end: i64) -> Finding {
+    let mut roles: BTreeMap<&str, u64> = BTreeMap::new();
+    for grant in active {
+        *roles.entry(grant.role.as_str()).or_default() += 1;
+    }
+    let listed: Vec<String> = roles.iter().map(|(role, count)| format!("{role} {count}")).collect();
+    let mut details = BTreeMap::new();
+    details.insert("reason".to_string(), json!("no_review_recorded"));
+    details.insert("grants".to_string(), json!(active.len()));
+    details.insert("roles".to_string(), json!(roles));
+    details.insert("review_days".to_string(), json!(context.settings.review_days));
+    FindingDraft {
+        summary: format!(
+            "none of the {} active habilitations records a review date (by role: {}): no review of habilitations is documented",
+            active.len(),
+            listed.join(", ")
+        ),
+        first_seen: active.iter().map(|grant| grant.granted_at).min(),
+        last_seen: Some(window_end),
+        score: 1.0,
+        rule: rule(context),
+        legal_ref: LEGAL_REF.to_string(),
+        details,
+        ..Default::default()
+    }
+    .finish(StaleHabilitation.name(), Severity::Medium, &["no_review_recorded"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::{WIKIT_V2, judged_events, register};
+    use crate::register::habilitations::Habilitations;
+
+    const DAY: i64 = DAY_US;
+
+    fn grant(actor: &str, reviewed_at: Option<i64>) -> Grant {
+        Grant {
+            actor_id: actor.into(),
+            role: "agent".into(),
+            scope: "*".into(),
+            granted_at: 0,
+            revoked_at: None,
+            reviewed_at,
+        }
+    }
+
+    /// (reason, actor) of each finding, with the severity, for grants given.
+    fn stale(grants: Vec<Grant>) -> Vec<(String, String, Severity)> {
+        let register = register(&[WIKIT_V2]);
+        let events = judged_events(
+            &register,
+            &[
+                "e1,2022-06-01T10:00:00Z,w1,agent,read,follow_ups,identity,,inspection,",
+                "e2,2022-06-02T10:00:00Z,s1,agent,read,follow_ups,identity,,inspection,",
+            ],
+        );
+        let habilitations = Habilitations { file: "grants.csv".into(), sha256: String::new(), grants };
+        let context = Context {
+            register: &register,
+            habilitations: Some(&habilitations),
+            settings: Default::default(),
+            input_files: &[],
+        };
+        crate::detect::run_one(&StaleHabilitation, &context, &events)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.details["reason"].as_str().unwrap().to_string(), f.actor.unwrap_or_default(), f.severity))
+            .collect()
+    }
+
+    /// No grant records a review: said once, with the count and roles; the unused grant stays a
+    /// finding of its own (both causes hold: medium); the used ones add nothing more.
+    #[test]
+    fn a_register_without_reviews_is_one_finding_not_one_per_grant() {
+        let mut found = stale(vec![grant("w1", None), grant("w2", None), grant("s1", None)]);
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ("no_review_recorded".into(), String::new(), Severity::Medium),
+                ("not_reviewed+unused".into(), "w2".into(), Severity::Medium),
+            ]
+        );
+    }
+
+    /// Where reviews are recorded, each lapse is the grant's own: one finding per grant.
+    #[test]
+    fn with_some_reviews_recorded_each_lapsed_grant_is_named() {
+        let recent = Some(1_654_000_000_000_000 - 30 * DAY); // a month before the events
+        let mut found = stale(vec![grant("w1", None), grant("w2", None), grant("s1", recent)]);
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ("not_reviewed".into(), "w1".into(), Severity::Low),
+                ("not_reviewed+unused".into(), "w2".into(), Severity::Medium),
+            ]
+        );
     }
 }

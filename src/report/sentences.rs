@@ -189,12 +189,37 @@ fn french(f: &Finding) -> String {
             };
             format!("{} a agi {reason} ({} événement(s))", text(&f.actor), f.events)
         }
-        "stale_habilitation" => format!(
-            "l'habilitation de {} ({}) est toujours active sans revue depuis plus d'un an ou sans utilisation sur la période ({})",
-            text(&f.actor),
-            detail(f, "role").as_str().unwrap_or("?"),
-            detail(f, "reason").as_str().unwrap_or("?")
-        ),
+        "stale_habilitation" if detail(f, "reason").as_str() == Some("no_review_recorded") => {
+            let roles: Vec<String> = detail(f, "roles")
+                .as_object()
+                .map(|roles| roles.iter().map(|(role, count)| format!("{role} {count}")).collect())
+                .unwrap_or_default();
+            format!(
+                "aucune des {} habilitations actives ne porte de date de revue (par rôle : {}) : aucune revue des habilitations n'est documentée",
+                detail(f, "grants"),
+                roles.join(", ")
+            )
+        }
+        "stale_habilitation" => {
+            let reviewed = match detail(f, "reviewed_at").as_str() {
+                Some(date) => format!("dernière revue le {}", &date[..10.min(date.len())]),
+                None => "jamais revue".to_string(),
+            };
+            let said = match detail(f, "reason").as_str().unwrap_or("") {
+                "not_reviewed+unused" => format!(
+                    "{reviewed} (au-delà de {} jours) et jamais utilisée sur la période",
+                    detail(f, "review_days")
+                ),
+                "unused" => "jamais utilisée sur la période".to_string(),
+                _ => format!("{reviewed} (au-delà de {} jours)", detail(f, "review_days")),
+            };
+            format!(
+                "l'habilitation de {} ({} sur {}) est toujours active : {said}",
+                text(&f.actor),
+                detail(f, "role").as_str().unwrap_or("?"),
+                detail(f, "scope").as_str().unwrap_or("?")
+            )
+        }
         "retention_overrun" => format!(
             "{} événement(s) « {} » sur « {} » ont utilisé des enregistrements au-delà de leur durée de conservation de {} jours (plus ancien : {}, jusqu'à {} jours de dépassement)",
             f.events,
@@ -236,6 +261,36 @@ mod tests {
         assert_eq!(summary(Lang::En, &finding), "english");
         let french = summary(Lang::Fr, &finding);
         assert!(french.contains("destinataire") && french.contains("« moe_platforms »"), "{french}");
+    }
+
+    /// The French sentence says the review period the audit used (it said "more than a year"
+    /// whatever `--review-days` was), and the one finding for a register without reviews.
+    #[test]
+    fn stale_habilitation_sentences_follow_the_review_period() {
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("reason".to_string(), serde_json::json!("not_reviewed"));
+        details.insert("role".to_string(), serde_json::json!("agent"));
+        details.insert("scope".to_string(), serde_json::json!("*"));
+        details.insert("reviewed_at".to_string(), serde_json::json!("2020-01-15T00:00:00Z"));
+        details.insert("review_days".to_string(), serde_json::json!(180));
+        let grant = FindingDraft { actor: Some("ag-1".into()), details, ..Default::default() }.finish(
+            "stale_habilitation",
+            Severity::Low,
+            &[],
+        );
+        let french = summary(Lang::Fr, &grant);
+        assert!(french.contains("dernière revue le 2020-01-15 (au-delà de 180 jours)"), "{french}");
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("reason".to_string(), serde_json::json!("no_review_recorded"));
+        details.insert("grants".to_string(), serde_json::json!(3));
+        details.insert("roles".to_string(), serde_json::json!({"agent": 2, "supervisor": 1}));
+        let register =
+            FindingDraft { details, ..Default::default() }.finish("stale_habilitation", Severity::Medium, &[]);
+        let french = summary(Lang::Fr, &register);
+        assert!(
+            french.starts_with("aucune des 3 habilitations actives") && french.contains("agent 2, supervisor 1"),
+            "{french}"
+        );
     }
 
     #[test]
