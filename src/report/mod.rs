@@ -8,7 +8,7 @@ pub mod i18n;
 pub mod manifest;
 mod markdown;
 pub mod overview;
-mod sentences;
+pub mod sentences;
 pub mod tables;
 mod xlsx;
 
