@@ -138,3 +138,124 @@ fn every_detector_meets_the_shared_checks() {
         "no revealed finding names an agent of the input"
     );
 }
+
+/// English words a French report must not hold (the catalogue's and the sentences' own words;
+/// none is also a French word).
+const ENGLISH: &[&str] = &[
+    "the",
+    "and",
+    "with",
+    "was",
+    "were",
+    "is",
+    "are",
+    "than",
+    "because",
+    "which",
+    "not",
+    "of",
+    "for",
+    "to",
+    "from",
+    "by",
+    "no",
+    "only",
+    "every",
+    "has",
+    "have",
+    "its",
+    "this",
+    "that",
+    "summary",
+    "rows",
+    "read",
+    "used",
+    "findings",
+    "evidence",
+    "severity",
+    "declared",
+    "rule",
+    "events",
+    "records",
+    "undeclared",
+    "recipient",
+    "dataset",
+    "seen",
+    "grants",
+    "window",
+    "register",
+    "quarantined",
+    "transfers",
+    "month",
+    "weekday",
+    "hour",
+    "expected",
+    "missed",
+    "run",
+    "runs",
+    "slot",
+    "slots",
+    "reason",
+    "score",
+    "aside",
+    "per",
+    "day",
+    "days",
+    "week",
+    "never",
+    "reviewed",
+];
+
+/// The prose of a report: without markup, code, quoted values (« … »), register keys ([[…]]), the
+/// register's own legal references (the controller's words) and words that are ids or paths.
+fn prose(text: &str, quoted_by_register: &[String]) -> Vec<String> {
+    let mut text = text.replace('\\', "");
+    for (entity, character) in [("&#39;", "'"), ("&quot;", "\""), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")] {
+        text = text.replace(entity, character);
+    }
+    for cut in [("<script", "</script>"), ("<style", "</style>"), ("<", ">"), ("`", "`"), ("«", "»"), ("[[", "]]")] {
+        while let Some(start) = text.find(cut.0) {
+            let Some(length) = text[start + cut.0.len()..].find(cut.1) else { break };
+            text.replace_range(start..start + cut.0.len() + length + cut.1.len(), " ");
+        }
+    }
+    for quoted in quoted_by_register {
+        text = text.replace(quoted.as_str(), " ");
+    }
+    text.split_whitespace()
+        .filter(|word| !word.contains(|c: char| c.is_ascii_digit() || "/@._=".contains(c)))
+        .flat_map(|word| {
+            word.split(|c: char| !c.is_alphabetic() && c != '\'').map(str::to_lowercase).collect::<Vec<_>>()
+        })
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+/// The French report speaks French: no English word of the catalogue or of the sentences in its
+/// prose (register texts, ids and file names are the inputs' own and stay as written).
+#[test]
+fn the_french_report_leaks_no_english() {
+    let temp = tempfile::tempdir().unwrap();
+    let empty = temp.path().join("none.csv");
+    let sipsi = sample().join("events").join("sipsi-cip.csv");
+    std::fs::write(&empty, std::fs::read_to_string(&sipsi).unwrap().lines().next().unwrap().to_string() + "\n")
+        .unwrap();
+    let out = temp.path().join("fr");
+    audit(&out, &empty, &["--lang", "fr", "--format", "md,html"]);
+    let mut quoted_by_register = Vec::new();
+    for entry in std::fs::read_dir(sample().join("register")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines().filter(|l| l.trim_start().starts_with("legal_ref")) {
+            if let Some(value) = line.split('"').nth(1) {
+                quoted_by_register.push(value.to_string());
+            }
+        }
+    }
+    for report in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(out.join(report)).unwrap();
+        let words = prose(&text, &quoted_by_register);
+        assert!(words.len() > 500, "{report}: too little prose to judge ({} words)", words.len());
+        let leaked: BTreeSet<&str> = words.iter().map(String::as_str).filter(|word| ENGLISH.contains(word)).collect();
+        assert!(leaked.is_empty(), "{report}: English words in the French report: {leaked:?}");
+    }
+}

@@ -210,6 +210,12 @@ impl OutsideHabilitation {
         details.insert("reason".to_string(), json!(reason.name()));
         details.insert("datasets".to_string(), json!(datasets));
         details.insert("roles".to_string(), json!(roles));
+        if !matches!(reason, Reason::RoleNotAllowed)
+            && let Some(habilitations) = context.habilitations
+        {
+            // Which habilitations file the grant was looked for in (the legal reference cites it).
+            details.insert("habilitations_sha256".to_string(), json!(&habilitations.sha256[..16]));
+        }
         FindingDraft {
             summary: format!("{actor} {} ({} event(s) on {})", reason.words(), group.events, datasets.join(", ")),
             dataset: (datasets.len() == 1).then(|| datasets[0].clone()),

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use serde_json::json;
 
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
@@ -91,8 +92,14 @@ impl RegisterGap {
         let datasets: Vec<String> = events.datasets.into_iter().collect();
         let tally = events.tally.into_summary();
         let one_dataset = (datasets.len() == 1).then(|| datasets[0].clone());
+        // The facts of the gap (`details`), from which the report writes its sentences.
+        let mut details = BTreeMap::new();
         let (rule, key) = match &gap {
             Gap::Uncovered { processing, after, before } => {
+                details.insert("reason".to_string(), json!("uncovered"));
+                details.insert("processing".to_string(), json!(processing));
+                details.insert("from".to_string(), json!(after.map(|d| d.to_string())));
+                details.insert("to".to_string(), json!(before.map(|d| d.to_string())));
                 let from = after.map(|d| d.to_string()).unwrap_or_else(|| "the beginning".into());
                 let to = before.map(|d| d.to_string()).unwrap_or_else(|| "now".into());
                 (
@@ -102,6 +109,9 @@ impl RegisterGap {
             }
             Gap::DatasetNotInVersion { dataset, version } => {
                 let version = register.get(*version);
+                details.insert("reason".to_string(), json!("dataset_not_in_version"));
+                details.insert("version".to_string(), json!(version.id));
+                details.insert("version_file".to_string(), json!(version.file));
                 (
                     format!(
                         "register version {} ({}) does not declare dataset \"{dataset}\"",
@@ -111,9 +121,11 @@ impl RegisterGap {
                 )
             }
             Gap::UnknownDataset { dataset } => {
+                details.insert("reason".to_string(), json!("unknown_dataset"));
                 (format!("no register declares dataset \"{dataset}\""), format!("{dataset}|unknown"))
             }
         };
+        details.insert("datasets".to_string(), json!(datasets));
         let summary = format!(
             "{} event(s) on {} could not be judged: {rule}",
             tally.events,
@@ -129,6 +141,7 @@ impl RegisterGap {
             legal_ref: LEGAL_REF.into(),
             summary,
             evidence: tally.evidence,
+            details,
             ..Default::default()
         }
         .finish(self.name(), Severity::Medium, &[&key])

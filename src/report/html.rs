@@ -282,7 +282,7 @@ fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding)
         t(Msg::Rule),
         escape(&super::sentences::rule(lang, finding)),
         t(Msg::LegalRef),
-        escape(&finding.legal_ref)
+        escape(&super::sentences::legal_ref(lang, finding))
     );
     if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
         let _ = write!(

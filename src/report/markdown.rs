@@ -144,7 +144,7 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
         escape(&super::sentences::summary(lang, finding))
     );
     md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&super::sentences::rule(lang, finding))));
-    md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&finding.legal_ref)));
+    md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&super::sentences::legal_ref(lang, finding))));
     if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
         let records = finding.records.map(|r| format!(", {r} {}", t(Msg::Records))).unwrap_or_default();
         md.push_str(&format!(

@@ -79,9 +79,56 @@ fn french_rule(f: &Finding) -> String {
             "journal à l'intégrité garantie : chaque ligne chaînée à la précédente (SHA-256), sans interruption, conservé au moins six mois"
                 .to_string()
         }
-        "register_gap" => format!("registre des traitements : {}", f.rule),
+        "register_gap" => format!("registre des traitements : {}", register_gap_fr(f)),
         _ => f.rule.clone(),
     }
+}
+
+/// The legal reference of a finding in the report's language: the detectors' own references are
+/// translated; a reference taken from the register is quoted as the controller wrote it.
+pub fn legal_ref(lang: Lang, finding: &Finding) -> String {
+    if lang == Lang::En {
+        return finding.legal_ref.clone();
+    }
+    match finding.detector {
+        "integrity" => "CNIL : événements de sécurité journalisés, intégrité des traces garantie, conservation six mois (journalisation)".to_string(),
+        "register_gap" => "RGPD, art. 30 (registre des activités de traitement)".to_string(),
+        "outside_habilitation" if detail(finding, "reason").as_str() != Some("role_not_allowed") => format!(
+            "RGPD, art. 32 (accès réservé aux seules personnes habilitées) ; habilitations sha256 {}",
+            detail(finding, "habilitations_sha256").as_str().unwrap_or("?")
+        ),
+        "stale_habilitation" => "CNIL : retrait des habilitations des utilisateurs qui n'y ont plus droit ; revue globale et régulière des habilitations".to_string(),
+        _ => finding.legal_ref.clone(),
+    }
+}
+
+/// Why a register gap's events could not be judged, from its facts.
+fn register_gap_fr(f: &Finding) -> String {
+    let date = |key: &str| detail(f, key).as_str().map(str::to_string);
+    match detail(f, "reason").as_str().unwrap_or("") {
+        "uncovered" => format!(
+            "aucune version du registre du traitement « {} » n'est en vigueur {} {}",
+            detail(f, "processing").as_str().unwrap_or("?"),
+            date("from").map(|d| format!("du {d}")).unwrap_or_else(|| "depuis l'origine".into()),
+            date("to").map(|d| format!("au {d}")).unwrap_or_else(|| "jusqu'à ce jour".into())
+        ),
+        "dataset_not_in_version" => format!(
+            "la version {} du registre ({}) ne déclare pas le jeu de données {}",
+            detail(f, "version").as_str().unwrap_or("?"),
+            detail(f, "version_file").as_str().unwrap_or("?"),
+            quoted_list(detail(f, "datasets"))
+        ),
+        _ => format!("aucun registre ne déclare le jeu de données {}", quoted_list(detail(f, "datasets"))),
+    }
+}
+
+/// « a », « b » from a JSON list of text.
+fn quoted_list(values: &Value) -> String {
+    let items: Vec<String> = values
+        .as_array()
+        .map(|items| items.iter().filter_map(|v| v.as_str()).map(|v| format!("« {v} »")).collect())
+        .unwrap_or_default();
+    items.join(", ")
 }
 
 fn text<'a>(value: &'a Option<String>) -> &'a str {
@@ -236,8 +283,10 @@ fn french(f: &Finding) -> String {
             detail(f, "reason").as_str().unwrap_or("?")
         ),
         "register_gap" => format!(
-            "{} événement(s) n'ont pu être confrontés à aucune version du registre des traitements : {}",
-            f.events, f.rule
+            "{} événement(s) sur {} n'ont pu être confrontés à aucune version du registre des traitements : {}",
+            f.events,
+            quoted_list(detail(f, "datasets")),
+            register_gap_fr(f)
         ),
         _ => f.summary.clone(),
     }
