@@ -96,7 +96,7 @@ impl RegisterGap {
         let mut details = BTreeMap::new();
         let (rule, key) = match &gap {
             Gap::Uncovered { processing, after, before } => {
-                details.insert("reason".to_string(), json!("uncovered"));
+                details.insert("gap".to_string(), json!("uncovered"));
                 details.insert("processing".to_string(), json!(processing));
                 details.insert("from".to_string(), json!(after.map(|d| d.to_string())));
                 details.insert("to".to_string(), json!(before.map(|d| d.to_string())));
@@ -109,7 +109,7 @@ impl RegisterGap {
             }
             Gap::DatasetNotInVersion { dataset, version } => {
                 let version = register.get(*version);
-                details.insert("reason".to_string(), json!("dataset_not_in_version"));
+                details.insert("gap".to_string(), json!("dataset_not_in_version"));
                 details.insert("version".to_string(), json!(version.id));
                 details.insert("version_file".to_string(), json!(version.file));
                 (
@@ -121,7 +121,7 @@ impl RegisterGap {
                 )
             }
             Gap::UnknownDataset { dataset } => {
-                details.insert("reason".to_string(), json!("unknown_dataset"));
+                details.insert("gap".to_string(), json!("unknown_dataset"));
                 (format!("no register declares dataset \"{dataset}\""), format!("{dataset}|unknown"))
             }
         };

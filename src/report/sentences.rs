@@ -105,7 +105,7 @@ pub fn legal_ref(lang: Lang, finding: &Finding) -> String {
 /// Why a register gap's events could not be judged, from its facts.
 fn register_gap_fr(f: &Finding) -> String {
     let date = |key: &str| detail(f, key).as_str().map(str::to_string);
-    match detail(f, "reason").as_str().unwrap_or("") {
+    match detail(f, "gap").as_str().unwrap_or("") {
         "uncovered" => format!(
             "aucune version du registre du traitement « {} » n'est en vigueur {} {}",
             detail(f, "processing").as_str().unwrap_or("?"),
