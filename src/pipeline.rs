@@ -276,6 +276,7 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             .finish(&register, &safe_findings)
             .renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
+        timezone: Some(context.settings.timezone),
     };
     summary.count_findings(&findings);
     // Outputs are written to a staging directory and moved into place one by one, so an

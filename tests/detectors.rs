@@ -3,7 +3,8 @@
 //! integrity detector has something to say), for each detector:
 //! - it has findings here (else the checks below would say nothing: extend the sample);
 //! - its findings are sorted, their ids unique, and the same whatever the chunk size;
-//! - every finding has a sentence and a rule in English and in French, the French its own;
+//! - it has a name in words, and every finding a sentence, a rule and what would explain it away
+//!   in English and in French, the French its own;
 //! - every piece of evidence names an event id of the input;
 //! - pseudonymised, no agent id of the input appears anywhere in a finding.
 
@@ -110,6 +111,10 @@ fn every_detector_meets_the_shared_checks() {
         let name = detector.name();
         let findings: Vec<&Finding> = pseudonymised.iter().filter(|f| f.detector == name).collect();
         assert!(!findings.is_empty(), "{name}: no finding on the sample, so nothing is checked: extend the sample");
+        for lang in [Lang::En, Lang::Fr] {
+            let words = sentences::detector_name(lang, name);
+            assert!(!matches!(words, "other finding" | "autre constat"), "{name}: no name in words ({lang:?})");
+        }
         for finding in &findings {
             let id = &finding.id;
             let english = sentences::summary(Lang::En, finding);
@@ -119,6 +124,9 @@ fn every_detector_meets_the_shared_checks() {
             let (rule_en, rule_fr) = (sentences::rule(Lang::En, finding), sentences::rule(Lang::Fr, finding));
             assert!(!rule_en.is_empty() && !rule_fr.is_empty(), "{name} {id}: a rule is missing");
             assert_ne!(rule_en, rule_fr, "{name} {id}: the French rule is the English one");
+            let (explained_en, explained_fr) =
+                (sentences::explained_by(Lang::En, finding), sentences::explained_by(Lang::Fr, finding));
+            assert_ne!(explained_en, explained_fr, "{name} {id}: what would explain it away is not in French");
             for evidence in &finding.evidence {
                 assert!(event_ids.contains(evidence), "{name} {id}: evidence `{evidence}` is no event of the input");
             }

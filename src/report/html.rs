@@ -39,7 +39,11 @@ th{background:#f4f4f4;cursor:pointer}td.n{text-align:right}
 article{border:1px solid #ddd;border-radius:.3rem;padding:.5rem 1rem;margin:1rem 0;page-break-inside:avoid}
 dt{font-weight:bold}dd{margin:0 0 .4rem 0}code{font-size:.85rem}img{max-width:100%}
 #filter{padding:.4rem;width:20rem;margin:.5rem 0}
-@media print{#filter{display:none}th{cursor:auto}}
+#top article{border-left:.4rem solid #b3261e}
+@page{size:A4;margin:15mm}
+@media print{#filter{display:none}th{cursor:auto}body{margin:0;max-width:none;font-size:10pt}
+a{color:inherit;text-decoration:none}figure{page-break-inside:avoid;margin:0}h2{page-break-after:avoid}
+table{font-size:8pt}}
 ";
 
 const SCRIPT: &str = "
@@ -96,26 +100,63 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
         t(Msg::GeneratedBy),
         env!("CARGO_PKG_VERSION")
     );
-    summary_section(&mut html, lang, summary);
-    let overview = super::charts::overview_files(findings, &summary.overview);
-    if !overview.is_empty() {
-        let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Overview));
-        for file in overview {
-            html.push_str(&chart(out, &file, &file)?);
-        }
-    }
+    let timezone = summary.timezone.unwrap_or(chrono_tz::UTC);
+    top_section(&mut html, out, lang, findings)?;
     findings_table(&mut html, lang, findings);
     let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Details));
     let mut detector = "";
     for finding in findings_by_detector(findings, &summary.detectors) {
         if finding.detector != detector {
             detector = finding.detector;
-            let _ = write!(html, "<h3>{detector}</h3>\n");
+            let _ = write!(
+                html,
+                "<h3>{} (<code>{detector}</code>)</h3>\n",
+                escape(super::sentences::detector_name(lang, detector))
+            );
         }
-        finding_article(&mut html, out, lang, finding)?;
+        finding_article(&mut html, out, lang, timezone, finding)?;
     }
+    let overview = super::charts::overview_files(findings, &summary.overview);
+    if !overview.is_empty() {
+        let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Overview));
+        for file in overview {
+            html.push_str(&chart(out, &file, &super::charts::overview_alt_text(lang, &file))?);
+        }
+    }
+    summary_section(&mut html, lang, summary);
     let _ = write!(html, "<script>{SCRIPT}</script>\n</body></html>\n");
     Ok(html)
+}
+
+/// The first screen: the few most serious findings, one sentence each, what would explain them
+/// away, and their charts.
+fn top_section(html: &mut String, out: &Path, lang: Lang, findings: &[Finding]) -> Result<()> {
+    let top = super::top_findings(findings);
+    if top.is_empty() {
+        return Ok(());
+    }
+    let t = |m| escape(lang.text(m));
+    let _ = write!(html, "<section id=top><h2>{}</h2>\n", t(Msg::TopFindings));
+    for finding in top {
+        let _ = write!(
+            html,
+            "<article class=top><h3><span class=\"sev {}\">{}</span> {}</h3>\n<p>{}</p>\n<p><strong>{}</strong>: {}</p>\n<p><a href=\"#{}\">{}</a></p>\n",
+            finding.severity.as_str(),
+            lang.severity(finding.severity),
+            escape(super::sentences::detector_name(lang, finding.detector)),
+            escape(&super::sentences::summary(lang, finding)),
+            t(Msg::ExplainedBy),
+            escape(&super::sentences::explained_by(lang, finding)),
+            finding.id,
+            finding.id
+        );
+        for file in super::charts::files_of(finding) {
+            html.push_str(&chart(out, &file, &super::charts::alt_text(lang, finding, &file))?);
+        }
+        html.push_str("</article>\n");
+    }
+    html.push_str("</section>\n");
+    Ok(())
 }
 
 /// Findings grouped by detector (in the order detectors ran, as the run summary lists them),
@@ -212,7 +253,8 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
         let count = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
         let _ = write!(
             html,
-            "<tr><td>{detector}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>\n",
+            "<tr><td>{} (<code>{detector}</code>)</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>\n",
+            escape(super::sentences::detector_name(lang, detector)),
             count("high"),
             count("medium"),
             count("low")
@@ -262,7 +304,13 @@ fn findings_table(html: &mut String, lang: Lang, findings: &[Finding]) {
     html.push_str("</tbody></table>\n");
 }
 
-fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding) -> Result<()> {
+fn finding_article(
+    html: &mut String,
+    out: &Path,
+    lang: Lang,
+    timezone: chrono_tz::Tz,
+    finding: &Finding,
+) -> Result<()> {
     let t = |m| escape(lang.text(m));
     let subject: Vec<String> =
         [&finding.dataset, &finding.recipient, &finding.purpose, &finding.actor, &finding.target]
@@ -272,13 +320,15 @@ fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding)
             .collect();
     let _ = write!(
         html,
-        "<article id=\"{}\"><h4><span class=\"sev {}\">{}</span> {} — {}</h4>\n<p>{}</p>\n<dl>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n",
+        "<article id=\"{}\"><h4><span class=\"sev {}\">{}</span> {} — {}</h4>\n<p>{}</p>\n<dl>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n",
         finding.id,
         finding.severity.as_str(),
         lang.severity(finding.severity),
-        finding.detector,
+        escape(super::sentences::detector_name(lang, finding.detector)),
         subject.join(" · "),
         escape(&super::sentences::summary(lang, finding)),
+        t(Msg::ExplainedBy),
+        escape(&super::sentences::explained_by(lang, finding)),
         t(Msg::Rule),
         escape(&super::sentences::rule(lang, finding)),
         t(Msg::LegalRef),
@@ -289,8 +339,8 @@ fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding)
             html,
             "<dt>{}</dt><dd>{} → {} ({} {})</dd>\n",
             t(Msg::Seen),
-            format_us(first),
-            format_us(last),
+            escape(&super::sentences::people_time(lang, timezone, first)),
+            escape(&super::sentences::people_time(lang, timezone, last)),
             finding.events,
             t(Msg::Events)
         );
@@ -306,7 +356,7 @@ fn finding_article(html: &mut String, out: &Path, lang: Lang, finding: &Finding)
     let evidence: Vec<String> = finding.evidence.iter().map(|e| format!("<code>{}</code>", escape(e))).collect();
     let _ = write!(html, "<dt>{}</dt><dd>{}</dd>\n</dl>\n", t(Msg::Evidence), evidence.join(" "));
     for file in super::charts::files_of(finding) {
-        html.push_str(&chart(out, &file, &finding.id)?);
+        html.push_str(&chart(out, &file, &super::charts::alt_text(lang, finding, &file))?);
     }
     html.push_str("</article>\n");
     Ok(())

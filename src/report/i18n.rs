@@ -1,5 +1,6 @@
-//! The report's fixed sentences in English and French, from one catalogue. Finding summaries
-//! are written by the detectors in English; the full bilingual report is issue #6's work.
+//! The report's fixed words in English and French, from one catalogue. The sentences about each
+//! finding (its summary, rule, legal reference, what would explain it away) are composed in
+//! `sentences.rs` from the finding's facts.
 
 use serde::Serialize;
 
@@ -74,6 +75,9 @@ pub enum Msg {
     ChartFindingsByMonth,
     ChartCategories,
     ChartHour,
+    TopFindings,
+    ExplainedBy,
+    AllFindings,
 }
 
 impl Lang {
@@ -159,6 +163,9 @@ impl Lang {
                 "Catégories de données par destinataire : vert déclarée et transmise, rouge transmise sans être déclarée, gris déclarée seulement",
             ),
             Msg::ChartHour => ("hour", "heure"),
+            Msg::TopFindings => ("What matters most", "L'essentiel"),
+            Msg::ExplainedBy => ("What would explain it away", "Ce qui l'expliquerait"),
+            Msg::AllFindings => ("All findings, most serious first", "Tous les constats, du plus grave au moins grave"),
         };
         match self {
             Lang::En => en,

@@ -1,11 +1,12 @@
-//! `report.md`: the run summary first, then one section per finding with its legal reference.
+//! `report.md`: what matters most first (the few most serious findings, one plain sentence
+//! each, what would explain them away, their charts), then every finding, most serious first,
+//! then the overview charts, and the run summary with its hashes last.
 //! Every value that comes from a log or a register is escaped, so a field holding Markdown or
 //! HTML is shown as text, never rendered.
 
 use super::RunSummary;
 use super::i18n::{Lang, Msg};
 use crate::finding::Finding;
-use crate::ingest::timestamp::format_us;
 
 /// Escapes Markdown and HTML specials in a value taken from an input.
 pub fn escape(value: &str) -> String {
@@ -28,7 +29,51 @@ pub fn escape(value: &str) -> String {
 
 pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String {
     let t = |m| lang.text(m);
-    let mut md = format!("# {}\n\n## {}\n\n### {}\n\n", t(Msg::Title), t(Msg::RunSummary), t(Msg::Inputs));
+    let timezone = summary.timezone.unwrap_or(chrono_tz::UTC);
+    let mut md = format!("# {}\n\n", t(Msg::Title));
+    let top = super::top_findings(findings);
+    if !top.is_empty() {
+        md.push_str(&format!("## {}\n\n", t(Msg::TopFindings)));
+        for finding in top {
+            md.push_str(&format!(
+                "- **{}** ({}, `{}`): {}\n  - {}: {}\n",
+                super::sentences::detector_name(lang, finding.detector),
+                lang.severity(finding.severity),
+                finding.id,
+                escape(&super::sentences::summary(lang, finding)),
+                t(Msg::ExplainedBy),
+                escape(&super::sentences::explained_by(lang, finding))
+            ));
+            for chart in super::charts::files_of(finding) {
+                md.push_str(&format!("\n  ![{}]({chart})\n", escape(&super::charts::alt_text(lang, finding, &chart))));
+            }
+        }
+        md.push('\n');
+    }
+    md.push_str(&format!("## {} ({})\n\n", t(Msg::AllFindings), findings.len()));
+    if findings.is_empty() {
+        md.push_str(t(Msg::NoFindings));
+        md.push('\n');
+    }
+    for (number, finding) in findings.iter().enumerate() {
+        md.push_str(&finding_section(lang, timezone, number + 1, finding));
+    }
+    let overview = super::charts::overview_files(findings, &summary.overview);
+    if !overview.is_empty() {
+        md.push_str(&format!("## {}\n", t(Msg::Overview)));
+        for chart in overview {
+            md.push_str(&format!("\n![{}]({chart})\n", escape(&super::charts::overview_alt_text(lang, &chart))));
+        }
+    }
+    md.push_str(&run_summary(lang, summary));
+    md
+}
+
+/// The run summary: inputs, window, register versions and habilitations with their hashes, and
+/// the findings per detector and severity.
+fn run_summary(lang: Lang, summary: &RunSummary) -> String {
+    let t = |m| lang.text(m);
+    let mut md = format!("\n## {}\n\n### {}\n\n", t(Msg::RunSummary), t(Msg::Inputs));
     md.push_str(&format!(
         "| {} | {} | {} | {} | {} |\n|---|---|---:|---:|---:|\n",
         t(Msg::File),
@@ -111,23 +156,18 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
     for detector in &summary.detectors {
         let counts = summary.findings_by_detector.get(*detector);
         let count = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
-        md.push_str(&format!("| {detector} | {} | {} | {} |\n", count("high"), count("medium"), count("low")));
-    }
-    for chart in super::charts::overview_files(findings, &summary.overview) {
-        md.push_str(&format!("\n![{chart}]({chart})\n"));
-    }
-    md.push_str(&format!("\n## {} ({})\n\n", t(Msg::Findings), findings.len()));
-    if findings.is_empty() {
-        md.push_str(t(Msg::NoFindings));
-        md.push('\n');
-    }
-    for (number, finding) in findings.iter().enumerate() {
-        md.push_str(&finding_section(lang, number + 1, finding));
+        md.push_str(&format!(
+            "| {} (`{detector}`) | {} | {} | {} |\n",
+            super::sentences::detector_name(lang, detector),
+            count("high"),
+            count("medium"),
+            count("low")
+        ));
     }
     md
 }
 
-fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
+fn finding_section(lang: Lang, timezone: chrono_tz::Tz, number: usize, finding: &Finding) -> String {
     let t = |m| lang.text(m);
     let subject: Vec<String> =
         [&finding.dataset, &finding.recipient, &finding.purpose, &finding.actor, &finding.target]
@@ -136,13 +176,19 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
             .map(|v| escape(v))
             .collect();
     let mut md = format!(
-        "### {number}. [{}] {} — {} ({})\n\n{}\n\n",
+        "### {number}. [{}] {} (`{}`) — {} ({})\n\n{}\n\n",
         lang.severity(finding.severity),
+        super::sentences::detector_name(lang, finding.detector),
         finding.detector,
         subject.join(" · "),
         finding.id,
         escape(&super::sentences::summary(lang, finding))
     );
+    md.push_str(&format!(
+        "- **{}**: {}\n",
+        t(Msg::ExplainedBy),
+        escape(&super::sentences::explained_by(lang, finding))
+    ));
     md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&super::sentences::rule(lang, finding))));
     md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&super::sentences::legal_ref(lang, finding))));
     if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
@@ -150,8 +196,8 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
         md.push_str(&format!(
             "- **{}**: {} → {} ({} {}{records})\n",
             t(Msg::Seen),
-            format_us(first),
-            format_us(last),
+            super::sentences::people_time(lang, timezone, first),
+            super::sentences::people_time(lang, timezone, last),
             finding.events,
             t(Msg::Events)
         ));
@@ -166,7 +212,7 @@ fn finding_section(lang: Lang, number: usize, finding: &Finding) -> String {
     let evidence: Vec<String> = finding.evidence.iter().map(|e| escape(e)).collect();
     md.push_str(&format!("- **{}**: {}\n\n", t(Msg::Evidence), evidence.join(", ")));
     for chart in super::charts::files_of(finding) {
-        md.push_str(&format!("![{}]({chart})\n\n", finding.id));
+        md.push_str(&format!("![{}]({chart})\n\n", escape(&super::charts::alt_text(lang, finding, &chart))));
     }
     md
 }

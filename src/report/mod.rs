@@ -72,6 +72,37 @@ pub struct HabilitationSummary {
     pub grants: usize,
 }
 
+/// How many findings the reports put first, under "what matters most".
+pub const TOP_FINDINGS: usize = 3;
+
+/// Which drifts a reader needs first, among findings of one severity: data leaving for whom it
+/// was not declared, then agents watched, then the rest.
+const FIRST_READ: [&str; 10] = [
+    "periodic_transfer",
+    "undeclared_recipient",
+    "individual_monitoring",
+    "category_creep",
+    "outside_habilitation",
+    "retention_overrun",
+    "small_cell",
+    "register_gap",
+    "integrity",
+    "stale_habilitation",
+];
+
+/// The few most serious findings, for the reports' first screen: at most [`TOP_FINDINGS`] of the
+/// most severe level present, one per detector (the one with the most events), in the order of
+/// [`FIRST_READ`]. Findings come sorted, most severe first.
+pub fn top_findings(findings: &[Finding]) -> Vec<&Finding> {
+    let Some(first) = findings.first() else { return Vec::new() };
+    let rank = |detector: &str| FIRST_READ.iter().position(|d| *d == detector).unwrap_or(FIRST_READ.len());
+    let mut candidates: Vec<&Finding> = findings.iter().filter(|f| f.severity == first.severity).collect();
+    candidates.sort_by_key(|f| (rank(f.detector), std::cmp::Reverse(f.events), f.id.as_str()));
+    candidates.dedup_by_key(|f| f.detector);
+    candidates.truncate(TOP_FINDINGS);
+    candidates
+}
+
 /// Everything the report's first section says: what was read and what was found.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -96,6 +127,9 @@ pub struct RunSummary {
     /// What the overview charts draw (not part of findings.json).
     #[serde(skip)]
     pub overview: overview::Overview,
+    /// The zone the reports write dates for people in (`--timezone`; not part of findings.json).
+    #[serde(skip)]
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 impl RunSummary {

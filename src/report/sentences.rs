@@ -84,6 +84,119 @@ fn french_rule(f: &Finding) -> String {
     }
 }
 
+/// A detector's name as words (its id is shown beside it).
+pub fn detector_name(lang: Lang, detector: &str) -> &'static str {
+    let (en, fr) = match detector {
+        "register_gap" => ("events no register version covers", "traitement non couvert par le registre"),
+        "undeclared_recipient" => ("undeclared recipient", "destinataire non déclaré"),
+        "category_creep" => ("undeclared data categories", "catégories non déclarées"),
+        "periodic_transfer" => ("systematic transfer", "transmission systématique"),
+        "individual_monitoring" => ("individual monitoring of agents", "suivi individuel des agents"),
+        "small_cell" => ("statistics on too few agents", "statistiques sur trop peu d'agents"),
+        "outside_habilitation" => ("access outside habilitation", "accès hors habilitation"),
+        "stale_habilitation" => ("habilitation not reviewed or unused", "habilitation non revue ou inutilisée"),
+        "retention_overrun" => ("retention period exceeded", "durée de conservation dépassée"),
+        "integrity" => ("log integrity", "intégrité du journal"),
+        _ => ("other finding", "autre constat"),
+    };
+    if lang == Lang::En { en } else { fr }
+}
+
+/// What would explain a finding away: what an auditor checks next.
+pub fn explained_by(lang: Lang, finding: &Finding) -> String {
+    let en = lang == Lang::En;
+    let pick = |english: &str, french: &str| if en { english.to_string() } else { french.to_string() };
+    match finding.detector {
+        "register_gap" => pick(
+            "a register version in force over these dates that declares the dataset",
+            "une version du registre en vigueur à ces dates qui déclare le jeu de données",
+        ),
+        "undeclared_recipient" => pick(
+            "a [[recipient]] entry declaring this recipient for this dataset in the register version in force",
+            "une entrée [[recipient]] déclarant ce destinataire pour ce jeu de données dans la version du registre en vigueur",
+        ),
+        "category_creep" => pick(
+            "these categories declared for this recipient or purpose in the register version in force",
+            "ces catégories déclarées pour ce destinataire ou cette finalité dans la version du registre en vigueur",
+        ),
+        "periodic_transfer" => pick(
+            "a request reference (request_ref) on each transfer, or the flow declared with mode = \"scheduled\"",
+            "une référence de demande (request_ref) sur chaque envoi, ou le flux déclaré en mode « scheduled » (calendrier)",
+        ),
+        "individual_monitoring" => pick(
+            "a declared purpose that allows following agents individually",
+            "une finalité déclarée qui autorise le suivi individuel des agents",
+        ),
+        "small_cell" => pick(
+            "cells of at least the declared minimum number of agents",
+            "des cellules d'au moins le nombre minimal d'agents déclaré",
+        ),
+        "outside_habilitation" => pick(
+            "a grant for this role and scope in force at the time (habilitations file), or a purpose allowing the role",
+            "une habilitation pour ce rôle et ce périmètre en vigueur à ces dates (fichier des habilitations), ou une finalité qui autorise ce rôle",
+        ),
+        "stale_habilitation" => pick(
+            "a review date within the review period, or use of the grant during the audit window",
+            "une date de revue dans le délai de revue, ou une utilisation de l'habilitation sur la période auditée",
+        ),
+        "retention_overrun" => pick(
+            "a longer retention declared for the dataset, or a documented legal hold on these records",
+            "une durée de conservation plus longue déclarée pour le jeu de données, ou une conservation imposée et documentée",
+        ),
+        "integrity" => pick(
+            "the original log with an unbroken hash chain, or the ids of the rows given twice",
+            "le journal d'origine avec une chaîne d'empreintes intacte, ou les identifiants des lignes données deux fois",
+        ),
+        _ => pick("the register and the habilitations in force", "le registre et les habilitations en vigueur"),
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// An instant written for people, in the report's language and time zone: "11 June 2020, 19:43",
+/// « 11 juin 2020, 19 h 43 ». Tables and machine outputs keep RFC 3339 UTC.
+pub fn people_time(lang: Lang, timezone: chrono_tz::Tz, us: i64) -> String {
+    use chrono::{Datelike, Timelike};
+    let Some(utc) = chrono::DateTime::from_timestamp_micros(us) else { return crate::ingest::timestamp::format_us(us) };
+    let local = utc.with_timezone(&timezone);
+    let month = local.month0() as usize;
+    match lang {
+        Lang::En => {
+            format!("{} {} {}, {:02}:{:02}", local.day(), MONTHS_EN[month], local.year(), local.hour(), local.minute())
+        }
+        Lang::Fr => {
+            format!("{} {} {}, {} h {:02}", local.day(), MONTHS_FR[month], local.year(), local.hour(), local.minute())
+        }
+    }
+}
+
 /// The legal reference of a finding in the report's language: the detectors' own references are
 /// translated; a reference taken from the register is quoted as the controller wrote it.
 pub fn legal_ref(lang: Lang, finding: &Finding) -> String {
@@ -310,6 +423,16 @@ mod tests {
         assert_eq!(summary(Lang::En, &finding), "english");
         let french = summary(Lang::Fr, &finding);
         assert!(french.contains("destinataire") && french.contains("« moe_platforms »"), "{french}");
+    }
+
+    /// Dates for people, in the report's language and time zone.
+    #[test]
+    fn instants_read_as_people_write_them() {
+        let us = chrono::DateTime::parse_from_rfc3339("2020-06-11T17:43:00Z").unwrap().timestamp_micros();
+        let paris = chrono_tz::Europe::Paris;
+        assert_eq!(people_time(Lang::En, paris, us), "11 June 2020, 19:43");
+        assert_eq!(people_time(Lang::Fr, paris, us), "11 juin 2020, 19 h 43");
+        assert_eq!(people_time(Lang::En, chrono_tz::UTC, us), "11 June 2020, 17:43");
     }
 
     /// The French sentence says the review period the audit used (it said "more than a year"

@@ -74,6 +74,41 @@ pub fn files_of(finding: &Finding) -> Vec<String> {
     if finding.timeline.is_some() { vec![format!("charts/{}.svg", periodic::stem(finding))] } else { Vec::new() }
 }
 
+/// What a finding's chart shows, for its `alt` text (a reader who cannot see it learns what it
+/// says, not its file name).
+pub fn alt_text(lang: crate::report::i18n::Lang, finding: &Finding, _chart: &str) -> String {
+    use crate::report::i18n::Lang;
+    let recipient = finding.recipient.as_deref().unwrap_or("?");
+    let dataset = finding.dataset.as_deref().unwrap_or("?");
+    match lang {
+        Lang::En => format!(
+            "Timeline of the transfers of {dataset} to {recipient}: expected slots of the schedule, the runs on them, missed slots and ad-hoc runs, then the runs by weekday and hour"
+        ),
+        Lang::Fr => format!(
+            "Chronologie des transmissions de {dataset} à {recipient} : envois attendus au calendrier, envois réalisés, envois manqués et envois ponctuels, puis les envois par jour de la semaine et par heure"
+        ),
+    }
+}
+
+/// What an overview chart shows, for its `alt` text.
+pub fn overview_alt_text(lang: crate::report::i18n::Lang, chart: &str) -> String {
+    use crate::report::i18n::Msg;
+    let message = if chart.contains(overview::TRANSFERS) {
+        Msg::ChartTransfers
+    } else if chart.contains(overview::FINDINGS) {
+        Msg::ChartFindingsByMonth
+    } else if chart.contains(overview::CATEGORIES) {
+        Msg::ChartCategories
+    } else if chart.contains(monitoring::HEATMAP) {
+        Msg::ChartWatched
+    } else if chart.contains(monitoring::BY_UNIT) {
+        Msg::ChartByUnit
+    } else {
+        Msg::Overview
+    };
+    lang.text(message).to_string()
+}
+
 /// Charts about the whole run (not one finding), for the report's overview.
 pub fn overview_files(findings: &[Finding], summary: &crate::report::overview::Overview) -> Vec<String> {
     let mut files = overview::files(findings, summary);
