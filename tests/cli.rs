@@ -893,16 +893,116 @@ fn values_from_logs_are_escaped_in_the_reports() {
 
 /// Renders the sample's report.html in headless Chromium (installed by .ci/run). Skipped with a
 /// message where Chromium is missing, except under CI, where its absence is a failure.
-#[test]
-fn the_html_report_renders_in_headless_chromium_without_network() {
+/// Chromium's command, or None (with a message) where it is not installed; under CI its absence
+/// is a failure.
+fn chromium_or_skip() -> Option<&'static str> {
     let chromium = ["chromium", "chromium-browser"]
         .into_iter()
         .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
-    let Some(chromium) = chromium else {
+    if chromium.is_none() {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium (.ci/run)");
         eprintln!("chromium not installed: skipping the browser check");
-        return;
-    };
+    }
+    chromium
+}
+
+/// Headless Chromium with a throw-away profile and no network, on `args`; its standard output.
+fn headless(chromium: &str, profile: &Path, args: &[String]) -> String {
+    let output = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        .args(["--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+/// A number the report's script wrote on `<body>` (layout facts), from a dumped DOM.
+fn body_number(dom: &str, attribute: &str) -> i64 {
+    let start = dom.find(&format!("{attribute}=\"")).unwrap_or_else(|| panic!("no {attribute} in the DOM"));
+    let rest = &dom[start + attribute.len() + 2..];
+    rest[..rest.find('"').unwrap()].parse().unwrap()
+}
+
+/// Page objects of a PDF (`/Type /Page`, not `/Type /Pages`).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let mut pages = 0;
+    for marker in [&b"/Type /Page"[..], &b"/Type/Page"[..]] {
+        for (at, window) in pdf.windows(marker.len()).enumerate() {
+            if window == marker && pdf.get(at + marker.len()) != Some(&b's') {
+                pages += 1;
+            }
+        }
+    }
+    pages
+}
+
+/// The report as a person sees it, in both languages: at 1280 px no horizontal scroll and the
+/// top findings on the first screen (900 px); on a 390 px phone (an iframe: Chromium's windows
+/// are never that narrow) no horizontal scroll either; printed to PDF (A4), a sane page count.
+/// Screenshots at 1280 and 500 px are written beside the report for whoever wants to look.
+#[test]
+fn the_html_report_reads_on_a_desktop_a_phone_and_paper() {
+    let Some(chromium) = chromium_or_skip() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    for lang in ["en", "fr"] {
+        let out = temp.path().join(lang);
+        audit_sample(&out, &["--lang", lang, "--format", "html,json"]);
+        let report = out.join("report.html");
+        let url = format!("file://{}", report.display());
+        let profile = temp.path().join(format!("profile-{lang}"));
+        let desktop =
+            headless(chromium, &profile, &["--window-size=1280,900".into(), "--dump-dom".into(), url.clone()]);
+        assert!(desktop.contains("data-ready=\"yes\""), "{lang}: the inline script ran");
+        assert!(body_number(&desktop, "data-scroll-width") <= 1280, "{lang}: horizontal scroll at 1280 px");
+        let top_bottom = body_number(&desktop, "data-top-bottom");
+        assert!(
+            (1..=900).contains(&top_bottom),
+            "{lang}: the top findings end at {top_bottom} px, below the first screen"
+        );
+        let phone = out.join("phone.html");
+        std::fs::write(
+            &phone,
+            "<!doctype html><body><iframe id=f src=\"report.html\" width=390 height=844></iframe><script>\
+document.getElementById('f').addEventListener('load',function(){var b=this.contentDocument.body;\
+document.body.setAttribute('data-phone-width',b.getAttribute('data-scroll-width'));});</script></body>",
+        )
+        .unwrap();
+        let phone_dom = headless(
+            chromium,
+            &profile,
+            &[
+                "--allow-file-access-from-files".into(),
+                "--virtual-time-budget=5000".into(),
+                "--dump-dom".into(),
+                format!("file://{}", phone.display()),
+            ],
+        );
+        assert!(body_number(&phone_dom, "data-phone-width") <= 390, "{lang}: horizontal scroll on a 390 px phone");
+        let pdf = out.join("report.pdf");
+        headless(
+            chromium,
+            &profile,
+            &["--no-pdf-header-footer".into(), format!("--print-to-pdf={}", pdf.display()), url.clone()],
+        );
+        let bytes = std::fs::read(&pdf).unwrap();
+        let pages = pdf_pages(&bytes);
+        assert!((1..=60).contains(&pages), "{lang}: {pages} A4 pages");
+        // 500 px: the narrowest window Chromium opens (the 390 px check above uses an iframe).
+        for (name, size) in [("screen-1280.png", "1280,900"), ("screen-500.png", "500,844")] {
+            headless(
+                chromium,
+                &profile,
+                &[format!("--window-size={size}"), format!("--screenshot={}", out.join(name).display()), url.clone()],
+            );
+        }
+    }
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium_without_network() {
+    let Some(chromium) = chromium_or_skip() else { return };
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("reports");
     audit_sample(&out, &[]);

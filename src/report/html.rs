@@ -39,7 +39,9 @@ th{background:#f4f4f4;cursor:pointer}td.n{text-align:right}
 article{border:1px solid #ddd;border-radius:.3rem;padding:.5rem 1rem;margin:1rem 0;page-break-inside:avoid}
 dt{font-weight:bold}dd{margin:0 0 .4rem 0}code{font-size:.85rem}img{max-width:100%}
 #filter{padding:.4rem;width:20rem;margin:.5rem 0}
-#top article{border-left:.4rem solid #b3261e}
+#top article{border-left:.4rem solid #b3261e;margin:.6rem 0;padding:.2rem .8rem}#top h3{margin:.4rem 0}#top p{margin:.3rem 0}
+.scroll{overflow-x:auto}dd,p{overflow-wrap:anywhere}
+@media (max-width:600px){body{margin:1rem auto;padding:0 .6rem}#filter{width:100%;box-sizing:border-box}h1{font-size:1.3rem}}
 @page{size:A4;margin:15mm}
 @media print{#filter{display:none}th{cursor:auto}body{margin:0;max-width:none;font-size:10pt}
 a{color:inherit;text-decoration:none}figure{page-break-inside:avoid;margin:0}h2{page-break-after:avoid}
@@ -63,6 +65,10 @@ const SCRIPT: &str = "
         .forEach(function(r){table.tBodies[0].appendChild(r);});
     });
   });
+  // Layout facts for the browser tests (no horizontal scroll, the top findings on the first screen).
+  document.body.setAttribute('data-scroll-width',document.documentElement.scrollWidth);
+  var cards=document.querySelectorAll('#top article');
+  document.body.setAttribute('data-top-bottom',cards.length?Math.round(cards[cards.length-1].getBoundingClientRect().bottom):-1);
   document.body.setAttribute('data-ready','yes');
 })();
 ";
@@ -150,10 +156,13 @@ fn top_section(html: &mut String, out: &Path, lang: Lang, findings: &[Finding]) 
             finding.id,
             finding.id
         );
+        html.push_str("</article>\n");
+    }
+    // The charts after the sentences, so that all of them fit on the first screen.
+    for finding in super::top_findings(findings) {
         for file in super::charts::files_of(finding) {
             html.push_str(&chart(out, &file, &super::charts::alt_text(lang, finding, &file))?);
         }
-        html.push_str("</article>\n");
     }
     html.push_str("</section>\n");
     Ok(())
@@ -171,7 +180,7 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
     let t = |m| escape(lang.text(m));
     let _ = write!(
         html,
-        "<h2>{}</h2>\n<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+        "<h2>{}</h2>\n<div class=scroll><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
         t(Msg::RunSummary),
         t(Msg::File),
         t(Msg::Format),
@@ -195,7 +204,7 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
     }
     let _ = write!(
         html,
-        "<tr><th>{}</th><td></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></tbody></table>\n<p>{}</p>\n",
+        "<tr><th>{}</th><td></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr></tbody></table></div>\n<p>{}</p>\n",
         t(Msg::Total),
         summary.rows_read,
         summary.rows_used,
@@ -222,7 +231,7 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
     );
     let _ = write!(
         html,
-        "<h3>{}</h3>\n<table><thead><tr><th>id</th><th>{}</th><th>{}</th><th>sha256</th></tr></thead><tbody>\n",
+        "<h3>{}</h3>\n<div class=scroll><table><thead><tr><th>id</th><th>{}</th><th>{}</th><th>sha256</th></tr></thead><tbody>\n",
         t(Msg::RegisterVersions),
         t(Msg::File),
         t(Msg::InForce)
@@ -238,10 +247,10 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
             escape(&version.sha256)
         );
     }
-    html.push_str("</tbody></table>\n");
+    html.push_str("</tbody></table></div>\n");
     let _ = write!(
         html,
-        "<h3>{}</h3>\n<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+        "<h3>{}</h3>\n<div class=scroll><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
         t(Msg::FindingsBySeverity),
         t(Msg::Detector),
         lang.severity(crate::finding::Severity::High),
@@ -260,7 +269,7 @@ fn summary_section(html: &mut String, lang: Lang, summary: &RunSummary) {
             count("low")
         );
     }
-    html.push_str("</tbody></table>\n");
+    html.push_str("</tbody></table></div>\n");
 }
 
 fn findings_table(html: &mut String, lang: Lang, findings: &[Finding]) {
@@ -268,7 +277,7 @@ fn findings_table(html: &mut String, lang: Lang, findings: &[Finding]) {
     let _ = write!(
         html,
         "<h2>{} (<span id=finding-count>{}</span>)</h2>\n<input id=filter type=search placeholder=\"{}\">\n\
-<table id=findings><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>id</th></tr></thead><tbody>\n",
+<div class=scroll><table id=findings><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>id</th></tr></thead><tbody>\n",
         t(Msg::Findings),
         findings.len(),
         t(Msg::Filter),
@@ -301,7 +310,7 @@ fn findings_table(html: &mut String, lang: Lang, findings: &[Finding]) {
             finding.id
         );
     }
-    html.push_str("</tbody></table>\n");
+    html.push_str("</tbody></table></div>\n");
 }
 
 fn finding_article(
