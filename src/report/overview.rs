@@ -19,6 +19,9 @@ pub struct Overview {
     pub undeclared: BTreeSet<String>,
     /// recipient → (declared categories in any version, categories observed in what it received).
     pub categories: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+    /// (date, version id) of each register version that came into force after another version
+    /// of its processing: marked on the transfers chart.
+    pub new_versions: Vec<(chrono::NaiveDate, String)>,
 }
 
 impl Overview {
@@ -28,6 +31,7 @@ impl Overview {
             transfers: self.transfers.into_iter().map(|(k, v)| (rename(&k), v)).collect(),
             undeclared: self.undeclared,
             categories: self.categories.into_iter().map(|(k, v)| (rename(&k), v)).collect(),
+            new_versions: self.new_versions,
         }
     }
 }
@@ -92,6 +96,14 @@ impl Overview {
                 self.categories.entry(entry.id.clone()).or_default().0.extend(entry.categories.iter().cloned());
             }
         }
+        // Versions are sorted by (processing, in_force_from): a version following one of the
+        // same processing replaced it.
+        for pair in register.versions.windows(2) {
+            if pair[0].doc.processing == pair[1].doc.processing {
+                self.new_versions.push((pair[1].from, pair[1].id.clone()));
+            }
+        }
+        self.new_versions.sort();
         self.undeclared = findings
             .iter()
             .filter(|f| f.detector == "undeclared_recipient")

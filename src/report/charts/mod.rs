@@ -19,7 +19,7 @@ use crate::report::i18n::Lang;
 pub const FONT: &str = "sans-serif";
 const DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 
-fn register_font() -> Result<()> {
+pub(super) fn register_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
     if ok { Ok(()) } else { Err(Error::Usage("the embedded DejaVu Sans font could not be loaded".into())) }
@@ -72,6 +72,57 @@ pub fn write_all(
 /// The chart files of one finding (relative to the output directory), for the reports to link.
 pub fn files_of(finding: &Finding) -> Vec<String> {
     if finding.timeline.is_some() { vec![format!("charts/{}.svg", periodic::stem(finding))] } else { Vec::new() }
+}
+
+/// At most this many month labels under a heatmap: more would overlap.
+const MONTH_LABELS: usize = 24;
+
+/// Month labels centred under heatmap columns `0..months.len()` (cells span `[c, c + 0.92]`),
+/// every n-th when there are many, in a chart whose y range reaches below 0.
+pub fn month_labels(months: &[String], y: f64) -> Vec<Text<'static, (f64, f64), String>> {
+    let step = months.len().div_ceil(MONTH_LABELS).max(1);
+    let style = TextStyle::from((FONT, 11).into_font()).pos(plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Center,
+        plotters::style::text_anchor::VPos::Top,
+    ));
+    months
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % step == 0)
+        .map(|(index, month)| Text::new(month.clone(), (index as f64 + 0.46, y), style.clone()))
+        .collect()
+}
+
+/// A heatmap's colour scale in the chart's top-right corner: an empty cell, then five shades
+/// from one to `most`, each with its count (`colour` maps a share of `most` to the cell colour).
+pub fn colour_scale<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    most: u64,
+    empty: RGBColor,
+    colour: impl Fn(f64) -> RGBColor,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (width, _) = root.dim_in_pixel();
+    let left = width as i32 - 14 - 6 * 34;
+    let counts: Vec<u64> = std::iter::once(0)
+        .chain((1..=5).map(|step| ((most as f64 * step as f64 / 5.0).ceil() as u64).max(1)))
+        .collect();
+    let mut previous = None;
+    for (slot, count) in counts.into_iter().enumerate() {
+        if previous == Some(count) {
+            continue; // few distinct counts: one swatch each
+        }
+        previous = Some(count);
+        let x = left + slot as i32 * 34;
+        let fill = if count == 0 { empty } else { colour(count as f64 / most.max(1) as f64) };
+        root.draw(&Rectangle::new([(x, 10), (x + 30, 22)], fill.filled()))?;
+        root.draw(&Rectangle::new([(x, 10), (x + 30, 22)], BLACK.mix(0.3)))?;
+        let style = TextStyle::from((FONT, 10).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Top,
+        ));
+        root.draw(&Text::new(count.to_string(), (x + 15, 24), style))?;
+    }
+    Ok(())
 }
 
 /// What a finding's chart shows, for its `alt` text (a reader who cannot see it learns what it

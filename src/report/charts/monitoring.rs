@@ -55,6 +55,14 @@ pub fn write(out: &Path, lang: Lang, findings: &[Finding]) -> Result<Vec<PathBuf
     Ok(written)
 }
 
+const EMPTY_CELL: RGBColor = RGBColor(245, 245, 245);
+
+/// A cell's colour for its share of the busiest cell (agents watched): pale to deep red.
+fn watched_shade(share: f64) -> RGBColor {
+    let shade = (235.0 - share * 200.0) as u8;
+    RGBColor(255, shade, shade)
+}
+
 fn heatmap<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     lang: Lang,
@@ -72,32 +80,16 @@ fn heatmap<DB: DrawingBackend>(
         .margin(14)
         .x_label_area_size(50)
         .y_label_area_size(10)
-        .build_cartesian_2d(-3f64..columns, 0f64..lines)
+        .build_cartesian_2d(-3f64..columns, -0.8f64..lines)
         .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_y_axis()
-        .x_labels(months.len().min(24) + 3)
-        .x_label_formatter(&|x| {
-            let index = x.floor() as i64;
-            if *x >= 0.0 && (*x - x.floor()).abs() < 1e-9 && (index as usize) < months.len() {
-                months[index as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .label_style((FONT, 11))
-        .draw()
-        .map_err(|e| fail(&e))?;
+    chart.draw_series(super::month_labels(&months, -0.08)).map_err(|e| fail(&e))?;
+    super::colour_scale(&root, most, EMPTY_CELL, watched_shade).map_err(|e| fail(&e))?;
     let cells = rows.iter().enumerate().flat_map(|(line, (_, by_month))| {
         months.iter().enumerate().map(move |(column, month)| (line, column, by_month.get(month).copied().unwrap_or(0)))
     });
     chart
         .draw_series(cells.map(|(line, column, count)| {
-            let share = count as f64 / most as f64;
-            let shade = (235.0 - share * 200.0) as u8;
-            let color = if count == 0 { RGBColor(245, 245, 245) } else { RGBColor(255, shade, shade) };
+            let color = if count == 0 { EMPTY_CELL } else { watched_shade(count as f64 / most as f64) };
             let y = lines - 1.0 - line as f64;
             Rectangle::new([(column as f64, y + 0.08), (column as f64 + 0.92, y + 0.92)], color.filled())
         }))

@@ -85,6 +85,7 @@ fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overv
     let mut chart = ChartBuilder::on(&root)
         .caption(lang.text(Msg::ChartTransfers), (FONT, 17))
         .margin(14)
+        .margin_right(34) // room for the last month's label
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0f64..(months.len().max(2) - 1) as f64, 0f64..most * 1.15)
@@ -92,7 +93,15 @@ fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overv
     chart
         .configure_mesh()
         .x_labels(months.len().min(13))
-        .x_label_formatter(&|x| months.get(x.round() as usize).cloned().unwrap_or_default())
+        // A label only on a month's own position (ticks between months used to repeat a label).
+        .x_label_formatter(&|x| {
+            let index = x.round();
+            if (x - index).abs() < 1e-6 && index >= 0.0 {
+                months.get(index as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
         .y_desc(lang.text(Msg::ChartEvents))
         .label_style((FONT, 11))
         .axis_desc_style((FONT, 13))
@@ -112,6 +121,16 @@ fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overv
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
     }
+    // Each register version that replaced another, at its date: a change of the rules the
+    // transfers are judged by (seed 000: the Wiki'T version of 2022-03-01).
+    for (date, id) in &overview.new_versions {
+        let Some(x) = month_position(&months, *date) else { continue };
+        let line = BLACK.mix(0.6).stroke_width(1);
+        chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, most * 1.12)], 6, 4, line)).map_err(|e| fail(&e))?;
+        chart
+            .draw_series(std::iter::once(Text::new(id.clone(), (x, most * 1.12), (FONT, 11).into_font())))
+            .map_err(|e| fail(&e))?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -123,6 +142,18 @@ fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overv
     root.present().map_err(|e| fail(&e))
 }
 
+/// Where a date falls on a chart whose x positions are the indexes of `months` (`YYYY-MM`, the
+/// first of the month at its index); None outside the charted months.
+fn month_position(months: &[String], date: chrono::NaiveDate) -> Option<f64> {
+    use chrono::Datelike;
+    let month = format!("{:04}-{:02}", date.year(), date.month());
+    let index = months.iter().position(|m| *m == month)?;
+    let days = chrono::NaiveDate::from_ymd_opt(date.year(), date.month(), 1)
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)).map(|next| (next - first).num_days()))
+        .unwrap_or(30);
+    Some(index as f64 + f64::from(date.day0()) / days as f64)
+}
+
 /// detector → month (of first_seen) → findings.
 fn findings_by_month(findings: &[Finding]) -> BTreeMap<&'static str, BTreeMap<String, u64>> {
     let mut grid: BTreeMap<&'static str, BTreeMap<String, u64>> = BTreeMap::new();
@@ -132,6 +163,14 @@ fn findings_by_month(findings: &[Finding]) -> BTreeMap<&'static str, BTreeMap<St
         *grid.entry(finding.detector).or_default().entry(month).or_default() += 1;
     }
     grid
+}
+
+const EMPTY_CELL: RGBColor = RGBColor(245, 245, 245);
+
+/// A findings cell's colour for its share of the busiest cell: pale to deep blue.
+fn findings_shade(share: f64) -> RGBColor {
+    let shade = (235.0 - share * 200.0) as u8;
+    RGBColor(shade, shade, 255)
 }
 
 fn heatmap<DB: DrawingBackend>(
@@ -149,31 +188,17 @@ fn heatmap<DB: DrawingBackend>(
         .margin(14)
         .x_label_area_size(45)
         .y_label_area_size(10)
-        .build_cartesian_2d(-4f64..columns, 0f64..lines)
+        .build_cartesian_2d(-4f64..columns, -0.8f64..lines)
         .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_y_axis()
-        .x_labels(months.len().min(24) + 4)
-        .x_label_formatter(&|x| {
-            let index = x.floor();
-            if *x >= 0.0 && (*x - index).abs() < 1e-9 {
-                months.get(index as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .label_style((FONT, 11))
-        .draw()
-        .map_err(|e| fail(&e))?;
+    // Month labels centred under their cells (the axis' ticks sat on the cells' left edges).
+    chart.draw_series(super::month_labels(&months, -0.08)).map_err(|e| fail(&e))?;
+    super::colour_scale(&root, most as u64, EMPTY_CELL, findings_shade).map_err(|e| fail(&e))?;
     let cells = grid.iter().enumerate().flat_map(|(line, (_, by_month))| {
         months.iter().enumerate().map(move |(column, month)| (line, column, by_month.get(month).copied().unwrap_or(0)))
     });
     chart
         .draw_series(cells.map(|(line, column, count)| {
-            let shade = (235.0 - count as f64 / most * 200.0) as u8;
-            let color = if count == 0 { RGBColor(245, 245, 245) } else { RGBColor(shade, shade, 255) };
+            let color = if count == 0 { EMPTY_CELL } else { findings_shade(count as f64 / most) };
             let y = lines - 1.0 - line as f64;
             Rectangle::new([(column as f64, y + 0.08), (column as f64 + 0.92, y + 0.92)], color.filled())
         }))
@@ -242,4 +267,39 @@ fn categories<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, over
         )
         .map_err(|e| fail(&e))?;
     root.present().map_err(|e| fail(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_date_sits_between_its_month_and_the_next() {
+        let months = vec!["2022-02".to_string(), "2022-03".to_string()];
+        assert_eq!(month_position(&months, date(2022, 3, 1)), Some(1.0));
+        assert_eq!(month_position(&months, date(2022, 2, 15)), Some(0.5));
+        assert_eq!(month_position(&months, date(2022, 4, 1)), None);
+    }
+
+    /// A register version that replaced another is marked, with its id, on the transfers chart.
+    #[test]
+    fn the_transfers_chart_marks_a_new_register_version() {
+        let mut overview = Overview::default();
+        for month in ["2022-02", "2022-03", "2022-04"] {
+            overview.transfers.entry("moe_platforms".into()).or_default().insert(month.into(), 5);
+        }
+        overview.new_versions.push((date(2022, 3, 1), "wikit@2022-03-01".into()));
+        super::super::register_font().unwrap();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (1100, 500)).into_drawing_area();
+            transfers(root, Lang::En, &overview).unwrap();
+        }
+        assert!(svg.contains("wikit@2022-03-01"), "the version's id on the chart");
+        assert!(svg.contains("stroke-dasharray") || svg.matches("<polyline").count() > 1, "its dashed line");
+    }
 }
