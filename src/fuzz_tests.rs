@@ -272,6 +272,12 @@ fn write_columnar(
     }
 }
 
+/// An error about a generated columnar file names it.
+fn names_the_file(error: &crate::Error) -> bool {
+    let text = error.to_string();
+    text.contains("e.parquet") || text.contains("e.arrow")
+}
+
 proptest! {
     #![proptest_config(cases(64))]
 
@@ -289,10 +295,7 @@ proptest! {
                 prop_assert_eq!(ingested.quarantine.len() as u64, file.rows_quarantined);
                 prop_assert_eq!(ingested.events.height() as u64, file.rows_used);
             }
-            Err(error) => {
-                let text = error.to_string();
-                prop_assert!(text.contains("e.parquet") || text.contains("e.arrow"), "{}", text);
-            }
+            Err(error) => prop_assert!(names_the_file(&error), "{}", error),
         }
     }
 }
@@ -325,10 +328,7 @@ proptest! {
                 prop_assert_eq!(summary.rows_read + set_aside * spec.1 as u64, spec.1 as u64);
                 prop_assert_eq!(summary.rows_read, summary.rows_used + summary.rows_quarantined);
             }
-            Err(error) => {
-                let text = error.to_string();
-                prop_assert!(text.contains("e.parquet") || text.contains("e.arrow"), "{}", text);
-            }
+            Err(error) => prop_assert!(names_the_file(&error), "{}", error),
         }
     }
 }

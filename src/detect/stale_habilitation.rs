@@ -87,8 +87,24 @@ impl Scanner for UseScanner {
     }
 }
 
-fn rule(context: &Context) -> String {
-    format!("review habilitations at least every {} days; revoke unused ones", context.settings.review_days)
+/// What every stale finding shares: its sentence, the period from the grant to the window's end,
+/// the rule (with the review period used), the legal reference and the facts.
+fn draft(
+    context: &Context,
+    summary: String,
+    (granted, window_end): (i64, i64),
+    details: BTreeMap<String, serde_json::Value>,
+) -> FindingDraft {
+    FindingDraft {
+        summary,
+        first_seen: Some(granted),
+        last_seen: Some(window_end),
+        score: 1.0,
+        rule: format!("review habilitations at least every {} days; revoke unused ones", context.settings.review_days),
+        legal_ref: LEGAL_REF.to_string(),
+        details,
+        ..Default::default()
+    }
 }
 
 /// One grant not reviewed within `--review-days`, or unused in the window, or both.
@@ -116,22 +132,16 @@ fn grant_finding(context: &Context, grant: &Grant, window_end: i64, not_reviewed
         said.push("never used in the audit window".to_string());
     }
     let severity = if not_reviewed && unused { Severity::Medium } else { Severity::Low };
+    let summary = format!(
+        "{}'s habilitation as {} on {} is still active and {}",
+        grant.actor_id,
+        grant.role,
+        grant.scope,
+        said.join(" and ")
+    );
     FindingDraft {
-        summary: format!(
-            "{}'s habilitation as {} on {} is still active and {}",
-            grant.actor_id,
-            grant.role,
-            grant.scope,
-            said.join(" and ")
-        ),
         actor: Some(grant.actor_id.clone()),
-        first_seen: Some(grant.granted_at),
-        last_seen: Some(window_end),
-        score: 1.0,
-        rule: rule(context),
-        legal_ref: LEGAL_REF.to_string(),
-        details,
-        ..Default::default()
+        ..draft(context, summary, (grant.granted_at, window_end), details)
     }
     .finish(StaleHabilitation.name(), severity, &[&grant.role, &grant.scope, &grant.granted_at.to_string()])
 }
@@ -149,21 +159,17 @@ fn no_review_recorded_finding(context: &Context, active: &[&Grant], window_end: 
     details.insert("grants".to_string(), json!(active.len()));
     details.insert("roles".to_string(), json!(roles));
     details.insert("review_days".to_string(), json!(context.settings.review_days));
-    FindingDraft {
-        summary: format!(
-            "none of the {} active habilitations records a review date (by role: {}): no review of habilitations is documented",
-            active.len(),
-            listed.join(", ")
-        ),
-        first_seen: active.iter().map(|grant| grant.granted_at).min(),
-        last_seen: Some(window_end),
-        score: 1.0,
-        rule: rule(context),
-        legal_ref: LEGAL_REF.to_string(),
-        details,
-        ..Default::default()
-    }
-    .finish(StaleHabilitation.name(), Severity::Medium, &["no_review_recorded"])
+    let summary = format!(
+        "none of the {} active habilitations records a review date (by role: {}): no review of habilitations is documented",
+        active.len(),
+        listed.join(", ")
+    );
+    let first_granted = active.iter().map(|grant| grant.granted_at).min().unwrap_or(window_end);
+    draft(context, summary, (first_granted, window_end), details).finish(
+        StaleHabilitation.name(),
+        Severity::Medium,
+        &["no_review_recorded"],
+    )
 }
 
 #[cfg(test)]
