@@ -139,15 +139,15 @@ impl Integrity {
 }
 
 /// Finds event ids used more than once across all chunks without keeping the ids: each id is
-/// kept as a 64-bit hash (8 bytes a row), and an id's text only when a Bloom filter says its
+/// kept as a 64-bit hash (6.5 bytes a row: [`PackedRun`]), and an id's text only when a Bloom filter says its
 /// hash may have been seen before (a few rows in a hundred). At the end, hashes seen twice are
 /// duplicates, named by the text kept at their second sighting. Two distinct ids sharing a
 /// 64-bit hash would be reported as one duplicate: odds below 1 in 10,000 at 50 million rows.
 #[derive(Default)]
 struct DuplicateIds {
-    /// The hashes of each chunk (one vector per chunk: no reallocation of one vector as
-    /// long as the log, which would hold it twice while copying).
-    hashes: Vec<Vec<u64>>,
+    /// The hashes of each chunk (one run per chunk: no reallocation of one vector as long as
+    /// the log, which would hold it twice while copying).
+    runs: Vec<PackedRun>,
     seen: Bloom,
     /// The flagged hashes: their id, and (at the end) how many times the hash came in.
     texts: PlHashMap<u64, (String, u32)>,
@@ -160,14 +160,14 @@ impl DuplicateIds {
         // hash's high bits) instead of at random: one pass through memory, not a cache miss
         // per row.
         let hashed = by_leading_bits(&hashes);
-        let count: usize = self.hashes.iter().map(Vec::len).sum::<usize>() + hashed.len();
-        self.seen.grow_for(count, self.hashes.iter().flatten().copied());
+        let count: usize = self.runs.iter().map(|run| run.len).sum::<usize>() + hashed.len();
+        self.seen.grow_for(count, self.runs.iter().flat_map(PackedRun::hashes));
         for &(hash, row) in &hashed {
             if self.seen.check_and_insert(hash) {
                 self.texts.entry(hash).or_insert_with(|| (ids.get(row as usize).unwrap_or_default().to_string(), 0));
             }
         }
-        self.hashes.push(hashed.iter().map(|(hash, _)| *hash).collect());
+        self.runs.push(PackedRun::new(&hashed));
     }
 
     /// The event ids used more than once: how many, and the first [`MAX_EVIDENCE`] in text
@@ -176,9 +176,9 @@ impl DuplicateIds {
     /// hashes freed once counted. Nothing here grows with the number of duplicates beyond the
     /// flags themselves: a log given twice (every id repeated) must not double the memory.
     fn duplicated(mut self) -> Duplicated {
-        for run in std::mem::take(&mut self.hashes) {
-            for hash in &run {
-                if let Some((_, count)) = self.texts.get_mut(hash) {
+        for run in std::mem::take(&mut self.runs) {
+            for hash in run.hashes() {
+                if let Some((_, count)) = self.texts.get_mut(&hash) {
                     *count += 1;
                 }
             }
@@ -249,6 +249,61 @@ fn by_leading_bits(hashes: &[u64]) -> Vec<(u64, u32)> {
         *slot += 1;
     }
     ordered
+}
+
+/// Bits of a hash kept in a [`PackedRun`]: the others are its bucket.
+const TRAILING_BITS: u32 = 64 - LEADING_BITS;
+
+/// One chunk's hashes in the order of their leading bits: each bucket's hashes share those 12
+/// bits, so a run keeps where each bucket starts and, per hash, only its 52 trailing bits, packed
+/// end to end (6.5 bytes a hash instead of 8: at 50M events, 75 MB less). Every hash comes back
+/// whole: nothing is lost to the packing, and the odds of two ids sharing a hash are unchanged.
+struct PackedRun {
+    len: usize,
+    /// Hashes of bucket `b` are the `starts[b]`-th to the `starts[b + 1]`-th.
+    starts: Vec<u32>,
+    bits: Vec<u64>,
+}
+
+impl PackedRun {
+    /// From hashes ordered by their leading bits ([`by_leading_bits`]).
+    fn new(ordered: &[(u64, u32)]) -> PackedRun {
+        let mut starts = vec![0u32; (1 << LEADING_BITS) + 1];
+        for &(hash, _) in ordered {
+            starts[(hash >> TRAILING_BITS) as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut bits = vec![0u64; (ordered.len() * TRAILING_BITS as usize).div_ceil(64) + 1];
+        let mask = (1u64 << TRAILING_BITS) - 1;
+        for (index, &(hash, _)) in ordered.iter().enumerate() {
+            let at = index * TRAILING_BITS as usize;
+            let (word, offset) = (at / 64, (at % 64) as u32);
+            let value = hash & mask;
+            bits[word] |= value << offset;
+            if offset + TRAILING_BITS > 64 {
+                bits[word + 1] |= value >> (64 - offset);
+            }
+        }
+        PackedRun { len: ordered.len(), starts, bits }
+    }
+
+    /// The hashes, whole, in the order they were given.
+    fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        let mask = (1u64 << TRAILING_BITS) - 1;
+        self.starts.windows(2).enumerate().flat_map(move |(bucket, range)| {
+            (range[0] as usize..range[1] as usize).map(move |index| {
+                let at = index * TRAILING_BITS as usize;
+                let (word, offset) = (at / 64, (at % 64) as u32);
+                let mut value = self.bits[word] >> offset;
+                if offset + TRAILING_BITS > 64 {
+                    value |= self.bits[word + 1] << (64 - offset);
+                }
+                ((bucket as u64) << TRAILING_BITS) | (value & mask)
+            })
+        })
+    }
 }
 
 /// A blocked Bloom filter over 64-bit hashes: three bits in one 64-bit word per value (one
@@ -345,6 +400,19 @@ mod duplicate_tests {
 #[cfg(test)]
 mod ordering_tests {
     use super::*;
+
+    /// Packed, every hash comes back whole and in order, whatever its bits (all ones, all zeros,
+    /// one bucket or many).
+    #[test]
+    fn a_packed_run_gives_every_hash_back_whole() {
+        let mut hashes: Vec<u64> = (0..5000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+        hashes.extend([0, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 52) - 1, 1 << 52]);
+        let ordered = by_leading_bits(&hashes);
+        let run = PackedRun::new(&ordered);
+        assert_eq!(run.len, hashes.len());
+        assert_eq!(run.hashes().collect::<Vec<u64>>(), ordered.iter().map(|(h, _)| *h).collect::<Vec<u64>>());
+        assert_eq!(PackedRun::new(&[]).hashes().count(), 0);
+    }
 
     #[test]
     fn hashes_are_ordered_by_their_leading_bits_and_none_is_lost() {
