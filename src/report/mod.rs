@@ -103,7 +103,7 @@ pub fn top_findings(findings: &[Finding]) -> Vec<&Finding> {
     candidates
 }
 
-/// Everything the report's first section says: what was read and what was found.
+/// What the reports' run summary says (their last section; findings.json's `summary`): what was read and what was found.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub files: Vec<FileReport>,
