@@ -337,7 +337,56 @@ pub struct Cadence {
 pub struct Rejection {
     pub description: String,
     pub score: f64,
+    /// Why, in English (`why` holds the same as facts, for the reports' other languages).
     pub reason: String,
+    /// The hypothesis as machine fields (family, its parameters, time of day, time base).
+    pub cadence: serde_json::Value,
+    pub why: SetAside,
+}
+
+/// Why a hypothesis was set aside whatever its score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SetAside {
+    /// Every run carries a request reference, so a step shorter than a day is requests answered.
+    EveryRunReferenced,
+    /// A sub-daily step seen on too few days.
+    TooFewLockedDays { days: usize, needed: usize },
+    /// A sub-daily step whose runs do not keep their phase.
+    NotPhaseLocked { spread_minutes: f64 },
+    /// A once-per-period schedule with too few periods holding a run.
+    LowOccupancy { matched: usize, expected: usize, needed_percent: f64 },
+    /// A once-per-period schedule seen in too few periods.
+    TooFewPeriods { matched: usize, needed: usize },
+    /// About one run a period, at a place in the period that wanders.
+    WanderingPlace { spread_days: f64 },
+}
+
+impl SetAside {
+    /// The reason in English (what `Rejection::reason` says).
+    pub fn english(&self) -> String {
+        match self {
+            SetAside::EveryRunReferenced => {
+                "every run carries a request reference: requests answered one after another, not a machine's step"
+                    .into()
+            }
+            SetAside::TooFewLockedDays { days, needed } => format!(
+                "a step shorter than a day seen on {days} day(s): it must repeat, phase-locked, on at least {needed} days"
+            ),
+            SetAside::NotPhaseLocked { spread_minutes } => format!(
+                "a step shorter than a day not phase-locked (spread {spread_minutes:.0} min): such a step is systematic or nothing"
+            ),
+            SetAside::LowOccupancy { matched, expected, needed_percent } => format!(
+                "runs in {matched} of {expected} periods: a once-per-period schedule needs at least {needed_percent:.0} % (less half a standard error)"
+            ),
+            SetAside::TooFewPeriods { matched, needed } => {
+                format!("runs in only {matched} periods: a once-per-period schedule needs {needed}")
+            }
+            SetAside::WanderingPlace { spread_days } => format!(
+                "about one run a period, but its place in the period wanders (spread {spread_days:.1} days): a once-per-period schedule is systematic or nothing"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -377,9 +426,14 @@ pub fn detect_flow(
     for base in [TimeBase::Local(timezone), TimeBase::Utc] {
         for hypothesis in hypotheses(runs, base) {
             let Some(candidate) = evaluate_keeping(&hypothesis, runs, params, calendar, false) else { continue };
-            if let Some(reason) = rejection(&candidate, params, every_run_referenced) {
-                let description = hypothesis.describe();
-                rejected.push(Rejection { description, score: (candidate.score * 1000.0).round() / 1000.0, reason });
+            if let Some(why) = rejection(&candidate, params, every_run_referenced) {
+                rejected.push(Rejection {
+                    description: hypothesis.describe(),
+                    score: (candidate.score * 1000.0).round() / 1000.0,
+                    reason: why.english(),
+                    cadence: hypothesis.fields(),
+                    why,
+                });
                 continue;
             }
             best = Some(match best {
@@ -403,32 +457,22 @@ pub fn detect_flow(
 }
 
 /// Why a candidate cannot stand whatever its score, if it cannot.
-fn rejection(candidate: &Cadence, params: &CadenceParams, every_run_referenced: bool) -> Option<String> {
+fn rejection(candidate: &Cadence, params: &CadenceParams, every_run_referenced: bool) -> Option<SetAside> {
     let family = &candidate.hypothesis.family;
     if family.is_sub_daily() {
         let base = candidate.hypothesis.base;
         let mut days: Vec<NaiveDate> = candidate.hits.iter().map(|(slot, _)| base.wall_clock(*slot).date()).collect();
         days.dedup();
         if every_run_referenced {
-            return Some(
-                "every run carries a request reference: requests answered one after another, not a machine's step"
-                    .into(),
-            );
+            return Some(SetAside::EveryRunReferenced);
         }
         let span_days =
             candidate.hits.last().zip(candidate.hits.first()).map_or(0.0, |(l, f)| (l.0 - f.0) as f64 / DAY_US as f64);
         if days.len() < params.min_locked_days || span_days < (params.min_locked_days - 1) as f64 {
-            return Some(format!(
-                "a step shorter than a day seen on {} day(s): it must repeat, phase-locked, on at least {} days",
-                days.len(),
-                params.min_locked_days
-            ));
+            return Some(SetAside::TooFewLockedDays { days: days.len(), needed: params.min_locked_days });
         }
         if candidate.verdict == Verdict::Review {
-            return Some(format!(
-                "a step shorter than a day not phase-locked (spread {:.0} min): such a step is systematic or nothing",
-                candidate.spread_minutes
-            ));
+            return Some(SetAside::NotPhaseLocked { spread_minutes: candidate.spread_minutes });
         }
     }
     if family.kind() == Kind::OncePerPeriod {
@@ -438,25 +482,20 @@ fn rejection(candidate: &Cadence, params: &CadenceParams, every_run_referenced: 
             _ => params.min_occupancy - 0.1,
         };
         if c - 0.5 * (c * (1.0 - c) / n).sqrt() < needed {
-            return Some(format!(
-                "runs in {} of {} periods: a once-per-period schedule needs at least {:.0} % (less half a standard error)",
-                candidate.matched,
-                candidate.expected,
-                needed * 100.0
-            ));
+            return Some(SetAside::LowOccupancy {
+                matched: candidate.matched,
+                expected: candidate.expected,
+                needed_percent: needed * 100.0,
+            });
         }
         if candidate.matched < params.min_matched + ONCE_PER_PERIOD_EXTRA_HITS {
-            return Some(format!(
-                "runs in only {} periods: a once-per-period schedule needs {}",
-                candidate.matched,
-                params.min_matched + ONCE_PER_PERIOD_EXTRA_HITS
-            ));
+            return Some(SetAside::TooFewPeriods {
+                matched: candidate.matched,
+                needed: params.min_matched + ONCE_PER_PERIOD_EXTRA_HITS,
+            });
         }
         if candidate.verdict == Verdict::Review {
-            return Some(format!(
-                "about one run a period, but its place in the period wanders (spread {:.1} days): a once-per-period schedule is systematic or nothing",
-                candidate.spread_minutes / 1440.0
-            ));
+            return Some(SetAside::WanderingPlace { spread_days: candidate.spread_minutes / 1440.0 });
         }
     }
     None
@@ -1080,6 +1119,23 @@ fn weekday_list(mask: u8) -> String {
 
 impl Hypothesis {
     /// "every Tuesday ≈ 06:00 Europe/Paris": what an auditor writes in a letter.
+    /// The hypothesis as machine fields: its family and parameters, time of day and time base,
+    /// and its English description (what findings.json's `cadence` holds).
+    pub fn fields(&self) -> serde_json::Value {
+        // Cannot fail (twice): an internally tagged enum of numbers and strings always serialises,
+        // and to a JSON object.
+        let mut fields = serde_json::to_value(&self.family).expect("family serialises");
+        let object = fields.as_object_mut().expect("tagged enum is an object");
+        if let Some(weekday) = object.get("weekday").and_then(|w| w.as_u64()) {
+            const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+            object.insert("weekday_name".into(), serde_json::json!(NAMES[weekday as usize % 7]));
+        }
+        object.insert("time".into(), serde_json::json!(format!("{:02}:{:02}", self.minute / 60, self.minute % 60)));
+        object.insert("time_base".into(), serde_json::json!(self.base.name()));
+        object.insert("description".into(), serde_json::json!(self.describe()));
+        fields
+    }
+
     pub fn describe(&self) -> String {
         let at = format!("≈ {} {}", clock(self.minute), self.base.name());
         match &self.family {

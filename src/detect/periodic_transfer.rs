@@ -322,21 +322,7 @@ fn rule_of(version: &RegisterVersion, recipient: &str, dataset: &str) -> (String
 
 /// The cadence as machine fields: family, its parameters, time of day and time base.
 fn cadence_fields(cadence: &Cadence) -> serde_json::Value {
-    let hypothesis = &cadence.hypothesis;
-    // Cannot fail (twice): an internally tagged enum of numbers and strings always serialises,
-    // and to a JSON object.
-    let mut fields = serde_json::to_value(&hypothesis.family).expect("family serialises");
-    let object = fields.as_object_mut().expect("tagged enum is an object");
-    if let Some(weekday) = object.get("weekday").and_then(|w| w.as_u64()) {
-        object.insert(
-            "weekday_name".into(),
-            json!(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][weekday as usize]),
-        );
-    }
-    object.insert("time".into(), json!(format!("{:02}:{:02}", hypothesis.minute / 60, hypothesis.minute % 60)));
-    object.insert("time_base".into(), json!(hypothesis.base.name()));
-    object.insert("description".into(), json!(hypothesis.describe()));
-    fields
+    cadence.hypothesis.fields()
 }
 
 #[cfg(test)]

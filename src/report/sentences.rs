@@ -17,10 +17,53 @@ pub fn summary(lang: Lang, finding: &Finding) -> String {
 
 /// A periodic finding's cadence in the report's language.
 pub fn cadence(lang: Lang, finding: &Finding) -> String {
-    let fields = detail(finding, "cadence");
+    cadence_of(lang, detail(finding, "cadence"))
+}
+
+/// A cadence in the report's language, from its machine fields (a finding's `cadence`, or a
+/// rejected hypothesis's).
+pub fn cadence_of(lang: Lang, fields: &Value) -> String {
     match lang {
         Lang::En => fields["description"].as_str().unwrap_or("").to_string(),
         Lang::Fr => cadence_fr(fields),
+    }
+}
+
+/// Why a hypothesis was set aside (an entry of `details.rejected_hypotheses`), in the report's
+/// language, from its facts (`why`).
+pub fn set_aside(lang: Lang, rejected: &Value) -> String {
+    let why = &rejected["why"];
+    let number = |key: &str| why[key].as_f64().unwrap_or(0.0);
+    match (lang, why["kind"].as_str().unwrap_or("")) {
+        (Lang::En, _) => rejected["reason"].as_str().unwrap_or("").to_string(),
+        (Lang::Fr, "every_run_referenced") => {
+            "chaque envoi porte une référence de demande : des demandes traitées l'une après l'autre, pas le pas d'une machine".to_string()
+        }
+        (Lang::Fr, "too_few_locked_days") => format!(
+            "un pas de moins d'un jour vu sur {} jour(s) : il doit se répéter, calé sur l'horloge, sur au moins {} jours",
+            number("days"),
+            number("needed")
+        ),
+        (Lang::Fr, "not_phase_locked") => format!(
+            "un pas de moins d'un jour qui ne reste pas calé sur l'horloge (dispersion {:.0} min) : un tel pas est systématique ou n'est rien",
+            number("spread_minutes")
+        ),
+        (Lang::Fr, "low_occupancy") => format!(
+            "des envois dans {} périodes sur {} : un calendrier « une fois par période » en demande au moins {:.0} % (moins une demi-erreur type)",
+            number("matched"),
+            number("expected"),
+            number("needed_percent")
+        ),
+        (Lang::Fr, "too_few_periods") => format!(
+            "des envois dans seulement {} périodes : un calendrier « une fois par période » en demande {}",
+            number("matched"),
+            number("needed")
+        ),
+        (Lang::Fr, "wandering_place") => format!(
+            "environ un envoi par période, mais sa place dans la période varie (dispersion {:.1} jours) : un calendrier « une fois par période » est systématique ou n'est rien",
+            number("spread_days")
+        ),
+        (Lang::Fr, _) => "hypothèse écartée".to_string(),
     }
 }
 
@@ -423,6 +466,32 @@ mod tests {
         assert_eq!(summary(Lang::En, &finding), "english");
         let french = summary(Lang::Fr, &finding);
         assert!(french.contains("destinataire") && french.contains("« moe_platforms »"), "{french}");
+    }
+
+    /// Every reason a hypothesis is set aside has its French words, composed from its facts (the
+    /// periodic chart prints them under its axis).
+    #[test]
+    fn set_aside_hypotheses_read_in_french() {
+        use crate::detect::cadence::SetAside;
+        let all = [
+            SetAside::EveryRunReferenced,
+            SetAside::TooFewLockedDays { days: 3, needed: 5 },
+            SetAside::NotPhaseLocked { spread_minutes: 41.6 },
+            SetAside::LowOccupancy { matched: 7, expected: 20, needed_percent: 60.0 },
+            SetAside::TooFewPeriods { matched: 4, needed: 6 },
+            SetAside::WanderingPlace { spread_days: 2.25 },
+        ];
+        for why in all {
+            let rejected = serde_json::json!({"reason": why.english(), "why": why});
+            assert_eq!(set_aside(Lang::En, &rejected), why.english());
+            let french = set_aside(Lang::Fr, &rejected);
+            assert!(french != "hypothèse écartée" && french != why.english(), "{french}");
+        }
+        let rejected = serde_json::json!({"why": SetAside::TooFewLockedDays { days: 3, needed: 5 }});
+        assert!(
+            set_aside(Lang::Fr, &rejected).contains("vu sur 3 jour(s)")
+                && set_aside(Lang::Fr, &rejected).contains("au moins 5 jours")
+        );
     }
 
     /// Dates for people, in the report's language and time zone.

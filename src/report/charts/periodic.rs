@@ -151,8 +151,8 @@ fn explanation_lines(lang: Lang, finding: &Finding) -> Vec<String> {
         lines.push(format!(
             "{}: {} — {}",
             lang.text(Msg::ChartSetAside),
-            rejected["description"].as_str().unwrap_or(""),
-            rejected["reason"].as_str().unwrap_or("")
+            crate::report::sentences::cadence_of(lang, &rejected["cadence"]),
+            crate::report::sentences::set_aside(lang, rejected)
         ));
     }
     lines
