@@ -74,8 +74,29 @@ pub fn files_of(finding: &Finding) -> Vec<String> {
     if finding.timeline.is_some() { vec![format!("charts/{}.svg", periodic::stem(finding))] } else { Vec::new() }
 }
 
+/// Every month from the earliest to the latest of `months` (`YYYY-MM`), gaps filled, so that a
+/// month axis is a time axis (a chart listing only the months that have data put 2018-06 next
+/// to 2018-09). A month that is not `YYYY-MM` is kept as it is, after the others.
+pub fn month_range(months: impl Iterator<Item = String>) -> Vec<String> {
+    let months: std::collections::BTreeSet<String> = months.collect();
+    let parse = |m: &str| -> Option<i32> {
+        let (year, month) = m.split_once('-')?;
+        let (year, month): (i32, i32) = (year.parse().ok()?, month.parse().ok()?);
+        (m.len() == 7 && (1..=12).contains(&month)).then_some(year * 12 + month - 1)
+    };
+    let indexes: Vec<i32> = months.iter().filter_map(|m| parse(m)).collect();
+    let mut range: Vec<String> = match (indexes.iter().min(), indexes.iter().max()) {
+        (Some(&first), Some(&last)) => {
+            (first..=last).map(|i| format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1)).collect()
+        }
+        _ => Vec::new(),
+    };
+    range.extend(months.into_iter().filter(|m| parse(m).is_none()));
+    range
+}
+
 /// At most this many month labels under a heatmap: more would overlap.
-const MONTH_LABELS: usize = 24;
+const MONTH_LABELS: usize = 12;
 
 /// Month labels centred under heatmap columns `0..months.len()` (cells span `[c, c + 0.92]`),
 /// every n-th when there are many, in a chart whose y range reaches below 0.

@@ -2,7 +2,7 @@
 //! watching actors × months (cells = distinct agents watched that month) and a bar chart of
 //! watching events by unit. Drawn from the findings' details, which hold no agent id.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
@@ -70,17 +70,18 @@ fn heatmap<DB: DrawingBackend>(
 ) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| chart_error(HEATMAP, e);
     root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let months: Vec<String> =
-        rows.iter().flat_map(|(_, m)| m.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let months = super::month_range(rows.iter().flat_map(|(_, m)| m.keys().cloned()));
     let most = rows.iter().flat_map(|(_, m)| m.values().copied()).max().unwrap_or(1).max(1);
     let (columns, lines) = (months.len() as f64, rows.len() as f64);
+    // The names take a fifth of the width, however many months (never less than 3 columns).
+    let names = (columns * 0.25).max(3.0);
     // Two columns' width on the left hold the watcher names.
     let mut chart = ChartBuilder::on(&root)
         .caption(lang.text(Msg::ChartWatched), (FONT, 18))
         .margin(14)
         .x_label_area_size(50)
         .y_label_area_size(10)
-        .build_cartesian_2d(-3f64..columns, -0.8f64..lines)
+        .build_cartesian_2d(-names..columns, -0.8f64..lines)
         .map_err(|e| fail(&e))?;
     chart.draw_series(super::month_labels(&months, -0.08)).map_err(|e| fail(&e))?;
     super::colour_scale(&root, most, EMPTY_CELL, watched_shade).map_err(|e| fail(&e))?;
@@ -96,7 +97,7 @@ fn heatmap<DB: DrawingBackend>(
         .map_err(|e| fail(&e))?;
     chart
         .draw_series(rows.iter().enumerate().map(|(line, (watcher, _))| {
-            Text::new(watcher.clone(), (-2.9, lines - 1.0 - line as f64 + 0.65), (FONT, 13).into_font())
+            Text::new(watcher.clone(), (0.1 - names, lines - 1.0 - line as f64 + 0.65), (FONT, 13).into_font())
         }))
         .map_err(|e| fail(&e))?;
     root.present().map_err(|e| fail(&e))

@@ -74,7 +74,7 @@ pub fn files(findings: &[Finding], overview: &Overview) -> Vec<String> {
 }
 
 fn months_of(maps: impl Iterator<Item = String>) -> Vec<String> {
-    maps.collect::<BTreeSet<_>>().into_iter().collect()
+    super::month_range(maps)
 }
 
 fn transfers<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, lang: Lang, overview: &Overview) -> Result<()> {
@@ -183,12 +183,14 @@ fn heatmap<DB: DrawingBackend>(
     let months = months_of(grid.values().flat_map(|m| m.keys().cloned()));
     let most = grid.values().flat_map(|m| m.values().copied()).max().unwrap_or(1).max(1) as f64;
     let (columns, lines) = (months.len() as f64, grid.len() as f64);
+    // The names take a fifth of the width, however many months (never less than 4 columns).
+    let names = (columns * 0.25).max(4.0);
     let mut chart = ChartBuilder::on(&root)
         .caption(lang.text(Msg::ChartFindingsByMonth), (FONT, 17))
         .margin(14)
         .x_label_area_size(45)
         .y_label_area_size(10)
-        .build_cartesian_2d(-4f64..columns, -0.8f64..lines)
+        .build_cartesian_2d(-names..columns, -0.8f64..lines)
         .map_err(|e| fail(&e))?;
     // Month labels centred under their cells (the axis' ticks sat on the cells' left edges).
     chart.draw_series(super::month_labels(&months, -0.08)).map_err(|e| fail(&e))?;
@@ -205,7 +207,7 @@ fn heatmap<DB: DrawingBackend>(
         .map_err(|e| fail(&e))?;
     chart
         .draw_series(grid.keys().enumerate().map(|(line, detector)| {
-            Text::new(detector.to_string(), (-3.9, lines - 1.0 - line as f64 + 0.65), (FONT, 13).into_font())
+            Text::new(detector.to_string(), (0.1 - names, lines - 1.0 - line as f64 + 0.65), (FONT, 13).into_font())
         }))
         .map_err(|e| fail(&e))?;
     root.present().map_err(|e| fail(&e))
@@ -275,6 +277,13 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
         chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_month_axis_has_every_month_between_the_first_and_the_last() {
+        let months = ["2021-11", "2022-02", "2021-11"].map(String::from);
+        assert_eq!(super::super::month_range(months.into_iter()), ["2021-11", "2021-12", "2022-01", "2022-02"]);
+        assert_eq!(super::super::month_range(["".to_string()].into_iter()), [""]);
     }
 
     #[test]
