@@ -1013,21 +1013,7 @@ fn the_html_report_renders_in_headless_chromium_without_network() {
     let findings = read_json(&out.join("findings.json"));
     let count = findings["findings"].as_array().unwrap().len();
     let profile = temp.path().join("profile");
-    let output = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ])
-        .args(["--disable-sync", "--no-first-run", "--disable-quic"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", html_path.display()))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&output.stdout).to_string();
+    let dom = headless(chromium, &profile, &["--dump-dom".into(), format!("file://{}", html_path.display())]);
     assert!(dom.contains("data-ready=\"yes\""), "the inline script ran");
     assert!(dom.contains(&format!("<span id=\"finding-count\">{count}</span>")), "findings count");
     assert!(dom.contains("moe_platforms"), "a recipient name");

@@ -127,6 +127,10 @@ fn every_detector_meets_the_shared_checks() {
             let (explained_en, explained_fr) =
                 (sentences::explained_by(Lang::En, finding), sentences::explained_by(Lang::Fr, finding));
             assert_ne!(explained_en, explained_fr, "{name} {id}: what would explain it away is not in French");
+            assert!(
+                !explained_en.starts_with("the register and the habilitations in force"),
+                "{name} {id}: no words of its own for what would explain it away (report/sentences.rs)"
+            );
             for evidence in &finding.evidence {
                 assert!(event_ids.contains(evidence), "{name} {id}: evidence `{evidence}` is no event of the input");
             }

@@ -143,7 +143,7 @@ fn top_section(html: &mut String, out: &Path, lang: Lang, findings: &[Finding]) 
     }
     let t = |m| escape(lang.text(m));
     let _ = write!(html, "<section id=top><h2>{}</h2>\n", t(Msg::TopFindings));
-    for finding in top {
+    for finding in &top {
         let _ = write!(
             html,
             "<article class=top><h3><span class=\"sev {}\">{}</span> {}</h3>\n<p>{}</p>\n<p><strong>{}</strong>: {}</p>\n<p><a href=\"#{}\">{}</a></p>\n",
@@ -159,7 +159,7 @@ fn top_section(html: &mut String, out: &Path, lang: Lang, findings: &[Finding]) 
         html.push_str("</article>\n");
     }
     // The charts after the sentences, so that all of them fit on the first screen.
-    for finding in super::top_findings(findings) {
+    for finding in top {
         for file in super::charts::files_of(finding) {
             html.push_str(&chart(out, &file, &super::charts::alt_text(lang, finding, &file))?);
         }

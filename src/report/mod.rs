@@ -236,3 +236,34 @@ pub fn terminal_summary(summary: &RunSummary, out: &Path) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FindingDraft, Severity};
+
+    fn finding(detector: &'static str, severity: Severity, events: u64, key: &str) -> Finding {
+        FindingDraft { events, ..Default::default() }.finish(detector, severity, &[key])
+    }
+
+    /// The first screen: the most severe level only, one finding per detector (its largest),
+    /// data leaving first, at most three.
+    #[test]
+    fn the_top_findings_are_few_diverse_and_the_most_serious() {
+        let mut findings = vec![
+            finding("category_creep", Severity::High, 45, "a"),
+            finding("category_creep", Severity::High, 19, "b"),
+            finding("individual_monitoring", Severity::High, 211, "c"),
+            finding("outside_habilitation", Severity::High, 500, "d"),
+            finding("undeclared_recipient", Severity::High, 47, "e"),
+            finding("periodic_transfer", Severity::High, 92, "f"),
+            finding("retention_overrun", Severity::Medium, 25, "g"),
+        ];
+        crate::finding::sort(&mut findings);
+        let top: Vec<(&str, u64)> = top_findings(&findings).iter().map(|f| (f.detector, f.events)).collect();
+        assert_eq!(top, [("periodic_transfer", 92), ("undeclared_recipient", 47), ("individual_monitoring", 211)]);
+        let lows = vec![finding("stale_habilitation", Severity::Low, 0, "h")];
+        assert_eq!(top_findings(&lows).len(), 1, "the most severe level present, whatever it is");
+        assert!(top_findings(&[]).is_empty());
+    }
+}

@@ -494,6 +494,28 @@ mod tests {
         );
     }
 
+    /// Each kind of register gap has its French words, from its facts.
+    #[test]
+    fn register_gaps_read_in_french() {
+        let gap = |facts: serde_json::Value| {
+            let details = facts.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            FindingDraft { events: 4, details, ..Default::default() }.finish("register_gap", Severity::Medium, &[])
+        };
+        let uncovered = gap(
+            serde_json::json!({"gap": "uncovered", "processing": "sipsi", "from": "2022-01-01", "to": null, "datasets": ["posting"]}),
+        );
+        assert!(summary(Lang::Fr, &uncovered).contains("« sipsi » n'est en vigueur du 2022-01-01 jusqu'à ce jour"));
+        let missing = gap(
+            serde_json::json!({"gap": "dataset_not_in_version", "version": "wikit@2022-03-01", "version_file": "w.toml", "datasets": ["hr"]}),
+        );
+        assert!(
+            rule(Lang::Fr, &missing)
+                .contains("la version wikit@2022-03-01 du registre (w.toml) ne déclare pas le jeu de données « hr »")
+        );
+        let unknown = gap(serde_json::json!({"gap": "unknown_dataset", "datasets": ["mystery"]}));
+        assert!(rule(Lang::Fr, &unknown).contains("aucun registre ne déclare le jeu de données « mystery »"));
+    }
+
     /// Dates for people, in the report's language and time zone.
     #[test]
     fn instants_read_as_people_write_them() {
