@@ -1,11 +1,12 @@
 //! Findings: what a detector reports, with a stable id and a total order so that the same
 //! inputs always give the same bytes.
 
-use std::collections::BTreeMap;
+pub mod facts;
 
 use serde::Serialize;
 
 use crate::ingest::timestamp::format_us;
+pub use facts::Facts;
 
 /// Evidence lists are capped: the finding points at the log, it does not copy it.
 pub const MAX_EVIDENCE: usize = 20;
@@ -42,7 +43,10 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A finding: its subject, its numbers and its facts. Its sentences (summary, rule, legal
+/// reference) are composed by `report/` from these, in the report's language;
+/// `report::record` writes it as findings.json's contract says.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub id: String,
     pub detector: &'static str,
@@ -53,9 +57,7 @@ pub struct Finding {
     pub target: Option<String>,
     /// The declared purpose the events were judged against (category creep on reads).
     pub purpose: Option<String>,
-    #[serde(serialize_with = "serialize_instant")]
     pub first_seen: Option<i64>,
-    #[serde(serialize_with = "serialize_instant")]
     pub last_seen: Option<i64>,
     pub events: u64,
     /// Sum of `record_count` over the events, when the log carries it.
@@ -63,19 +65,14 @@ pub struct Finding {
     pub score: f64,
     pub period_days: Option<f64>,
     pub categories: Vec<String>,
-    pub rule: String,
-    pub legal_ref: String,
     /// Register versions (`processing@in_force_from`) the events were judged against.
     pub register_versions: Vec<String>,
     /// SHA-256 of each of those versions' files, in the same order.
     pub register_sha256: Vec<String>,
-    /// One sentence: what was declared versus what was observed.
-    pub summary: String,
     pub evidence: Vec<String>,
-    /// Detector-specific facts (e.g. the cadence of a periodic transfer), sorted by key.
-    pub details: BTreeMap<String, serde_json::Value>,
+    /// What the detector found (findings.json's `details`, and every sentence's matter).
+    pub facts: Facts,
     /// What the evidence charts draw; not written to the tables.
-    #[serde(skip)]
     pub timeline: Option<Timeline>,
 }
 
@@ -93,7 +90,7 @@ pub struct Timeline {
     pub runs: Vec<(i64, u8, u8)>,
 }
 
-fn serialize_instant<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_instant<S: serde::Serializer>(value: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(us) => serializer.serialize_str(&format_us(*us)),
         None => serializer.serialize_none(),
@@ -115,19 +112,17 @@ pub struct FindingDraft {
     pub score: f64,
     pub period_days: Option<f64>,
     pub categories: Vec<String>,
-    pub rule: String,
-    pub legal_ref: String,
     pub register_versions: Vec<String>,
-    pub summary: String,
     pub evidence: Vec<String>,
-    pub details: BTreeMap<String, serde_json::Value>,
     pub timeline: Option<Timeline>,
 }
 
 impl FindingDraft {
     /// `key` is what makes this finding unique within its detector (besides the subject
-    /// fields), e.g. the uncovered period of a register gap.
-    pub fn finish(self, detector: &'static str, severity: Severity, key: &[&str]) -> Finding {
+    /// fields), e.g. the uncovered period of a register gap. The facts name the detector.
+    pub fn finish(self, facts: impl Into<Facts>, severity: Severity, key: &[&str]) -> Finding {
+        let facts = facts.into();
+        let detector = facts.detector();
         let subject = [&self.dataset, &self.recipient, &self.actor, &self.target, &self.purpose];
         let mut identity = String::from(detector);
         for part in subject.iter().map(|f| f.as_deref().unwrap_or("")).chain(key.iter().copied()) {
@@ -153,15 +148,19 @@ impl FindingDraft {
             score: self.score,
             period_days: self.period_days,
             categories: self.categories,
-            rule: self.rule,
-            legal_ref: self.legal_ref,
             register_versions: self.register_versions,
             register_sha256: Vec::new(),
-            summary: self.summary,
             evidence,
-            details: self.details,
+            facts,
             timeline: self.timeline,
         }
+    }
+}
+
+impl Finding {
+    /// The facts as findings.json's `details` (for tests and tools reading them as JSON).
+    pub fn details(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.facts.details()
     }
 }
 

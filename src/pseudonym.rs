@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::finding::Finding;
+use crate::finding::{Facts, Finding};
 use crate::ingest::QuarantineRecord;
 
 pub const KEY_FILE_NAME: &str = ".driftwatch-key";
@@ -66,53 +66,55 @@ impl Pseudonymiser {
         format!("ag-{hex}")
     }
 
-    /// The finding as it may be written: agents replaced in the subject fields, the sentences
-    /// and the details' `*_agents` lists.
+    /// The finding as it may be written: agents replaced in the subject fields and in the facts
+    /// that name agents. Its sentences are composed afterwards, from these fields: no text is
+    /// searched and replaced.
     pub fn finding(&self, finding: &Finding) -> Finding {
         let mut safe = finding.clone();
         if self.reveal {
             return safe;
         }
-        let mut replacements: Vec<(String, String)> = Vec::new();
+        let mut renamed = false;
         for field in [&mut safe.actor, &mut safe.target] {
             if let Some(id) = field.as_mut() {
                 let pseudonym = self.name(id);
-                if pseudonym != *id {
-                    replacements.push((id.clone(), pseudonym.clone()));
-                }
+                renamed |= pseudonym != *id;
                 *id = pseudonym;
             }
         }
         if let Some(recipient) = safe.recipient.as_mut() {
             let pseudonym = self.recipient(recipient);
-            if pseudonym != *recipient {
-                replacements.push((recipient.clone(), pseudonym.clone()));
-                *recipient = pseudonym;
-            }
+            renamed |= pseudonym != *recipient;
+            *recipient = pseudonym;
         }
-        if !replacements.is_empty() {
+        if renamed {
             // The id hashes the raw subject: anyone with a list of agents could recompute it.
             // Keyed, it stays stable with the same key and says nothing without it.
             safe.id = format!("DW-{}", &self.name(&finding.id)["ag-".len()..]);
         }
-        for (key, value) in safe.details.iter_mut() {
-            if key.ends_with("_agents")
-                && let Some(items) = value.as_array_mut()
-            {
-                for item in items.iter_mut() {
-                    if let Some(id) = item.as_str() {
-                        *item = serde_json::Value::String(self.name(id));
-                    }
+        self.facts(&mut safe.facts);
+        safe
+    }
+
+    /// The facts that name agents, pseudonymised. Every variant is listed: a detector whose
+    /// facts name people must say so here.
+    fn facts(&self, facts: &mut Facts) {
+        match facts {
+            Facts::IndividualMonitoring(watch) => {
+                for agent in &mut watch.watched_agents {
+                    *agent = self.name(agent);
                 }
             }
+            Facts::RegisterGap(_)
+            | Facts::UndeclaredRecipient(_)
+            | Facts::CategoryCreep(_)
+            | Facts::PeriodicTransfer(_)
+            | Facts::SmallCell(_)
+            | Facts::OutsideHabilitation(_)
+            | Facts::StaleHabilitation(_)
+            | Facts::RetentionOverrun(_)
+            | Facts::Integrity(_) => {}
         }
-        // Longest ids first, so an id that contains another is replaced whole.
-        replacements.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
-        for (raw, pseudonym) in replacements {
-            safe.summary = safe.summary.replace(&raw, &pseudonym);
-            safe.rule = safe.rule.replace(&raw, &pseudonym);
-        }
-        safe
     }
 
     /// Quarantined values of agent columns are pseudonymised; whole rejected lines are withheld

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use driftwatch::finding::Finding;
 use driftwatch::report::i18n::Lang;
+use driftwatch::report::record::Record;
 use driftwatch::report::sentences;
 
 fn sample() -> PathBuf {
@@ -135,7 +136,8 @@ fn every_detector_meets_the_shared_checks() {
                 assert!(event_ids.contains(evidence), "{name} {id}: evidence `{evidence}` is no event of the input");
             }
             let mut texts = Vec::new();
-            strings(&serde_json::to_value(finding).unwrap(), &mut texts);
+            strings(&serde_json::to_value(Record::of(finding)).unwrap(), &mut texts);
+            texts.extend([sentences::summary(Lang::Fr, finding), sentences::rule(Lang::Fr, finding)]);
             for text in &texts {
                 let tokens: Vec<&str> =
                     text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.')).collect();

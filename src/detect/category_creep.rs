@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use super::chunk::{Chunk, Dictionaries, Verdicts};
-use super::{Context, Detector, EventColumns, Scanner, Tally, list_words};
+use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
+use crate::finding::facts::{self, Declaration};
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::register::RegisterVersion;
 use crate::register::categories::is_covered;
@@ -146,15 +147,7 @@ impl CategoryCreep {
         // Cannot fail: a group is created by an event, and only judged events (with a register version) are grouped.
         let latest = context.register.get(*group.versions.last().expect("judged events"));
         let outbound = judged_by == "recipient";
-        let (declared, rule, legal_ref) = declaration(latest, outbound, against, dataset);
-        let summary = format!(
-            "{} event(s) {} \"{dataset}\" carried {} beyond what {} declares ({})",
-            group.events,
-            if outbound { format!("sending to \"{against}\" from") } else { "on".to_string() },
-            list_words(&undeclared),
-            rule,
-            if declared.is_empty() { "nothing".to_string() } else { list_words(&declared) },
-        );
+        let facts = declaration(latest, outbound, against, dataset);
         FindingDraft {
             dataset: Some(dataset.to_string()),
             recipient: outbound.then(|| against.to_string()),
@@ -165,17 +158,11 @@ impl CategoryCreep {
             records: group.records,
             score: 1.0,
             categories: undeclared,
-            rule: format!(
-                "{rule} declares categories: {}",
-                if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
-            ),
-            legal_ref,
             register_versions: context.version_ids(&group.versions),
-            summary,
             evidence: group.evidence,
             ..Default::default()
         }
-        .finish(self.name(), if outbound { Severity::High } else { Severity::Medium }, &[judged_by])
+        .finish(facts, if outbound { Severity::High } else { Severity::Medium }, &[judged_by])
     }
 }
 
@@ -199,37 +186,26 @@ fn declared_for<'a>(
     Some(("purpose", String::new(), union.into_iter().collect()))
 }
 
-/// (declared categories, the rule's name, legal reference) for a finding's text.
-fn declaration(
-    version: &RegisterVersion,
-    outbound: bool,
-    against: &str,
-    dataset: &str,
-) -> (Vec<String>, String, String) {
+/// What the events of a combination were judged against, the categories it declares and its
+/// legal reference: the finding's facts.
+fn declaration(version: &RegisterVersion, outbound: bool, against: &str, dataset: &str) -> facts::CategoryCreep {
     let (_, _, declared) =
         declared_for(version, outbound, against, against, dataset).unwrap_or(("", String::new(), Vec::new()));
-    if outbound {
+    let (against, legal_ref) = if outbound {
         let legal = version.recipient_entry(against, dataset).and_then(|r| r.legal_ref.clone());
-        (
-            declared,
-            format!("[[recipient]] \"{against}\" for \"{dataset}\""),
-            legal.unwrap_or_else(|| version.legal_ref()),
-        )
+        (Declaration::Recipient, legal.unwrap_or_else(|| version.legal_ref()))
     } else if let Some(purpose) = version.purpose(against) {
-        (
-            declared,
-            format!("purpose \"{}\"", purpose.id),
-            purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref()),
-        )
+        (Declaration::Purpose, purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref()))
     } else {
-        let names: Vec<String> = version.purposes_for_dataset(dataset).map(|p| format!("\"{}\"", p.id)).collect();
-        let rule = if names.is_empty() {
-            format!("no purpose of \"{}\" covering \"{dataset}\"", version.processing())
+        let names: Vec<String> = version.purposes_for_dataset(dataset).map(|p| p.id.clone()).collect();
+        let against = if names.is_empty() {
+            Declaration::NoPurpose { processing: version.processing().to_string() }
         } else {
-            format!("the purposes covering \"{dataset}\" ({})", names.join(", "))
+            Declaration::PurposesCovering(names)
         };
-        (declared, rule, version.legal_ref())
-    }
+        (against, version.legal_ref())
+    };
+    facts::CategoryCreep { against, declared, legal_ref }
 }
 
 #[cfg(test)]
@@ -274,7 +250,7 @@ mod tests {
             ]
         );
         assert_eq!(findings[1].evidence, vec!["e1", "e3"]);
-        assert_eq!(findings[1].legal_ref, "CESEDA L.811-3");
+        assert_eq!(legal_ref(&findings[1]), "CESEDA L.811-3");
     }
 
     #[test]

@@ -15,13 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 use polars::prelude::*;
-use serde_json::json;
 
 use super::chunk::{Chunk, Dictionary, Verdicts};
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
-use crate::finding::{Finding, FindingDraft, Severity};
+use crate::finding::{Finding, FindingDraft, Severity, facts};
 use crate::register::versions::REGISTER_VERSION;
 use crate::register::{Monitoring, Purpose, RegisterVersion};
 
@@ -213,44 +212,29 @@ impl IndividualMonitoring {
             _ => Severity::High,
         };
         let group = watcher.tally.into_summary();
-        let mut what = Vec::new();
-        if !watcher.targets.is_empty() {
-            what.push(format!("reports on {} individual agent(s)", watcher.targets.len()));
-        }
-        if watcher.rankings > 0 {
-            what.push(format!("{} ranking(s) of agents or units", watcher.rankings));
-        }
-        let summary = format!(
-            "{actor} ({} event(s) over {months} month(s)) produced {} from \"{dataset}\", whose purpose \"{purpose}\" allows only aggregated statistics that do not identify agents",
-            group.events,
-            what.join(" and ")
-        );
-        let mut details = BTreeMap::new();
-        details.insert("agents_watched".to_string(), json!(watcher.targets.len()));
-        details.insert("months_active".to_string(), json!(months));
-        details.insert("months".to_string(), json!(watcher.months));
-        details.insert("events_by_unit".to_string(), json!(watcher.units));
-        let by_month: BTreeMap<&String, usize> = watcher.targets_by_month.iter().map(|(m, t)| (m, t.len())).collect();
-        details.insert("agents_watched_by_month".to_string(), json!(by_month));
-        details.insert("rankings".to_string(), json!(watcher.rankings));
-        details.insert("watched_agents".to_string(), json!(watcher.targets.iter().take(50).collect::<Vec<_>>()));
+        let facts = facts::IndividualMonitoring {
+            agents_watched: watcher.targets.len(),
+            months_active: months,
+            agents_watched_by_month: watcher.targets_by_month.iter().map(|(m, t)| (m.clone(), t.len())).collect(),
+            months: watcher.months,
+            events_by_unit: watcher.units,
+            rankings: watcher.rankings,
+            watched_agents: watcher.targets.into_iter().take(50).collect(),
+            legal_ref,
+        };
         FindingDraft {
             dataset: Some(dataset),
             actor: Some(actor),
-            purpose: Some(purpose.clone()),
+            purpose: Some(purpose),
             first_seen: Some(group.first_seen),
             last_seen: Some(group.last_seen),
             events: group.events,
             score: 1.0,
-            rule: format!("purpose \"{purpose}\": monitoring = \"aggregate_only\"; roles with management = true may not watch one agent"),
-            legal_ref,
             register_versions: context.version_ids(&group.versions),
-            summary,
             evidence: group.evidence,
-            details,
             ..Default::default()
         }
-        .finish(self.name(), severity, &[])
+        .finish(facts, severity, &[])
     }
 }
 
@@ -309,10 +293,10 @@ legal_ref = "CNIL: aggregated statistics only"
         );
         let summary: Vec<_> = found.iter().map(|f| (f.actor.clone().unwrap(), f.severity, f.events)).collect();
         assert_eq!(summary, vec![("uh1".to_string(), Severity::High, 3), ("uh2".to_string(), Severity::Low, 1)]);
-        assert_eq!(found[0].details["agents_watched"], 2);
-        assert_eq!(found[0].details["months_active"], 3);
-        assert_eq!(found[1].details["rankings"], 1);
-        assert_eq!(found[0].legal_ref, "CNIL: aggregated statistics only");
+        assert_eq!(found[0].details()["agents_watched"], 2);
+        assert_eq!(found[0].details()["months_active"], 3);
+        assert_eq!(found[1].details()["rankings"], 1);
+        assert_eq!(legal_ref(&found[0]), "CNIL: aggregated statistics only");
     }
 
     #[test]
@@ -328,7 +312,7 @@ legal_ref = "CNIL: aggregated statistics only"
         );
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].actor.as_deref(), found[0].events), (Some("uh1"), 2));
-        assert_eq!(found[0].details["smallest_cell"], 2);
+        assert_eq!(found[0].details()["smallest_cell"], 2);
         assert_eq!(found[0].evidence, vec!["e1", "e2"]);
     }
 }

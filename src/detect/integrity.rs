@@ -8,19 +8,15 @@
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
-use serde_json::json;
-
 use super::{Context, Detector, Scanner};
 use polars::prelude::*;
 
 use crate::error::Result;
 use crate::event::{EVENT_ID, HASH};
 use crate::evidence::chain::{self, ProblemKind, VerifyParams};
-use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity};
+use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, facts};
 
 pub struct Integrity;
-
-const LEGAL_REF: &str = "CNIL: security events logged with their integrity preserved for six months (journalisation)";
 
 impl Detector for Integrity {
     fn name(&self) -> &'static str {
@@ -76,25 +72,14 @@ impl Integrity {
     /// Event ids used more than once across the inputs: evidence citing them is ambiguous.
     fn duplicate_ids(&self, duplicated: Duplicated) -> Option<Finding> {
         let Duplicated { count, first } = duplicated;
-        let earliest = first.first()?.clone();
-        let mut details = BTreeMap::new();
-        details.insert("reason".to_string(), json!(ProblemKind::DuplicateEventId.name()));
-        details.insert("duplicated_ids".to_string(), json!(count));
-        Some(
-            FindingDraft {
-                summary: format!(
-                    "{count} event id(s) are used by more than one row across the inputs, first {earliest}"
-                ),
-                events: count as u64,
-                score: 1.0,
-                rule: "event_id is unique within the log (event model)".into(),
-                legal_ref: LEGAL_REF.into(),
-                evidence: first,
-                details,
-                ..Default::default()
-            }
-            .finish(self.name(), Severity::High, &["duplicates"]),
-        )
+        first.first()?;
+        let facts =
+            facts::Integrity::DuplicateIds { reason: ProblemKind::DuplicateEventId.name(), duplicated_ids: count };
+        Some(FindingDraft { events: count as u64, score: 1.0, evidence: first, ..Default::default() }.finish(
+            facts,
+            Severity::High,
+            &["duplicates"],
+        ))
     }
 
     fn finding(&self, context: &Context, file: usize, kind: ProblemKind, problems: Vec<chain::Problem>) -> Finding {
@@ -104,37 +89,26 @@ impl Integrity {
             ProblemKind::ShortCoverage => Severity::Low,
             _ => Severity::High,
         };
-        let mut details = BTreeMap::new();
-        details.insert("reason".to_string(), json!(kind.name()));
-        details.insert("file".to_string(), json!(path));
-        details
-            .insert("rows".to_string(), json!(problems.iter().take(MAX_EVIDENCE).map(|p| p.row).collect::<Vec<_>>()));
-        details.insert(
-            "messages".to_string(),
-            json!(problems.iter().take(5).map(|p| format!("row {}: {}", p.row, p.message)).collect::<Vec<_>>()),
-        );
         let first = problems.iter().map(|p| p.ts).min();
         let last = problems.iter().map(|p| p.ts).max();
+        let key = [path.as_str(), kind.name()].map(str::to_string);
+        let facts = facts::Integrity::Chain {
+            reason: kind.name(),
+            rows: problems.iter().take(MAX_EVIDENCE).map(|p| p.row).collect(),
+            messages: problems.iter().take(5).map(|p| format!("row {}: {}", p.row, p.message)).collect(),
+            first_row: problems[0].row,
+            first_message: problems[0].message.clone(),
+            file: path,
+        };
         FindingDraft {
-            summary: format!(
-                "{path}: {} {} problem(s), first at row {}: {}",
-                problems.len(),
-                kind.name(),
-                problems[0].row,
-                problems[0].message
-            ),
             first_seen: first,
             last_seen: last,
             events: problems.len() as u64,
             score: 1.0,
-            rule: "a tamper-evident log: every row chained to the previous by SHA-256, no gap, kept at least 183 days"
-                .into(),
-            legal_ref: LEGAL_REF.into(),
             evidence: problems.iter().take(MAX_EVIDENCE).map(|p| p.event_id.clone()).collect(),
-            details,
             ..Default::default()
         }
-        .finish(self.name(), severity, &[&path, kind.name()])
+        .finish(facts, severity, &[&key[0], &key[1]])
     }
 }
 

@@ -281,6 +281,21 @@ pub fn list_words(items: &[String]) -> String {
 pub mod testing {
     use super::*;
     use crate::register::RegisterSet;
+    use crate::report::i18n::Lang;
+    use crate::report::sentences;
+
+    /// A finding's English sentences, as findings.json writes them.
+    pub fn summary(finding: &Finding) -> String {
+        sentences::summary(Lang::En, finding)
+    }
+
+    pub fn rule(finding: &Finding) -> String {
+        sentences::rule(Lang::En, finding)
+    }
+
+    pub fn legal_ref(finding: &Finding) -> String {
+        sentences::legal_ref(Lang::En, finding)
+    }
 
     pub fn register(tomls: &[&str]) -> RegisterSet {
         let dir = tempfile::tempdir().unwrap();

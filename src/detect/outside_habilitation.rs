@@ -11,52 +11,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
-use serde_json::json;
 
 use super::chunk::{Chunk, Dictionaries, NULL};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
-use crate::finding::{Finding, FindingDraft, Severity};
+use crate::finding::{Finding, FindingDraft, Severity, facts};
 use crate::register::habilitations::Grant;
 
 pub struct OutsideHabilitation;
 
-/// Why an event was outside the actor's habilitations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Reason {
-    RoleNotAllowed,
-    NeverGranted,
-    NotYetGranted,
-    Revoked,
-    OutOfScope,
-}
+/// Why an event was outside the actor's habilitations (a fact of the finding).
+pub use crate::finding::facts::HabilitationReason as Reason;
 
-impl Reason {
-    fn name(self) -> &'static str {
-        match self {
-            Reason::RoleNotAllowed => "role_not_allowed",
-            Reason::NeverGranted => "never_granted",
-            Reason::NotYetGranted => "not_yet_granted",
-            Reason::Revoked => "revoked",
-            Reason::OutOfScope => "out_of_scope",
-        }
-    }
-
-    fn words(self) -> &'static str {
-        match self {
-            Reason::RoleNotAllowed => "acted in a role that no purpose in force allows on that dataset",
-            Reason::NeverGranted => "acted in a role never granted to them",
-            Reason::NotYetGranted => "acted before their habilitation was granted",
-            Reason::Revoked => "acted after their habilitation was revoked",
-            Reason::OutOfScope => "acted outside the unit their habilitation covers",
-        }
-    }
-
-    fn severity(self) -> Severity {
-        match self {
-            Reason::NotYetGranted | Reason::OutOfScope => Severity::Medium,
-            _ => Severity::High,
-        }
+/// High, medium for an event before the grant or outside its unit (a late paper, a neighbouring unit).
+fn severity(reason: Reason) -> Severity {
+    match reason {
+        Reason::NotYetGranted | Reason::OutOfScope => Severity::Medium,
+        _ => Severity::High,
     }
 }
 
@@ -193,45 +164,30 @@ impl OutsideHabilitation {
         let roles: Vec<String> = offence.roles.into_iter().collect();
         // Cannot fail: a group is created by an event, and only judged events (with a register version) are grouped.
         let latest = context.register.get(*group.versions.last().expect("judged events"));
-        let (rule, legal_ref) = match reason {
-            Reason::RoleNotAllowed => (
-                format!("the purposes of \"{}\" covering {} do not list role(s) {}", latest.processing(), datasets.join(", "), roles.join(", ")),
-                latest.legal_ref(),
-            ),
-            _ => (
-                "habilitations: an actor acts only within a grant for that role and scope, between granted_at and revoked_at".to_string(),
-                context
-                    .habilitations
-                    .map(|h| format!("GDPR art. 32 (access only by authorised persons); habilitations sha256 {}", &h.sha256[..16]))
-                    .unwrap_or_default(),
-            ),
-        };
-        let mut details = BTreeMap::new();
-        details.insert("reason".to_string(), json!(reason.name()));
-        details.insert("datasets".to_string(), json!(datasets));
-        details.insert("roles".to_string(), json!(roles));
-        if !matches!(reason, Reason::RoleNotAllowed)
-            && let Some(habilitations) = context.habilitations
-        {
+        let facts = facts::OutsideHabilitation {
+            reason,
+            datasets,
+            roles,
             // Which habilitations file the grant was looked for in (the legal reference cites it).
-            details.insert("habilitations_sha256".to_string(), json!(&habilitations.sha256[..16]));
-        }
+            habilitations_sha256: context
+                .habilitations
+                .filter(|_| reason != Reason::RoleNotAllowed)
+                .map(|h| h.sha256[..16].to_string()),
+            processing: latest.processing().to_string(),
+            legal_ref: latest.legal_ref(),
+        };
         FindingDraft {
-            summary: format!("{actor} {} ({} event(s) on {})", reason.words(), group.events, datasets.join(", ")),
-            dataset: (datasets.len() == 1).then(|| datasets[0].clone()),
+            dataset: (facts.datasets.len() == 1).then(|| facts.datasets[0].clone()),
             actor: Some(actor),
             first_seen: Some(group.first_seen),
             last_seen: Some(group.last_seen),
             events: group.events,
             score: 1.0,
-            rule,
-            legal_ref,
             register_versions: context.version_ids(&group.versions),
             evidence: group.evidence,
-            details,
             ..Default::default()
         }
-        .finish(self.name(), reason.severity(), &[reason.name()])
+        .finish(facts, severity(reason), &[reason.name()])
     }
 }
 

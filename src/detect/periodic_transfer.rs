@@ -22,8 +22,8 @@ use super::{Context, Detector, Scanner};
 use crate::calendar::BusinessCalendar;
 use crate::error::{PolarsContext, Result};
 use crate::event::{EVENT_ID, RECORD_COUNT, REQUEST_REF};
-use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, Timeline};
-use crate::register::{Mode, RegisterVersion};
+use crate::finding::{Finding, FindingDraft, MAX_EVIDENCE, Severity, Timeline, facts};
+use crate::register::Mode;
 
 pub struct PeriodicTransfer;
 
@@ -198,66 +198,51 @@ impl PeriodicTransfer {
     ) -> Finding {
         // Cannot fail: a flow is created by its first transfer, each with its register version.
         let latest = context.register.get(*flow.versions.iter().next_back().expect("flow has events"));
-        let (rule, legal_ref) = rule_of(latest, recipient, dataset);
         let ts_of = |index: usize| flow.observations[index].ts;
         let (first, last) =
             members.iter().map(|&i| ts_of(i)).fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
         let records: f64 = members.iter().map(|&i| flow.observations[i].volume).sum();
         let hypothesis = &cadence.hypothesis;
-        let description = hypothesis.describe();
-        let subset_words = match subset {
-            Subset::All => "",
-            Subset::WithoutRequestRef => " (transfers without a request reference)",
-        };
-        let summary = format!(
-            "transfers of \"{dataset}\" to \"{recipient}\"{subset_words} follow a schedule, {description}: {} of {} expected runs, {} ad-hoc; {}",
-            cadence.matched,
-            cadence.expected,
-            cadence.ad_hoc.len(),
-            if flow_declared(latest, recipient, dataset) {
-                "the register allows only punctual communication on request"
-            } else {
-                "the register does not declare this recipient at all"
-            }
-        );
         let evidence: Vec<String> =
             cadence.hits.iter().take(MAX_EVIDENCE).map(|&(_, i)| flow.event_ids[i].clone()).collect();
-        let mut details = BTreeMap::new();
-        details.insert("cadence".to_string(), cadence_fields(cadence));
-        details.insert(
-            "subset".to_string(),
-            json!(match subset {
+        // k of n periods hold a run; the excused ones (holidays, summer, Christmas) are not in n.
+        let occupancy = (hypothesis.family.kind() == cadence::Kind::OncePerPeriod).then(|| {
+            json!({
+                "periods_with_a_run": cadence.matched,
+                "periods": cadence.expected,
+                "excused_periods": cadence.excused.len(),
+                "excused_dates": cadence.excused.iter().map(|&t| hypothesis.base.wall_clock(t).date().to_string()).collect::<Vec<_>>(),
+                "spread_within_period_hours": round3(cadence.spread_minutes / 60.0),
+            })
+        });
+        let entry = latest.recipient_entry(recipient, dataset);
+        let facts = facts::PeriodicTransfer {
+            cadence: hypothesis.fields(),
+            subset: match subset {
                 Subset::All => "all",
                 Subset::WithoutRequestRef => "without_request_ref",
-            }),
-        );
-        details.insert("runs".to_string(), json!(cadence.runs));
-        details.insert("matched_slots".to_string(), json!(cadence.matched));
-        details.insert("expected_slots".to_string(), json!(cadence.expected));
-        details.insert("coverage".to_string(), json!(round3(cadence.coverage)));
-        details.insert("explained_share".to_string(), json!(round3(cadence.explained)));
-        details.insert("spread_minutes".to_string(), json!(round3(cadence.spread_minutes)));
-        details.insert("kind".to_string(), json!(hypothesis.family.kind()));
-        if hypothesis.family.kind() == cadence::Kind::OncePerPeriod {
-            // k of n periods hold a run; the excused ones (holidays, summer, Christmas) are not in n.
-            details.insert(
-                "occupancy".to_string(),
-                json!({
-                    "periods_with_a_run": cadence.matched,
-                    "periods": cadence.expected,
-                    "excused_periods": cadence.excused.len(),
-                    "excused_dates": cadence.excused.iter().map(|&t| hypothesis.base.wall_clock(t).date().to_string()).collect::<Vec<_>>(),
-                    "spread_within_period_hours": round3(cadence.spread_minutes / 60.0),
-                }),
-            );
-        }
-        details.insert("rejected_hypotheses".to_string(), json!(cadence.rejected));
-        let missed: Vec<String> =
-            cadence.missed.iter().map(|&t| hypothesis.base.wall_clock(t).date().to_string()).collect();
-        details.insert("missed_slot_dates".to_string(), json!(missed));
-        let ad_hoc: Vec<&String> = cadence.ad_hoc.iter().take(MAX_EVIDENCE).map(|&i| &flow.event_ids[i]).collect();
-        details.insert("ad_hoc_events".to_string(), json!(ad_hoc));
-        details.insert("total_volume".to_string(), json!(records));
+            },
+            runs: cadence.runs,
+            matched_slots: cadence.matched,
+            expected_slots: cadence.expected,
+            coverage: round3(cadence.coverage),
+            explained_share: round3(cadence.explained),
+            spread_minutes: round3(cadence.spread_minutes),
+            kind: json!(hypothesis.family.kind()),
+            occupancy,
+            rejected_hypotheses: json!(cadence.rejected),
+            missed_slot_dates: cadence
+                .missed
+                .iter()
+                .map(|&t| hypothesis.base.wall_clock(t).date().to_string())
+                .collect(),
+            ad_hoc_events: cadence.ad_hoc.iter().take(MAX_EVIDENCE).map(|&i| flow.event_ids[i].clone()).collect(),
+            total_volume: records,
+            ad_hoc: cadence.ad_hoc.len(),
+            recipient_declared: entry.is_some(),
+            processing: latest.processing().to_string(),
+            legal_ref: entry.and_then(|e| e.legal_ref.clone()).unwrap_or_else(|| latest.legal_ref()),
+        };
         let timeline = Timeline {
             time_base: hypothesis.base,
             hits: cadence.hits.iter().map(|&(slot, i)| (slot, ts_of(i))).collect(),
@@ -284,45 +269,17 @@ impl PeriodicTransfer {
             records: Some(records.round() as i64),
             score: round3(cadence.score),
             period_days: Some(round3(hypothesis.family.period_days())),
-            rule,
-            legal_ref,
             register_versions: context.version_ids(&flow.versions.iter().copied().collect::<Vec<_>>()),
-            summary,
             evidence,
-            details,
             timeline: Some(timeline),
             ..Default::default()
         }
-        .finish(self.name(), severity, &[])
+        .finish(facts, severity, &[])
     }
 }
 
 fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
-}
-
-fn flow_declared(version: &RegisterVersion, recipient: &str, dataset: &str) -> bool {
-    version.recipient_entry(recipient, dataset).is_some()
-}
-
-fn rule_of(version: &RegisterVersion, recipient: &str, dataset: &str) -> (String, String) {
-    match version.recipient_entry(recipient, dataset) {
-        Some(entry) => (
-            format!(
-                "[[recipient]] \"{recipient}\" for \"{dataset}\": mode = \"on_request\" (punctual communication on request, no schedule)"
-            ),
-            entry.legal_ref.clone().unwrap_or_else(|| version.legal_ref()),
-        ),
-        None => (
-            format!("no [[recipient]] entry of \"{}\" declares \"{recipient}\"", version.processing()),
-            version.legal_ref(),
-        ),
-    }
-}
-
-/// The cadence as machine fields: family, its parameters, time of day and time base.
-fn cadence_fields(cadence: &Cadence) -> serde_json::Value {
-    cadence.hypothesis.fields()
 }
 
 #[cfg(test)]
@@ -372,11 +329,11 @@ mode = "scheduled"
         let finding = &findings[0];
         assert_eq!((finding.severity, finding.events), (Severity::High, 30));
         assert_eq!(finding.period_days, Some(7.0));
-        assert_eq!(finding.details["cadence"]["family"], "weekly");
-        assert_eq!(finding.details["cadence"]["weekday_name"], "Tuesday");
-        assert_eq!(finding.details["subset"], "all");
-        assert_eq!(finding.legal_ref, "CESEDA L.811-3");
-        assert!(finding.summary.contains("every Tuesday"), "{}", finding.summary);
+        assert_eq!(finding.details()["cadence"]["family"], "weekly");
+        assert_eq!(finding.details()["cadence"]["weekday_name"], "Tuesday");
+        assert_eq!(finding.details()["subset"], "all");
+        assert_eq!(legal_ref(finding), "CESEDA L.811-3");
+        assert!(summary(finding).contains("every Tuesday"), "{}", summary(finding));
         assert_eq!(finding.evidence[0], "moe-0");
     }
 
@@ -384,7 +341,7 @@ mode = "scheduled"
     fn undeclared_recipients_are_flagged_and_scheduled_ones_are_not() {
         let undeclared = run_rows(&weekly_rows("moe", 30, false), &[WIKIT_V1]);
         assert_eq!(undeclared.len(), 1);
-        assert!(undeclared[0].rule.contains("no [[recipient]]"), "{}", undeclared[0].rule);
+        assert!(rule(&undeclared[0]).contains("no [[recipient]]"), "{}", rule(&undeclared[0]));
         let scheduled = run_rows(&weekly_rows("moe", 30, false), &[SCHEDULED]);
         assert!(scheduled.is_empty());
     }
@@ -404,7 +361,7 @@ mode = "scheduled"
         // ... but the part without a request reference is a weekly feed.
         let findings = run_rows(&rows, &[WIKIT_V2.replace("2022-03-01", "2015-10-06").as_str()]);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].details["subset"], "without_request_ref");
+        assert_eq!(findings[0].details()["subset"], "without_request_ref");
         assert_eq!(findings[0].events, 30);
     }
 
@@ -423,7 +380,7 @@ mode = "scheduled"
             })
             .collect();
         let found = run_rows(&rows, &[WIKIT_V1]);
-        assert!(found.is_empty(), "{:?}", found.iter().map(|f| (&f.summary, &f.details)).collect::<Vec<_>>());
+        assert!(found.is_empty(), "{:?}", found.iter().map(|f| (summary(f), f.details())).collect::<Vec<_>>());
         assert!(run_rows(&weekly_rows("moe", 3, false), &[WIKIT_V1]).is_empty());
     }
 }

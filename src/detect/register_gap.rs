@@ -11,18 +11,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use serde_json::json;
 
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{DATASET, TS};
-use crate::finding::{Finding, FindingDraft, Severity};
+use crate::finding::{Finding, FindingDraft, Severity, facts};
 use crate::register::RegisterSet;
 use crate::register::versions::{REGISTER_VERSION, day_start_us};
 
 pub struct RegisterGap;
-
-const LEGAL_REF: &str = "GDPR art. 30 (record of processing activities)";
 
 /// Why an event could not be judged.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,59 +89,46 @@ impl RegisterGap {
         let datasets: Vec<String> = events.datasets.into_iter().collect();
         let tally = events.tally.into_summary();
         let one_dataset = (datasets.len() == 1).then(|| datasets[0].clone());
-        // The facts of the gap (`details`), from which the report writes its sentences.
-        let mut details = BTreeMap::new();
-        let (rule, key) = match &gap {
+        // The facts of the gap, from which the report writes its sentences; the key its id.
+        let (facts, key) = match gap {
             Gap::Uncovered { processing, after, before } => {
-                details.insert("gap".to_string(), json!("uncovered"));
-                details.insert("processing".to_string(), json!(processing));
-                details.insert("from".to_string(), json!(after.map(|d| d.to_string())));
-                details.insert("to".to_string(), json!(before.map(|d| d.to_string())));
                 let from = after.map(|d| d.to_string()).unwrap_or_else(|| "the beginning".into());
                 let to = before.map(|d| d.to_string()).unwrap_or_else(|| "now".into());
-                (
-                    format!("no version of the register of \"{processing}\" is in force from {from} to {to}"),
-                    format!("{processing}|{from}|{to}"),
-                )
+                let key = format!("{processing}|{from}|{to}");
+                let facts = facts::Gap::Uncovered {
+                    processing,
+                    from: after.map(|d| d.to_string()),
+                    to: before.map(|d| d.to_string()),
+                };
+                (facts, key)
             }
             Gap::DatasetNotInVersion { dataset, version } => {
-                let version = register.get(*version);
-                details.insert("gap".to_string(), json!("dataset_not_in_version"));
-                details.insert("version".to_string(), json!(version.id));
-                details.insert("version_file".to_string(), json!(version.file));
+                let version = register.get(version);
+                let key = format!("{dataset}|{}", version.id);
                 (
-                    format!(
-                        "register version {} ({}) does not declare dataset \"{dataset}\"",
-                        version.id, version.file
-                    ),
-                    format!("{dataset}|{}", version.id),
+                    facts::Gap::DatasetNotInVersion {
+                        dataset,
+                        version: version.id.clone(),
+                        version_file: version.file.clone(),
+                    },
+                    key,
                 )
             }
             Gap::UnknownDataset { dataset } => {
-                details.insert("gap".to_string(), json!("unknown_dataset"));
-                (format!("no register declares dataset \"{dataset}\""), format!("{dataset}|unknown"))
+                let key = format!("{dataset}|unknown");
+                (facts::Gap::UnknownDataset { dataset }, key)
             }
         };
-        details.insert("datasets".to_string(), json!(datasets));
-        let summary = format!(
-            "{} event(s) on {} could not be judged: {rule}",
-            tally.events,
-            datasets.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ")
-        );
         FindingDraft {
             dataset: one_dataset,
             first_seen: Some(tally.first_seen),
             last_seen: Some(tally.last_seen),
             events: tally.events,
             score: 1.0,
-            rule,
-            legal_ref: LEGAL_REF.into(),
-            summary,
             evidence: tally.evidence,
-            details,
             ..Default::default()
         }
-        .finish(self.name(), Severity::Medium, &[&key])
+        .finish(facts::RegisterGap { gap: facts, datasets }, Severity::Medium, &[&key])
     }
 }
 
@@ -192,7 +176,7 @@ mod tests {
             ],
         );
         let rules: Vec<(String, u64, Vec<String>)> =
-            findings.iter().map(|f| (f.rule.clone(), f.events, f.evidence.clone())).collect();
+            findings.iter().map(|f| (rule(f), f.events, f.evidence.clone())).collect();
         assert_eq!(
             rules,
             vec![
@@ -220,9 +204,9 @@ mod tests {
         let findings = run(&RegisterGap, &register, &["e1,2022-03-02T00:00:00Z,a1,agent,read,follow_ups,,,,"]);
         assert_eq!(findings.len(), 1);
         assert!(
-            findings[0].rule.contains("wikit@2022-03-01") && findings[0].rule.contains("follow_ups"),
+            rule(&findings[0]).contains("wikit@2022-03-01") && rule(&findings[0]).contains("follow_ups"),
             "{}",
-            findings[0].rule
+            rule(&findings[0])
         );
     }
 }

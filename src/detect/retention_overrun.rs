@@ -10,13 +10,12 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use serde_json::json;
 
 use super::chunk::Chunk;
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::RECORD_DATE;
-use crate::finding::{Finding, FindingDraft, Severity};
+use crate::finding::{Finding, FindingDraft, Severity, facts};
 
 pub struct RetentionOverrun;
 
@@ -111,31 +110,26 @@ impl RetentionOverrun {
         let oldest = chrono::NaiveDate::from_num_days_from_ce_opt(overrun.oldest_record + 719_163)
             .map(|d| d.to_string())
             .unwrap_or_default();
-        let mut details = BTreeMap::new();
-        details.insert("reason".to_string(), json!(action));
-        details.insert("oldest_record_date".to_string(), json!(oldest));
-        details.insert("largest_excess_days".to_string(), json!(overrun.largest_excess));
-        details.insert("retention_days".to_string(), json!(overrun.retention_days));
         let left = action == "export" || action == "transfer";
+        let facts = facts::RetentionOverrun {
+            reason: action.clone(),
+            oldest_record_date: oldest,
+            largest_excess_days: overrun.largest_excess,
+            retention_days: overrun.retention_days,
+            legal_ref: overrun.legal_ref,
+        };
         FindingDraft {
-            summary: format!(
-                "{} {action} event(s) on \"{dataset}\" used records past their {}-day retention (oldest record {oldest}, up to {} days over)",
-                group.events, overrun.retention_days, overrun.largest_excess
-            ),
             dataset: Some(dataset.clone()),
             first_seen: Some(group.first_seen),
             last_seen: Some(group.last_seen),
             events: group.events,
             records: group.records,
             score: 1.0,
-            rule: format!("[[dataset]] \"{dataset}\": retention_days = {}", overrun.retention_days),
-            legal_ref: overrun.legal_ref,
             register_versions: context.version_ids(&group.versions),
             evidence: group.evidence,
-            details,
             ..Default::default()
         }
-        .finish(self.name(), if left { Severity::High } else { Severity::Medium }, &[&action])
+        .finish(facts, if left { Severity::High } else { Severity::Medium }, &[&action])
     }
 }
 

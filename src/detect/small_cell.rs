@@ -8,13 +8,12 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use serde_json::json;
 
 use super::individual_monitoring::aggregate_only_purpose;
 use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::{ACTOR_ID, DATASET, GROUP_SIZE, PURPOSE, TARGET_AGENT};
-use crate::finding::{Finding, FindingDraft, Severity};
+use crate::finding::{Finding, FindingDraft, Severity, facts};
 use crate::register::versions::REGISTER_VERSION;
 
 pub struct SmallCell;
@@ -99,14 +98,12 @@ impl Scanner for CellScanner {
             .into_iter()
             .map(|((actor, dataset), cells)| {
                 let group = cells.tally.into_summary();
-                let mut details = BTreeMap::new();
-                details.insert("smallest_cell".to_string(), json!(cells.smallest));
-                details.insert("min_group_size".to_string(), json!(cells.minimum));
+                let facts = facts::SmallCell {
+                    smallest_cell: cells.smallest,
+                    min_group_size: cells.minimum,
+                    legal_ref: cells.legal_ref,
+                };
                 FindingDraft {
-                    summary: format!(
-                        "{actor} produced {} aggregated report(s) from \"{dataset}\" with cells as small as {} agent(s), below the declared minimum of {}",
-                        group.events, cells.smallest, cells.minimum
-                    ),
                     dataset: Some(dataset),
                     actor: Some(actor),
                     purpose: Some(cells.purpose.clone()),
@@ -114,14 +111,11 @@ impl Scanner for CellScanner {
                     last_seen: Some(group.last_seen),
                     events: group.events,
                     score: 1.0,
-                    rule: format!("purpose \"{}\": min_group_size = {}", cells.purpose, cells.minimum),
-                    legal_ref: cells.legal_ref,
                     register_versions: context.version_ids(&group.versions),
                     evidence: group.evidence,
-                    details,
                     ..Default::default()
                 }
-                .finish(SmallCell.name(), Severity::Medium, &[])
+                .finish(facts, Severity::Medium, &[])
             })
             .collect())
     }

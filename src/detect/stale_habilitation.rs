@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 use polars::prelude::*;
-use serde_json::json;
 
 use super::chunk::{Chunk, NULL};
 use super::{Context, Detector, Scanner};
 use crate::error::Result;
+use crate::finding::facts::{self, StaleGrant};
 use crate::finding::{Finding, FindingDraft, Severity};
 use crate::ingest::timestamp::format_us;
 use crate::register::habilitations::Grant;
@@ -21,8 +21,6 @@ use crate::register::habilitations::Grant;
 pub struct StaleHabilitation;
 
 const DAY_US: i64 = 86_400_000_000;
-const LEGAL_REF: &str =
-    "CNIL: permissions removed for users no longer entitled; regular global review of habilitations";
 
 impl Detector for StaleHabilitation {
     fn name(&self) -> &'static str {
@@ -87,89 +85,46 @@ impl Scanner for UseScanner {
     }
 }
 
-/// What every stale finding shares: its sentence, the period from the grant to the window's end,
-/// the rule (with the review period used), the legal reference and the facts.
-fn draft(
-    context: &Context,
-    summary: String,
-    (granted, window_end): (i64, i64),
-    details: BTreeMap<String, serde_json::Value>,
-) -> FindingDraft {
-    FindingDraft {
-        summary,
-        first_seen: Some(granted),
-        last_seen: Some(window_end),
-        score: 1.0,
-        rule: format!("review habilitations at least every {} days; revoke unused ones", context.settings.review_days),
-        legal_ref: LEGAL_REF.to_string(),
-        details,
-        ..Default::default()
-    }
+/// What every stale finding shares: the period from the grant to the window's end.
+fn draft((granted, window_end): (i64, i64)) -> FindingDraft {
+    FindingDraft { first_seen: Some(granted), last_seen: Some(window_end), score: 1.0, ..Default::default() }
 }
 
 /// One grant not reviewed within `--review-days`, or unused in the window, or both.
 fn grant_finding(context: &Context, grant: &Grant, window_end: i64, not_reviewed: bool, unused: bool) -> Finding {
-    let reason = match (not_reviewed, unused) {
-        (true, true) => "not_reviewed+unused",
-        (true, false) => "not_reviewed",
-        _ => "unused",
+    let facts = StaleGrant {
+        role: grant.role.clone(),
+        scope: grant.scope.clone(),
+        granted_at: format_us(grant.granted_at),
+        reviewed_at: grant.reviewed_at.map(format_us),
+        review_days: context.settings.review_days,
     };
-    let mut details = BTreeMap::new();
-    details.insert("reason".to_string(), json!(reason));
-    details.insert("role".to_string(), json!(grant.role));
-    details.insert("scope".to_string(), json!(grant.scope));
-    details.insert("granted_at".to_string(), json!(format_us(grant.granted_at)));
-    details.insert("reviewed_at".to_string(), json!(grant.reviewed_at.map(format_us)));
-    details.insert("review_days".to_string(), json!(context.settings.review_days));
-    let mut said = Vec::new();
-    if not_reviewed {
-        said.push(match grant.reviewed_at {
-            Some(reviewed) => format!("last reviewed {}", &format_us(reviewed)[..10]),
-            None => "never reviewed".to_string(),
-        });
-    }
-    if unused {
-        said.push("never used in the audit window".to_string());
-    }
-    let severity = if not_reviewed && unused { Severity::Medium } else { Severity::Low };
-    let summary = format!(
-        "{}'s habilitation as {} on {} is still active and {}",
-        grant.actor_id,
-        grant.role,
-        grant.scope,
-        said.join(" and ")
-    );
-    FindingDraft {
-        actor: Some(grant.actor_id.clone()),
-        ..draft(context, summary, (grant.granted_at, window_end), details)
-    }
-    .finish(StaleHabilitation.name(), severity, &[&grant.role, &grant.scope, &grant.granted_at.to_string()])
+    let (facts, severity) = match (not_reviewed, unused) {
+        (true, true) => (facts::StaleHabilitation::NotReviewedAndUnused(facts), Severity::Medium),
+        (true, false) => (facts::StaleHabilitation::NotReviewed(facts), Severity::Low),
+        _ => (facts::StaleHabilitation::Unused(facts), Severity::Low),
+    };
+    FindingDraft { actor: Some(grant.actor_id.clone()), ..draft((grant.granted_at, window_end)) }.finish(
+        facts,
+        severity,
+        &[&grant.role, &grant.scope, &grant.granted_at.to_string()],
+    )
 }
 
 /// No active grant records a review date: the review itself is undocumented. One finding (medium:
 /// it concerns every grant) with the number of grants and how many per role.
 fn no_review_recorded_finding(context: &Context, active: &[&Grant], window_end: i64) -> Finding {
-    let mut roles: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut roles: BTreeMap<String, u64> = BTreeMap::new();
     for grant in active {
-        *roles.entry(grant.role.as_str()).or_default() += 1;
+        *roles.entry(grant.role.clone()).or_default() += 1;
     }
-    let listed: Vec<String> = roles.iter().map(|(role, count)| format!("{role} {count}")).collect();
-    let mut details = BTreeMap::new();
-    details.insert("reason".to_string(), json!("no_review_recorded"));
-    details.insert("grants".to_string(), json!(active.len()));
-    details.insert("roles".to_string(), json!(roles));
-    details.insert("review_days".to_string(), json!(context.settings.review_days));
-    let summary = format!(
-        "none of the {} active habilitations records a review date (by role: {}): no review of habilitations is documented",
-        active.len(),
-        listed.join(", ")
-    );
+    let facts = facts::StaleHabilitation::NoReviewRecorded {
+        grants: active.len(),
+        roles,
+        review_days: context.settings.review_days,
+    };
     let first_granted = active.iter().map(|grant| grant.granted_at).min().unwrap_or(window_end);
-    draft(context, summary, (first_granted, window_end), details).finish(
-        StaleHabilitation.name(),
-        Severity::Medium,
-        &["no_review_recorded"],
-    )
+    draft((first_granted, window_end)).finish(facts, Severity::Medium, &["no_review_recorded"])
 }
 
 #[cfg(test)]
@@ -211,7 +166,7 @@ mod tests {
         crate::detect::run_one(&StaleHabilitation, &context, &events)
             .unwrap()
             .into_iter()
-            .map(|f| (f.details["reason"].as_str().unwrap().to_string(), f.actor.unwrap_or_default(), f.severity))
+            .map(|f| (f.details()["reason"].as_str().unwrap().to_string(), f.actor.unwrap_or_default(), f.severity))
             .collect()
     }
 

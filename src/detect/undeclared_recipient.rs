@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::chunk::Chunk;
-use super::{Context, Detector, EventColumns, Scanner, Tally, list_words};
+use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
-use crate::finding::{Finding, FindingDraft, Severity};
+use crate::finding::{Finding, FindingDraft, Severity, facts};
 
 pub struct UndeclaredRecipient;
 
@@ -77,18 +77,11 @@ impl Scanner for RecipientScanner {
                     .filter(|r| r.id == recipient)
                     .flat_map(|r| r.datasets.clone())
                     .collect();
-                let rule = if declared_for.is_empty() {
-                    format!("no [[recipient]] entry of \"{}\" declares \"{recipient}\"", latest.processing())
-                } else {
-                    format!(
-                        "[[recipient]] \"{recipient}\" is declared for {} only, not for \"{dataset}\"",
-                        list_words(&declared_for)
-                    )
+                let facts = facts::UndeclaredRecipient {
+                    processing: latest.processing().to_string(),
+                    declared_for,
+                    legal_ref: latest.legal_ref(),
                 };
-                let summary = format!(
-                    "{} transfer(s) or export(s) of \"{dataset}\" to \"{recipient}\", which the register in force does not declare as a recipient of that dataset",
-                    group.events
-                );
                 FindingDraft {
                     dataset: Some(dataset),
                     recipient: Some(recipient),
@@ -97,14 +90,11 @@ impl Scanner for RecipientScanner {
                     events: group.events,
                     records: group.records,
                     score: 1.0,
-                    rule,
-                    legal_ref: latest.legal_ref(),
                     register_versions: context.version_ids(&group.versions),
-                    summary,
                     evidence: group.evidence,
                     ..Default::default()
                 }
-                .finish(UndeclaredRecipient.name(), Severity::High, &[])
+                .finish(facts, Severity::High, &[])
             })
             .collect())
     }
@@ -153,7 +143,7 @@ mod tests {
                 ("press".to_string(), 1, Some(1), vec!["e6".to_string()], vec!["wikit@2022-03-01".to_string()]),
             ]
         );
-        assert!(findings.iter().all(|f| f.severity == Severity::High && !f.legal_ref.is_empty()));
+        assert!(findings.iter().all(|f| f.severity == Severity::High && !legal_ref(f).is_empty()));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod manifest;
 mod markdown;
 pub mod overview;
+pub mod record;
 pub mod sentences;
 pub mod tables;
 mod xlsx;

@@ -7,6 +7,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::RunSummary;
+use super::i18n::Lang;
+use super::sentences;
 use crate::error::{Error, PolarsContext, Result};
 use crate::event;
 use crate::finding::Finding;
@@ -18,7 +20,7 @@ struct Envelope<'a> {
     tool: Tool,
     summary: &'a RunSummary,
     inputs: &'a [crate::ingest::FileReport],
-    findings: &'a [Finding],
+    findings: Vec<super::record::Record<'a>>,
 }
 
 #[derive(Serialize)]
@@ -32,6 +34,7 @@ pub fn tool() -> Tool {
 }
 
 pub fn write_json(path: &Path, summary: &RunSummary, findings: &[Finding]) -> Result<()> {
+    let findings = findings.iter().map(super::record::Record::of).collect();
     let envelope = Envelope { tool: tool(), summary, inputs: &summary.files, findings };
     // Cannot fail: findings are structs of strings, numbers and string-keyed maps: serde_json cannot refuse them.
     let mut text = serde_json::to_string_pretty(&envelope).expect("findings serialise");
@@ -81,10 +84,10 @@ pub fn write_csv(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(text_column("last_seen", findings, |f| f.last_seen.map(format_us)));
     columns.extend(trailing_columns(findings));
     columns.push(text_column("categories", findings, |f| Some(joined(&f.categories))));
-    columns.push(text_column("rule", findings, |f| Some(f.rule.clone())));
-    columns.push(text_column("legal_ref", findings, |f| Some(f.legal_ref.clone())));
+    columns.push(text_column("rule", findings, |f| Some(sentences::rule(Lang::En, f))));
+    columns.push(text_column("legal_ref", findings, |f| Some(sentences::legal_ref(Lang::En, f))));
     columns.push(text_column("register_versions", findings, |f| Some(joined(&f.register_versions))));
-    columns.push(text_column("summary", findings, |f| Some(f.summary.clone())));
+    columns.push(text_column("summary", findings, |f| Some(sentences::summary(Lang::En, f))));
     columns.push(text_column("evidence", findings, |f| Some(joined(&f.evidence))));
     columns.push(text_column("details", findings, details_json));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;
@@ -93,8 +96,9 @@ pub fn write_csv(path: &Path, findings: &[Finding]) -> Result<()> {
 
 /// Detector-specific details as one JSON object (empty when a detector has none).
 fn details_json(finding: &Finding) -> Option<String> {
+    let details = finding.facts.details();
     // Cannot fail: details are a string-keyed JSON map: serde_json cannot refuse it.
-    (!finding.details.is_empty()).then(|| serde_json::to_string(&finding.details).expect("details serialise"))
+    (!details.is_empty()).then(|| serde_json::to_string(&details).expect("details serialise"))
 }
 
 fn list_column(name: &str, findings: &[Finding], get: impl Fn(&Finding) -> &Vec<String>) -> Column {
@@ -117,10 +121,10 @@ pub fn write_parquet(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(instant_column("last_seen", findings, |f| f.last_seen)?);
     columns.extend(trailing_columns(findings));
     columns.push(list_column("categories", findings, |f| &f.categories));
-    columns.push(text_column("rule", findings, |f| Some(f.rule.clone())));
-    columns.push(text_column("legal_ref", findings, |f| Some(f.legal_ref.clone())));
+    columns.push(text_column("rule", findings, |f| Some(sentences::rule(Lang::En, f))));
+    columns.push(text_column("legal_ref", findings, |f| Some(sentences::legal_ref(Lang::En, f))));
     columns.push(list_column("register_versions", findings, |f| &f.register_versions));
-    columns.push(text_column("summary", findings, |f| Some(f.summary.clone())));
+    columns.push(text_column("summary", findings, |f| Some(sentences::summary(Lang::En, f))));
     columns.push(list_column("evidence", findings, |f| &f.evidence));
     columns.push(text_column("details", findings, details_json));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;

@@ -87,8 +87,8 @@ pub fn write(path: &Path, findings: &[Finding]) -> Result<()> {
             }
             sheet.write_number(row, 11, finding.score).map_err(fail)?;
             sheet.write_string(row, 12, finding.categories.join(";")).map_err(fail)?;
-            sheet.write_string(row, 13, &finding.rule).map_err(fail)?;
-            sheet.write_string(row, 14, &finding.legal_ref).map_err(fail)?;
+            sheet.write_string(row, 13, super::sentences::rule(super::i18n::Lang::En, finding)).map_err(fail)?;
+            sheet.write_string(row, 14, super::sentences::legal_ref(super::i18n::Lang::En, finding)).map_err(fail)?;
         }
         sheet.set_freeze_panes(1, 0).map_err(fail)?;
         sheet.autofilter(0, 0, rows.len() as u32, HEADERS.len() as u16 - 1).map_err(fail)?;

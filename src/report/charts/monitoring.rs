@@ -1,6 +1,6 @@
 //! Charts of individual monitoring (seed 001), pseudonymised like every output: a heatmap of
 //! watching actors × months (cells = distinct agents watched that month) and a bar chart of
-//! watching events by unit. Drawn from the findings' details, which hold no agent id.
+//! watching events by unit. Drawn from the findings' facts, which hold no agent id.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,33 +10,35 @@ use plotters::prelude::*;
 
 use super::{FONT, chart_error, write_both};
 use crate::error::Result;
-use crate::finding::Finding;
+use crate::finding::{Facts, Finding, facts};
 use crate::report::i18n::{Lang, Msg};
 
 pub const HEATMAP: &str = "monitoring-heatmap";
 pub const BY_UNIT: &str = "monitoring-by-unit";
 
+/// The facts of each individual_monitoring finding, with its (pseudonymised) watcher.
+fn watching(findings: &[Finding]) -> impl Iterator<Item = (&Finding, &facts::IndividualMonitoring)> {
+    findings.iter().filter_map(|f| match &f.facts {
+        Facts::IndividualMonitoring(watch) => Some((f, watch)),
+        _ => None,
+    })
+}
+
 /// (watcher, month → agents watched) for each individual_monitoring finding.
 fn rows(findings: &[Finding]) -> Vec<(String, BTreeMap<String, u64>)> {
-    findings
-        .iter()
-        .filter(|f| f.detector == "individual_monitoring")
-        .map(|f| {
-            let months = f.details.get("agents_watched_by_month").and_then(|m| m.as_object()).map(|m| {
-                m.iter().map(|(month, n)| (month.clone(), n.as_u64().unwrap_or(0))).collect::<BTreeMap<_, _>>()
-            });
-            (f.actor.clone().unwrap_or_default(), months.unwrap_or_default())
+    watching(findings)
+        .map(|(f, watch)| {
+            let months = watch.agents_watched_by_month.iter().map(|(month, n)| (month.clone(), *n as u64)).collect();
+            (f.actor.clone().unwrap_or_default(), months)
         })
         .collect()
 }
 
 fn by_unit(findings: &[Finding]) -> BTreeMap<String, u64> {
     let mut units = BTreeMap::new();
-    for finding in findings.iter().filter(|f| f.detector == "individual_monitoring") {
-        if let Some(counts) = finding.details.get("events_by_unit").and_then(|u| u.as_object()) {
-            for (unit, n) in counts {
-                *units.entry(unit.clone()).or_insert(0) += n.as_u64().unwrap_or(0);
-            }
+    for (_, watch) in watching(findings) {
+        for (unit, n) in &watch.events_by_unit {
+            *units.entry(unit.clone()).or_insert(0) += n;
         }
     }
     units

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 
 use super::{FONT, chart_error, write_both};
 use crate::error::Result;
-use crate::finding::{Finding, Timeline};
+use crate::finding::{Facts, Finding, Timeline};
 use crate::report::i18n::{Lang, Msg};
 
 const SIZE: (u32, u32) = (1100, 760);
@@ -135,7 +135,8 @@ fn draw<DB: DrawingBackend>(
 /// hypotheses set aside (a step not phase-locked, a burst), as the finding's details give them.
 fn explanation_lines(lang: Lang, finding: &Finding) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(occupancy) = finding.details.get("occupancy") {
+    let Facts::PeriodicTransfer(periodic) = &finding.facts else { return lines };
+    if let Some(occupancy) = &periodic.occupancy {
         let number = |key: &str| occupancy[key].as_u64().unwrap_or(0);
         lines.push(format!(
             "{}: {} / {} ; {}: {}",
@@ -146,8 +147,7 @@ fn explanation_lines(lang: Lang, finding: &Finding) -> Vec<String> {
             number("excused_periods")
         ));
     }
-    for rejected in finding.details.get("rejected_hypotheses").and_then(|r| r.as_array()).into_iter().flatten().take(2)
-    {
+    for rejected in periodic.rejected_hypotheses.as_array().into_iter().flatten().take(2) {
         lines.push(format!(
             "{}: {} — {}",
             lang.text(Msg::ChartSetAside),
