@@ -107,7 +107,7 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
         env!("CARGO_PKG_VERSION")
     );
     let timezone = summary.timezone.unwrap_or(chrono_tz::UTC);
-    top_section(&mut html, out, lang, findings)?;
+    top_section(&mut html, out, lang, timezone, findings)?;
     findings_table(&mut html, lang, findings);
     let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Details));
     let mut detector = "";
@@ -136,7 +136,7 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
 
 /// The first screen: the few most serious findings, one sentence each, what would explain them
 /// away, and their charts.
-fn top_section(html: &mut String, out: &Path, lang: Lang, findings: &[Finding]) -> Result<()> {
+fn top_section(html: &mut String, out: &Path, lang: Lang, timezone: chrono_tz::Tz, findings: &[Finding]) -> Result<()> {
     let top = super::top_findings(findings);
     if top.is_empty() {
         return Ok(());
@@ -146,11 +146,17 @@ fn top_section(html: &mut String, out: &Path, lang: Lang, findings: &[Finding]) 
     for finding in &top {
         let _ = write!(
             html,
-            "<article class=top><h3><span class=\"sev {}\">{}</span> {}</h3>\n<p>{}</p>\n<p><strong>{}</strong>: {}</p>\n<p><a href=\"#{}\">{}</a></p>\n",
+            "<article class=top><h3><span class=\"sev {}\">{}</span> {}</h3>\n<p>{}</p>\n<p class=against>{}<strong>{}</strong>: {} ({})</p>\n<p><strong>{}</strong>: {}</p>\n<p><a href=\"#{}\">{}</a></p>\n",
             finding.severity.as_str(),
             lang.severity(finding.severity),
             escape(super::sentences::detector_name(lang, finding.detector)),
             escape(&super::sentences::summary(lang, finding)),
+            super::sentences::seen(lang, timezone, finding)
+                .map(|seen| format!("<strong>{}</strong>: {} · ", t(Msg::Seen), escape(&seen)))
+                .unwrap_or_default(),
+            t(Msg::Rule),
+            escape(&super::sentences::rule(lang, finding)),
+            escape(&super::sentences::legal_ref(lang, finding)),
             t(Msg::ExplainedBy),
             escape(&super::sentences::explained_by(lang, finding)),
             finding.id,

@@ -36,11 +36,17 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
         md.push_str(&format!("## {}\n\n", t(Msg::TopFindings)));
         for finding in top {
             md.push_str(&format!(
-                "- **{}** ({}, `{}`): {}\n  - {}: {}\n",
+                "- **{}** ({}, `{}`): {}\n{}  - {}: {} ({})\n  - {}: {}\n",
                 super::sentences::detector_name(lang, finding.detector),
                 lang.severity(finding.severity),
                 finding.id,
                 escape(&super::sentences::summary(lang, finding)),
+                super::sentences::seen(lang, timezone, finding)
+                    .map(|seen| format!("  - {}: {}\n", t(Msg::Seen), escape(&seen)))
+                    .unwrap_or_default(),
+                t(Msg::Rule),
+                escape(&super::sentences::rule(lang, finding)),
+                escape(&super::sentences::legal_ref(lang, finding)),
                 t(Msg::ExplainedBy),
                 escape(&super::sentences::explained_by(lang, finding))
             ));

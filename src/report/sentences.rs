@@ -206,6 +206,12 @@ pub fn people_time(lang: Lang, timezone: chrono_tz::Tz, us: i64) -> String {
     }
 }
 
+/// When the events of a finding happened, for people: "11 June 2020, 19:43 → 3 March 2021, 10:00".
+pub fn seen(lang: Lang, timezone: chrono_tz::Tz, finding: &Finding) -> Option<String> {
+    let (first, last) = (finding.first_seen?, finding.last_seen?);
+    Some(format!("{} → {}", people_time(lang, timezone, first), people_time(lang, timezone, last)))
+}
+
 /// The English sentences (also findings.json's and the tables').
 mod english {
     use super::*;
@@ -483,7 +489,7 @@ mod french {
                 f.purpose.as_ref().map(|p| format!(" « {p} »")).unwrap_or_default()
             ),
             Facts::PeriodicTransfer(periodic) => format!(
-                "les transmissions du jeu de données « {dataset} » à « {recipient} » suivent un calendrier ({}) : {} envois attendus sur {}, alors que seule une communication ponctuelle sur demande est permise",
+                "les transmissions du jeu de données « {dataset} » à « {recipient} » suivent un calendrier ({}) : {} envois au calendrier sur {} attendus, alors que seule une communication ponctuelle sur demande est permise",
                 cadence_fr(&periodic.cadence),
                 periodic.matched_slots,
                 periodic.expected_slots
