@@ -81,6 +81,19 @@ social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch gener
     /// Check a source map against a log, or draft one from a log
     #[command(subcommand)]
     Map(MapCommand),
+    /// Compare two audits' findings: new, resolved and changed (severity, events, period)
+    #[command(
+        after_help = "A and B are output folders (or their findings.json). Exit 0 no difference, 1 differences listed, 2 unreadable input.\nExample:\n  driftwatch diff audits/2022-06 audits/2022-07 --json"
+    )]
+    Diff {
+        /// The earlier audit
+        a: PathBuf,
+        /// The later audit
+        b: PathBuf,
+        /// Write the differences as JSON on stdout
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of an input or output
     Schema {
         #[arg(value_enum)]
@@ -112,7 +125,8 @@ pub struct AuditArgs {
     /// Audit only events before this date or RFC 3339 instant (exclusive)
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Judge with only the register versions known (recorded_at) by this date
+    /// Judge with only the register versions known (recorded_at) by this date; also the day
+    /// triage decisions' `until` is checked against (default: today)
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Output directory
@@ -136,6 +150,19 @@ pub struct AuditArgs {
     /// Exit with 1 when a finding is at least this severe
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
+    /// The previous audit (its output folder, or its findings.json): each finding is new or
+    /// ongoing, and the previous findings now gone are listed as resolved
+    #[arg(long, value_name = "DIR|FILE", help_heading = "Month after month")]
+    pub baseline: Option<PathBuf>,
+    /// Decisions about findings (TOML: [[finding]] id, decision = accepted | false_positive |
+    /// investigating, reason, by, date, until); accepted and false positives no longer count
+    /// for --fail-on and --fail-on-new
+    #[arg(long, value_name = "FILE", help_heading = "Month after month")]
+    pub triage: Option<PathBuf>,
+    /// Exit with 1 only for new findings (not in --baseline, not dismissed by --triage) at
+    /// least this severe; replaces --fail-on. Without --baseline every finding is new
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Month after month")]
+    pub fail_on_new: Option<FailOn>,
     /// Stop at the first unreadable input file (default: report it, audit the others, exit 2)
     #[arg(long)]
     pub strict: bool,
@@ -271,4 +298,5 @@ pub enum SchemaName {
     Findings,
     SourceMap,
     Routes,
+    Triage,
 }

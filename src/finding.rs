@@ -74,6 +74,89 @@ pub struct Finding {
     pub facts: Facts,
     /// What the evidence charts draw; not written to the tables.
     pub timeline: Option<Timeline>,
+    /// Against the previous audit (`--baseline`): new or ongoing; None without a baseline.
+    pub status: Option<Status>,
+    /// An ongoing finding's severity in the previous audit, when it changed.
+    pub previous_severity: Option<Severity>,
+    /// What the DPO or auditor decided about it (`--triage`), when the decision is in force.
+    pub triage: Option<Triage>,
+}
+
+impl Finding {
+    /// The facts as findings.json's `details` (for tests and tools reading them as JSON).
+    pub fn details(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.facts.details()
+    }
+
+    /// Whether it still counts for `--fail-on`: not accepted, not a false positive.
+    pub fn counts(&self) -> bool {
+        !self.triage.as_ref().is_some_and(|triage| triage.decision.dismisses())
+    }
+
+    /// Ongoing with a higher severity than in the previous audit.
+    pub fn escalated(&self) -> bool {
+        self.previous_severity.is_some_and(|before| self.severity < before)
+    }
+}
+
+/// A finding against the previous audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not in the previous audit.
+    New,
+    /// In the previous audit too (same id).
+    Ongoing,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Ongoing => "ongoing",
+        }
+    }
+}
+
+/// A decision recorded in the triage file (`--triage`) for one finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Triage {
+    pub decision: Decision,
+    pub reason: String,
+    /// Who decided.
+    pub by: String,
+    /// When (YYYY-MM-DD).
+    pub date: String,
+    /// When the decision lapses (YYYY-MM-DD), if it does.
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// A documented exception: the drift is known and accepted.
+    Accepted,
+    /// The finding is wrong (the evidence shows a lawful use).
+    FalsePositive,
+    /// Being looked into: still counts.
+    Investigating,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 3] = [Decision::Accepted, Decision::FalsePositive, Decision::Investigating];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accepted => "accepted",
+            Decision::FalsePositive => "false_positive",
+            Decision::Investigating => "investigating",
+        }
+    }
+
+    /// Accepted and false positives no longer count for `--fail-on` and `--fail-on-new`.
+    pub fn dismisses(self) -> bool {
+        matches!(self, Decision::Accepted | Decision::FalsePositive)
+    }
 }
 
 /// A periodic flow laid out for its chart: expected slots (hit or missed) and runs.
@@ -153,14 +236,10 @@ impl FindingDraft {
             evidence,
             facts,
             timeline: self.timeline,
+            status: None,
+            previous_severity: None,
+            triage: None,
         }
-    }
-}
-
-impl Finding {
-    /// The facts as findings.json's `details` (for tests and tools reading them as JSON).
-    pub fn details(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
-        self.facts.details()
     }
 }
 

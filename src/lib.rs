@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod finding;
 pub mod generate;
 pub mod hashing;
+pub mod history;
 pub mod ingest;
 pub mod pipeline;
 pub mod progress;

@@ -67,6 +67,7 @@ fn main() {
             );
             i32::from(!intact)
         }),
+        Command::Diff { a, b, json } => commands::diff::run(a, b, *json),
         Command::Replay { manifest, inputs_root } => {
             commands::replay::run(manifest, inputs_root.as_deref()).map(|problems| {
                 for (file, problem) in &problems {

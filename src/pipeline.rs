@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::detect::{self, Context};
 use crate::error::{PolarsContext, Result};
 use crate::event::TS;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Status};
+use crate::history::{self, Baseline, SinceLastAudit, TriageFile};
 use crate::ingest::{self, timestamp::format_us};
 use crate::pseudonym::{self, Pseudonymiser};
 use crate::register::{self, habilitations};
@@ -41,6 +42,19 @@ pub struct AuditConfig {
     pub formats: Vec<OutputFormat>,
     /// Exit 1 when a finding is at least this severe; None = never.
     pub fail_on: Option<Severity>,
+    /// The previous audit (`--baseline`): its output folder or findings.json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<PathBuf>,
+    /// Decisions about findings (`--triage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<PathBuf>,
+    /// The day triage decisions' `until` is checked against (`--as-of`, else the day of the
+    /// audit), recorded so that a replay judges them on the same day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage_checked_on: Option<chrono::NaiveDate>,
+    /// Exit 1 only for new findings at least this severe (`--fail-on-new`; replaces `fail_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on_new: Option<Severity>,
     pub reveal_identities: bool,
     /// Pseudonymisation key file (else DRIFTWATCH_KEY, else <out>/.driftwatch-key).
     pub key_file: Option<PathBuf>,
@@ -173,9 +187,22 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     }
     let habilitations = config.habilitations.as_deref().map(habilitations::load).transpose()?;
     let signing_key = config.sign_key.as_deref().map(crate::evidence::signing::load_signing_key).transpose()?;
+    // The previous audit and the decisions, read before the logs: a typo fails in a second.
+    let baseline = config.baseline.as_deref().map(Baseline::load).transpose()?;
+    let triage = config.triage.as_deref().map(TriageFile::load).transpose()?;
     stopwatch.lap("register and habilitations loaded", "reading, judging and scanning the events");
     let inputs = ingest::discover(&config.events, &maps)?;
     check_output_directory(config, &inputs)?;
+    // The key of the previous audit's folder carries over (same agents, same pseudonyms, same
+    // ids); a baseline whose ids cannot match this audit's is refused before any reading.
+    let (key, key_info) = pseudonym::load_key_inheriting(
+        config.key_file.as_deref(),
+        &config.out,
+        baseline.as_ref().map(Baseline::folder),
+    )?;
+    if let Some(baseline) = &baseline {
+        baseline.check_comparable(&key_info.key_id, config.reveal_identities)?;
+    }
     // Events are indexed by their position among the inputs (`source_file`).
     let input_files: Vec<String> = inputs.iter().map(|input| input.path.display().to_string()).collect();
     let context = Context {
@@ -236,7 +263,6 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     stopwatch.lap("detectors finished", "writing the reports");
 
     // Agents are pseudonymised once, here, so every output goes through the same code.
-    let (key, key_info) = pseudonym::load_key(config.key_file.as_deref(), &config.out)?;
     let people = seen.actors.difference(&seen.service_accounts).cloned().collect();
     let pseudonymiser = Pseudonymiser::new(key, seen.service_accounts, config.reveal_identities).with_people(people);
     let mut safe_findings: Vec<Finding> = findings.iter().map(|f| pseudonymiser.finding(f)).collect();
@@ -248,6 +274,14 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             .collect();
     }
     crate::finding::sort(&mut safe_findings);
+    // Against last month's audit and the decisions taken: on the ids as written.
+    let since = SinceLastAudit {
+        resolved: baseline.as_ref().map(|baseline| history::baseline::compare(&mut safe_findings, baseline)),
+        triage: triage
+            .as_ref()
+            .zip(config.triage_checked_on)
+            .map(|(triage, day)| triage.apply(&mut safe_findings, day)),
+    };
     let safe_quarantine: Vec<_> = streamed.quarantine.iter().map(|q| pseudonymiser.quarantine(q)).collect();
 
     let rows_used: u64 = streamed.files.iter().map(|f| f.rows_used).sum();
@@ -277,6 +311,12 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             .renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
         timezone: Some(context.settings.timezone),
+        since,
+        baseline: baseline.as_ref().map(|b| report::BaselineRecord {
+            path: b.findings_file.display().to_string(),
+            findings_sha256: b.findings_sha256.clone(),
+            manifest_sha256: b.manifest_sha256.clone(),
+        }),
     };
     summary.count_findings(&findings);
     // Outputs are written to a staging directory and moved into place one by one, so an
@@ -310,9 +350,23 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     stopwatch.lap("outputs written", "");
     stopwatch.progress.finish();
 
-    let failing = config.fail_on.is_some_and(|threshold| findings.iter().any(|f| f.severity.at_least(threshold)));
+    let failing = fails(config, &safe_findings);
     let exit_code = if summary.unreadable_files.is_empty() { i32::from(failing) } else { 2 };
     Ok(AuditOutcome { summary, findings: safe_findings, exit_code })
+}
+
+/// Whether the findings call for exit code 1: with `--fail-on-new`, a new finding (every finding
+/// without a baseline) at least that severe; else any finding at least `--fail-on`. Findings
+/// the triage accepted or found false never count.
+fn fails(config: &AuditConfig, findings: &[Finding]) -> bool {
+    let mut counting = findings.iter().filter(|f| f.counts());
+    match (config.fail_on_new, config.fail_on) {
+        (Some(threshold), _) => {
+            counting.filter(|f| f.status != Some(Status::Ongoing)).any(|f| f.severity.at_least(threshold))
+        }
+        (None, Some(threshold)) => counting.any(|f| f.severity.at_least(threshold)),
+        (None, None) => false,
+    }
 }
 
 /// Keeps a chunk's events inside the audit window (`--from`, `--to`).

@@ -137,6 +137,13 @@ impl Pseudonymiser {
 
 /// Loads or creates the pseudonymisation key.
 pub fn load_key(key_file: Option<&Path>, out: &Path) -> Result<(Vec<u8>, KeyInfo)> {
+    load_key_inheriting(key_file, out, None)
+}
+
+/// Like [`load_key`]; when `out` holds no key yet and `previous` (the folder of the audit given
+/// as `--baseline`) does, that key is copied into `out` (mode 0600) and used: month after month,
+/// the same agents keep the same pseudonyms and the same findings their ids.
+pub fn load_key_inheriting(key_file: Option<&Path>, out: &Path, previous: Option<&Path>) -> Result<(Vec<u8>, KeyInfo)> {
     let (key, source) = if let Some(path) = key_file {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let demo = path.file_name().is_some_and(|name| name == DEMO_KEY_FILE_NAME);
@@ -145,8 +152,14 @@ pub fn load_key(key_file: Option<&Path>, out: &Path) -> Result<(Vec<u8>, KeyInfo
         (trimmed(text.into_bytes()), "environment")
     } else {
         let path = out.join(KEY_FILE_NAME);
+        let inherited = previous.map(|folder| folder.join(KEY_FILE_NAME)).filter(|key| key.is_file());
         if path.is_file() {
             (trimmed(std::fs::read(&path).map_err(|e| Error::io(&path, e))?), "output-directory")
+        } else if let Some(previous_key) = inherited {
+            let key = trimmed(std::fs::read(&previous_key).map_err(|e| Error::io(&previous_key, e))?);
+            std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+            crate::hashing::write_private(&path, &key)?;
+            (key, "baseline-folder")
         } else {
             std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
             let mut random = [0u8; 32];

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+#[path = "cli/monthly.rs"]
+mod monthly;
 #[path = "cli/pgaudit.rs"]
 mod pgaudit;
 #[path = "cli/source_maps.rs"]

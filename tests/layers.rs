@@ -1,6 +1,6 @@
 //! The layers point one way: a module imports only modules on its own floor or below, so the
 //! pipeline reads bottom to top (ingest → register → evidence chain → findings → detectors →
-//! pseudonyms → reports and manifest → pipeline → commands). Checked on the source text: every
+//! pseudonyms → history (baseline, triage, diff) → reports and manifest → pipeline → commands). Checked on the source text: every
 //! `crate::module` named outside tests must sit on a floor at or below the file's own.
 
 use std::path::Path;
@@ -26,6 +26,7 @@ const FLOORS: &[&[&str]] = &[
     &["finding"],
     &["detect"],
     &["pseudonym"],
+    &["history"],
     &["report"],
     &["pipeline"],
     &["generate"],

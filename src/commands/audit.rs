@@ -45,6 +45,19 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
             args.tightness_scale
         )));
     }
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|text| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| Error::Usage(format!("--as-of {text}: expected a date (2022-03-01)")))
+        })
+        .transpose()?;
+    // --fail-on-new replaces --fail-on; `never` means no exit code for findings at all.
+    let (fail_on, fail_on_new) = match args.fail_on_new {
+        None => (severity_of(args.fail_on), None),
+        Some(threshold) => (None, severity_of(threshold)),
+    };
     let mut formats = args.format.clone();
     formats.sort();
     formats.dedup();
@@ -57,12 +70,11 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         out: args.out.clone(),
         lang: args.lang,
         formats,
-        fail_on: match args.fail_on {
-            FailOn::High => Some(Severity::High),
-            FailOn::Medium => Some(Severity::Medium),
-            FailOn::Low => Some(Severity::Low),
-            FailOn::Never => None,
-        },
+        fail_on,
+        fail_on_new,
+        baseline: args.baseline.clone(),
+        triage: args.triage.clone(),
+        triage_checked_on: args.triage.as_ref().map(|_| as_of.unwrap_or_else(|| chrono::Utc::now().date_naive())),
         reveal_identities: args.reveal_identities,
         key_file: args.key_file.clone().or_else(|| sample.then(sample_key).flatten()),
         sign_key: args.sign_key.clone(),
@@ -75,19 +87,21 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         tightness_scale_minutes: args.tightness_scale,
         chunk_rows: usize::try_from(args.chunk_rows).unwrap_or(usize::MAX),
         review_days: args.review_days,
-        as_of: args
-            .as_of
-            .as_deref()
-            .map(|text| {
-                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map_err(|_| Error::Usage(format!("--as-of {text}: expected a date (2022-03-01)")))
-            })
-            .transpose()?,
+        as_of,
         quiet: args.quiet,
         strict: args.strict,
         routes: args.routes.clone(),
         source_maps: args.source_map.clone(),
     })
+}
+
+fn severity_of(threshold: FailOn) -> Option<Severity> {
+    match threshold {
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    }
 }
 
 fn sample_inputs(habilitations: Option<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>, Option<PathBuf>)> {

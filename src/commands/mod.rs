@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod check_bundle;
+pub mod diff;
 pub mod generate;
 pub mod map;
 pub mod replay;

@@ -1,4 +1,4 @@
-//! `driftwatch schema <events|register|habilitations|findings|source-map|routes>`: prints the
+//! `driftwatch schema <events|register|habilitations|findings|source-map|routes|triage>`: prints the
 //! JSON Schema.
 
 use crate::cli::SchemaName;
@@ -11,5 +11,6 @@ pub fn text(which: SchemaName) -> &'static str {
         SchemaName::Findings => include_str!("../../schemas/findings.schema.json"),
         SchemaName::SourceMap => include_str!("../../schemas/source-map.schema.json"),
         SchemaName::Routes => include_str!("../../schemas/routes.schema.json"),
+        SchemaName::Triage => include_str!("../../schemas/triage.schema.json"),
     }
 }

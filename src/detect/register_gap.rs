@@ -119,8 +119,7 @@ impl RegisterGap {
                 (facts::Gap::UnknownDataset { dataset }, key)
             }
         };
-        FindingDraft {
-            dataset: one_dataset,
+        let mut finding = FindingDraft {
             first_seen: Some(tally.first_seen),
             last_seen: Some(tally.last_seen),
             events: tally.events,
@@ -128,7 +127,11 @@ impl RegisterGap {
             evidence: tally.evidence,
             ..Default::default()
         }
-        .finish(facts::RegisterGap { gap: facts, datasets }, Severity::Medium, &[&key])
+        .finish(facts::RegisterGap { gap: facts, datasets }, Severity::Medium, &[&key]);
+        // Named when there is one, not part of the id (the key says which gap): a gap whose
+        // events touch a second dataset as the window grows keeps its id.
+        finding.dataset = one_dataset;
+        finding
     }
 }
 

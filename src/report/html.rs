@@ -107,7 +107,9 @@ pub fn render(out: &Path, lang: Lang, summary: &RunSummary, findings: &[Finding]
         env!("CARGO_PKG_VERSION")
     );
     let timezone = summary.timezone.unwrap_or(chrono_tz::UTC);
+    html.push_str(&super::follow_up::since_html(lang, summary, findings, escape));
     top_section(&mut html, out, lang, timezone, findings)?;
+    html.push_str(&super::follow_up::triage_html(lang, summary, findings, escape));
     findings_table(&mut html, lang, findings);
     let _ = write!(html, "<h2>{}</h2>\n", t(Msg::Details));
     let mut detector = "";
@@ -349,6 +351,14 @@ fn finding_article(
         t(Msg::LegalRef),
         escape(&super::sentences::legal_ref(lang, finding))
     );
+    for (label, line) in [
+        (Msg::Status, super::follow_up::status_line(lang, finding)),
+        (Msg::Decision, super::follow_up::decision_line(lang, finding)),
+    ] {
+        if let Some(line) = line {
+            let _ = write!(html, "<dt>{}</dt><dd>{}</dd>\n", t(label), escape(&line));
+        }
+    }
     if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
         let _ = write!(
             html,

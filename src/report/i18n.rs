@@ -78,6 +78,23 @@ pub enum Msg {
     TopFindings,
     ExplainedBy,
     AllFindings,
+    SinceLastAudit,
+    ComparedWith,
+    NewFindings,
+    OngoingFindings,
+    ResolvedFindings,
+    EscalatedFindings,
+    Status,
+    Triaged,
+    TriageFile,
+    Decision,
+    Reason,
+    DecidedBy,
+    DecidedOn,
+    Until,
+    TriageExpired,
+    TriageUnknown,
+    None,
 }
 
 impl Lang {
@@ -166,6 +183,29 @@ impl Lang {
             Msg::TopFindings => ("What matters most", "L'essentiel"),
             Msg::ExplainedBy => ("What would explain it away", "Ce qui l'expliquerait"),
             Msg::AllFindings => ("All findings, most serious first", "Tous les constats, du plus grave au moins grave"),
+            Msg::SinceLastAudit => ("Since the last audit", "Depuis le dernier audit"),
+            Msg::ComparedWith => ("compared with", "comparé à"),
+            Msg::NewFindings => ("new", "nouveaux"),
+            Msg::OngoingFindings => ("ongoing", "toujours là"),
+            Msg::ResolvedFindings => ("resolved", "résolus"),
+            Msg::EscalatedFindings => ("escalated", "aggravés"),
+            Msg::Status => ("Status", "Statut"),
+            Msg::Triaged => ("Triaged findings", "Constats examinés"),
+            Msg::TriageFile => ("decisions from", "décisions de"),
+            Msg::Decision => ("decision", "décision"),
+            Msg::Reason => ("reason", "motif"),
+            Msg::DecidedBy => ("decided by", "décidé par"),
+            Msg::DecidedOn => ("date", "date"),
+            Msg::Until => ("until", "jusqu'au"),
+            Msg::TriageExpired => (
+                "Expired decisions (not applied: the finding counts again)",
+                "Décisions échues (non appliquées : le constat compte de nouveau)",
+            ),
+            Msg::TriageUnknown => (
+                "Decisions about no finding of this audit (resolved, or a mistyped id)",
+                "Décisions sans constat dans cet audit (résolu, ou identifiant mal saisi)",
+            ),
+            Msg::None => ("none", "aucun"),
         };
         match self {
             Lang::En => en,
@@ -178,6 +218,28 @@ impl Lang {
         match self {
             Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             Lang::Fr => ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
+        }
+    }
+
+    pub fn status(self, status: crate::finding::Status) -> &'static str {
+        use crate::finding::Status::*;
+        match (self, status) {
+            (Lang::En, New) => "new",
+            (Lang::En, Ongoing) => "ongoing",
+            (Lang::Fr, New) => "nouveau",
+            (Lang::Fr, Ongoing) => "toujours là",
+        }
+    }
+
+    pub fn decision(self, decision: crate::finding::Decision) -> &'static str {
+        use crate::finding::Decision::*;
+        match (self, decision) {
+            (Lang::En, Accepted) => "accepted",
+            (Lang::En, FalsePositive) => "false positive",
+            (Lang::En, Investigating) => "under investigation",
+            (Lang::Fr, Accepted) => "accepté (exception documentée)",
+            (Lang::Fr, FalsePositive) => "faux positif",
+            (Lang::Fr, Investigating) => "en cours d'examen",
         }
     }
 

@@ -36,6 +36,13 @@ struct Manifest<'a, P: Serialize> {
     source_maps: Vec<Placed<'a, crate::ingest::source_map::MapSummary>>,
     register_versions: Vec<Placed<'a, crate::register::VersionSummary>>,
     habilitations: Option<Placed<'a, crate::report::HabilitationSummary>>,
+    /// The previous audit this one was compared with (`--baseline`): its findings' and its
+    /// manifest's SHA-256, so that a series of monthly audits chains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<Placed<'a, crate::report::BaselineRecord>>,
+    /// The triage file (`--triage`): path, SHA-256 and the day expiry was checked on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<TriageRecord<'a>>,
     /// Which pseudonymisation key was used (its id, never the key).
     pseudonymisation: &'a crate::pseudonym::KeyInfo,
     /// The Ed25519 key that signs this manifest (`manifest.json.sig`), when signed.
@@ -90,6 +97,15 @@ impl Bundle {
 }
 
 #[derive(Serialize)]
+struct TriageRecord<'a> {
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_manifest: Option<String>,
+    sha256: &'a str,
+    checked_on: &'a str,
+}
+
+#[derive(Serialize)]
 struct Rows {
     read: u64,
     used: u64,
@@ -138,6 +154,13 @@ pub fn write<P: Serialize>(
         source_maps: source_maps.iter().map(|map| bundle.place(map, &map.path)).collect(),
         register_versions: summary.register_versions.iter().map(|v| bundle.place(v, &v.file)).collect(),
         habilitations: summary.habilitations.as_ref().map(|h| bundle.place(h, &h.file)),
+        baseline: summary.baseline.as_ref().map(|b| bundle.place(b, &b.path)),
+        triage: summary.since.triage.as_ref().map(|t| TriageRecord {
+            file: &t.file,
+            from_manifest: bundle.relative(Path::new(&t.file)),
+            sha256: &t.sha256,
+            checked_on: &t.checked_on,
+        }),
         pseudonymisation: key,
         signed_by: signer,
         rows: Rows {

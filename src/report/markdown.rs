@@ -31,6 +31,7 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
     let t = |m| lang.text(m);
     let timezone = summary.timezone.unwrap_or(chrono_tz::UTC);
     let mut md = format!("# {}\n\n", t(Msg::Title));
+    md.push_str(&super::follow_up::since_markdown(lang, summary, findings, escape));
     let top = super::top_findings(findings);
     if !top.is_empty() {
         md.push_str(&format!("## {}\n\n", t(Msg::TopFindings)));
@@ -56,6 +57,7 @@ pub fn render(lang: Lang, summary: &RunSummary, findings: &[Finding]) -> String 
         }
         md.push('\n');
     }
+    md.push_str(&super::follow_up::triage_markdown(lang, summary, findings, escape));
     md.push_str(&format!("## {} ({})\n\n", t(Msg::AllFindings), findings.len()));
     if findings.is_empty() {
         md.push_str(t(Msg::NoFindings));
@@ -197,6 +199,14 @@ fn finding_section(lang: Lang, timezone: chrono_tz::Tz, number: usize, finding: 
     ));
     md.push_str(&format!("- **{}**: {}\n", t(Msg::Rule), escape(&super::sentences::rule(lang, finding))));
     md.push_str(&format!("- **{}**: {}\n", t(Msg::LegalRef), escape(&super::sentences::legal_ref(lang, finding))));
+    for (label, line) in [
+        (Msg::Status, super::follow_up::status_line(lang, finding)),
+        (Msg::Decision, super::follow_up::decision_line(lang, finding)),
+    ] {
+        if let Some(line) = line {
+            md.push_str(&format!("- **{}**: {}\n", t(label), escape(&line)));
+        }
+    }
     if let (Some(first), Some(last)) = (finding.first_seen, finding.last_seen) {
         let records = finding.records.map(|r| format!(", {r} {}", t(Msg::Records))).unwrap_or_default();
         md.push_str(&format!(

@@ -3,6 +3,7 @@
 //! same inputs give the same bytes (the manifest's `generated_at` is the one exception).
 
 pub mod charts;
+mod follow_up;
 mod html;
 pub mod i18n;
 pub mod manifest;
@@ -95,9 +96,11 @@ const FIRST_READ: [&str; 10] = [
 /// most severe level present, one per detector (the one with the most events), in the order of
 /// [`FIRST_READ`]. Findings come sorted, most severe first.
 pub fn top_findings(findings: &[Finding]) -> Vec<&Finding> {
-    let Some(first) = findings.first() else { return Vec::new() };
+    // A finding the triage accepted or found false is in its own section, not on the first screen.
+    let counting: Vec<&Finding> = findings.iter().filter(|f| f.counts()).collect();
+    let Some(first) = counting.first() else { return Vec::new() };
     let rank = |detector: &str| FIRST_READ.iter().position(|d| *d == detector).unwrap_or(FIRST_READ.len());
-    let mut candidates: Vec<&Finding> = findings.iter().filter(|f| f.severity == first.severity).collect();
+    let mut candidates: Vec<&Finding> = counting.iter().copied().filter(|f| f.severity == first.severity).collect();
     candidates.sort_by_key(|f| (rank(f.detector), std::cmp::Reverse(f.events), f.id.as_str()));
     candidates.dedup_by_key(|f| f.detector);
     candidates.truncate(TOP_FINDINGS);
@@ -131,6 +134,23 @@ pub struct RunSummary {
     /// The zone the reports write dates for people in (`--timezone`; not part of findings.json).
     #[serde(skip)]
     pub timezone: Option<chrono_tz::Tz>,
+    /// Against the previous audit and the triage file (findings.json's top-level `resolved` and
+    /// `triage`, the reports' first section).
+    #[serde(skip)]
+    pub since: crate::history::SinceLastAudit,
+    /// The previous audit compared with (`--baseline`), for the manifest: months chain.
+    #[serde(skip)]
+    pub baseline: Option<BaselineRecord>,
+}
+
+/// The previous audit an audit was compared with, as its manifest records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineRecord {
+    /// Its findings.json, as given.
+    pub path: String,
+    pub findings_sha256: String,
+    /// Its manifest.json's SHA-256, when it lay beside the findings: the chain of months.
+    pub manifest_sha256: Option<String>,
 }
 
 impl RunSummary {

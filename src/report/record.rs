@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::i18n::Lang;
 use super::sentences;
-use crate::finding::{Finding, Severity, serialize_instant};
+use crate::finding::{Finding, Severity, Status, Triage, serialize_instant};
 
 #[derive(Serialize)]
 pub struct Record<'a> {
@@ -36,6 +36,14 @@ pub struct Record<'a> {
     summary: String,
     evidence: &'a [String],
     details: BTreeMap<String, Value>,
+    /// With `--baseline`: new or ongoing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_severity: Option<Severity>,
+    /// With `--triage`: the decision in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: &'a Option<Triage>,
 }
 
 impl<'a> Record<'a> {
@@ -63,6 +71,9 @@ impl<'a> Record<'a> {
             summary: sentences::summary(Lang::En, finding),
             evidence: &finding.evidence,
             details: finding.facts.details(),
+            status: finding.status,
+            previous_severity: finding.previous_severity,
+            triage: &finding.triage,
         }
     }
 }

@@ -21,6 +21,12 @@ struct Envelope<'a> {
     summary: &'a RunSummary,
     inputs: &'a [crate::ingest::FileReport],
     findings: Vec<super::record::Record<'a>>,
+    /// With `--baseline`: the previous audit's findings that are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved: Option<&'a [crate::history::Previous]>,
+    /// With `--triage`: what the decisions did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<&'a crate::history::TriageReport>,
 }
 
 #[derive(Serialize)]
@@ -35,7 +41,14 @@ pub fn tool() -> Tool {
 
 pub fn write_json(path: &Path, summary: &RunSummary, findings: &[Finding]) -> Result<()> {
     let findings = findings.iter().map(super::record::Record::of).collect();
-    let envelope = Envelope { tool: tool(), summary, inputs: &summary.files, findings };
+    let envelope = Envelope {
+        tool: tool(),
+        summary,
+        inputs: &summary.files,
+        findings,
+        resolved: summary.since.resolved.as_deref(),
+        triage: summary.since.triage.as_ref(),
+    };
     // Cannot fail: findings are structs of strings, numbers and string-keyed maps: serde_json cannot refuse them.
     let mut text = serde_json::to_string_pretty(&envelope).expect("findings serialise");
     text.push('\n');
@@ -90,8 +103,21 @@ pub fn write_csv(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(text_column("summary", findings, |f| Some(sentences::summary(Lang::En, f))));
     columns.push(text_column("evidence", findings, |f| Some(joined(&f.evidence))));
     columns.push(text_column("details", findings, details_json));
+    columns.extend(follow_up_columns(findings));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;
     write_frame_csv(path, &mut frame)
+}
+
+/// The month-after-month columns, always present (empty without `--baseline` / `--triage`), so
+/// that tables of successive audits stack: `status` (new, ongoing), `previous_severity`,
+/// `triage` (the decision in force) and `triage_reason`.
+fn follow_up_columns(findings: &[Finding]) -> Vec<Column> {
+    vec![
+        text_column("status", findings, |f| f.status.map(|s| s.as_str().to_string())),
+        text_column("previous_severity", findings, |f| f.previous_severity.map(|s| s.as_str().to_string())),
+        text_column("triage", findings, |f| f.triage.as_ref().map(|t| t.decision.as_str().to_string())),
+        text_column("triage_reason", findings, |f| f.triage.as_ref().map(|t| t.reason.clone())),
+    ]
 }
 
 /// Detector-specific details as one JSON object (empty when a detector has none).
@@ -127,6 +153,7 @@ pub fn write_parquet(path: &Path, findings: &[Finding]) -> Result<()> {
     columns.push(text_column("summary", findings, |f| Some(sentences::summary(Lang::En, f))));
     columns.push(list_column("evidence", findings, |f| &f.evidence));
     columns.push(text_column("details", findings, details_json));
+    columns.extend(follow_up_columns(findings));
     let mut frame = DataFrame::new(findings.len(), columns).polars("building the findings table")?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     ParquetWriter::new(file).finish(&mut frame).map(|_| ()).polars(format!("writing {}", path.display()))

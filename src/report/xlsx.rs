@@ -10,7 +10,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 
-const HEADERS: [&str; 15] = [
+const HEADERS: [&str; 18] = [
     "id",
     "severity",
     "dataset",
@@ -26,6 +26,9 @@ const HEADERS: [&str; 15] = [
     "categories",
     "rule",
     "legal_ref",
+    "status",
+    "triage",
+    "triage_reason",
 ];
 
 fn xlsx_error(path: &Path, error: rust_xlsxwriter::XlsxError) -> Error {
@@ -89,6 +92,17 @@ pub fn write(path: &Path, findings: &[Finding]) -> Result<()> {
             sheet.write_string(row, 12, finding.categories.join(";")).map_err(fail)?;
             sheet.write_string(row, 13, super::sentences::rule(super::i18n::Lang::En, finding)).map_err(fail)?;
             sheet.write_string(row, 14, super::sentences::legal_ref(super::i18n::Lang::En, finding)).map_err(fail)?;
+            // Month after month: new or ongoing (with --baseline), the decision in force (--triage).
+            let follow_up = [
+                finding.status.map(|s| s.as_str().to_string()),
+                finding.triage.as_ref().map(|t| t.decision.as_str().to_string()),
+                finding.triage.as_ref().map(|t| t.reason.clone()),
+            ];
+            for (column, value) in (15u16..).zip(follow_up) {
+                if let Some(value) = value {
+                    sheet.write_string(row, column, value).map_err(fail)?;
+                }
+            }
         }
         sheet.set_freeze_panes(1, 0).map_err(fail)?;
         sheet.autofilter(0, 0, rows.len() as u32, HEADERS.len() as u16 - 1).map_err(fail)?;
