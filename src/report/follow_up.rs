@@ -42,8 +42,10 @@ fn since(lang: Lang, run: &RunSummary, findings: &[Finding]) -> Option<Since> {
         })
         .collect();
     let gone: Vec<Item> = resolved.iter().map(|p| resolved_item(lang, p)).collect();
+    // French typography: a space before the colon.
+    let colon = if lang == Lang::Fr { " :" } else { ":" };
     let headline = format!(
-        "{} {}: {} {}, {ongoing} {}, {} {}, {} {}",
+        "{} {}{colon} {} {}, {ongoing} {}, {} {}, {} {}",
         t(Msg::ComparedWith),
         run.baseline.as_ref().map(|b| b.path.as_str()).unwrap_or("?"),
         new.len(),

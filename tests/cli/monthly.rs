@@ -219,3 +219,24 @@ fn diff_lists_new_resolved_and_changed_findings() {
     assert!(String::from_utf8(same).unwrap().contains("0 new, 0 resolved, 0 changed"));
     driftwatch().arg("diff").arg(&first).arg(temp.path().join("missing")).assert().code(2);
 }
+
+/// The monthly example runs as documented: three month-end audits, each against the previous,
+/// with the triage file it writes; the last one marks every finding and applies the decisions.
+#[test]
+fn the_monthly_example_runs() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new("sh")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("examples/monthly/run.sh")
+        .arg(temp.path())
+        .env("DRIFTWATCH", assert_cmd::cargo::cargo_bin("driftwatch"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("2021-11: exit 0") && said.contains("compared with"), "{said}");
+    let last = findings(&temp.path().join("audits/2021-11"));
+    assert!(last.iter().all(|f| f["status"] == "new" || f["status"] == "ongoing"));
+    assert_eq!(last.iter().filter(|f| f["triage"]["decision"] == "accepted").count(), 1);
+    assert_eq!(last.iter().filter(|f| f["triage"]["decision"] == "investigating").count(), 1);
+}
