@@ -91,7 +91,10 @@ impl Integrity {
         };
         let first = problems.iter().map(|p| p.ts).min();
         let last = problems.iter().map(|p| p.ts).max();
-        let key = [path.as_str(), kind.name()].map(str::to_string);
+        // The id names the kind of problem and the event where it starts, not the file's path:
+        // the same log exported under another name next month (a longer cut) keeps its
+        // findings' ids, and two files never share one (their events differ).
+        let key = [kind.name().to_string(), problems[0].event_id.clone()];
         let facts = facts::Integrity::Chain {
             reason: kind.name(),
             rows: problems.iter().take(MAX_EVIDENCE).map(|p| p.row).collect(),

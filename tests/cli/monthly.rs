@@ -240,3 +240,43 @@ fn the_monthly_example_runs() {
     assert_eq!(last.iter().filter(|f| f["triage"]["decision"] == "accepted").count(), 1);
     assert_eq!(last.iter().filter(|f| f["triage"]["decision"] == "investigating").count(), 1);
 }
+
+/// A sealed log exported under a new name each month (a longer cut): its integrity finding
+/// keeps its id (the kind of problem and the event where it starts, not the file's path).
+#[test]
+fn a_log_exported_under_another_name_keeps_its_integrity_findings() {
+    let temp = tempfile::tempdir().unwrap();
+    let sealed = temp.path().join("sealed.csv");
+    driftwatch()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["seal", "--events", "sample-data/events/sipsi-cip.csv", "--out"])
+        .arg(&sealed)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&sealed).unwrap();
+    let mut ids = Vec::new();
+    for (month, rows) in [("2021-10", 400), ("2021-11", 800)] {
+        let folder = temp.path().join(month);
+        std::fs::create_dir(&folder).unwrap();
+        let cut: String = text.lines().take(rows + 1).map(|line| format!("{line}\n")).collect();
+        std::fs::write(folder.join(format!("sipsi-export-{month}.csv")), cut).unwrap();
+        let out = temp.path().join(format!("audit-{month}"));
+        driftwatch()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["audit", "--quiet", "--reveal-identities", "--format", "json", "--register", "sample-data/register"])
+            .arg("--events")
+            .arg(&folder)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let integrity: Vec<String> = findings(&out)
+            .iter()
+            .filter(|f| f["detector"] == "integrity")
+            .map(|f| format!("{} {}", f["id"].as_str().unwrap(), f["details"]["reason"].as_str().unwrap()))
+            .collect();
+        ids.push(integrity);
+    }
+    assert!(!ids[0].is_empty(), "a cut of a few weeks is short coverage");
+    assert_eq!(ids[0], ids[1]);
+}
