@@ -218,6 +218,20 @@ const ENGLISH: &[&str] = &[
     "week",
     "never",
     "reviewed",
+    "since",
+    "last",
+    "new",
+    "ongoing",
+    "resolved",
+    "escalated",
+    "triaged",
+    "expired",
+    "accepted",
+    "investigating",
+    "until",
+    "decided",
+    "compared",
+    "decisions",
 ];
 
 /// The prose of a report: without markup, code, quoted values (« … »), register keys ([[…]]), the
@@ -255,7 +269,33 @@ fn the_french_report_leaks_no_english() {
     std::fs::write(&empty, std::fs::read_to_string(&sipsi).unwrap().lines().next().unwrap().to_string() + "\n")
         .unwrap();
     let out = temp.path().join("fr");
-    audit(&out, &empty, &["--lang", "fr", "--format", "md,html"]);
+    // Against an audit of the whole year (what ended before March is resolved), with decisions
+    // (one applied, one expired, one about no finding): every month-after-month section shows.
+    let year = temp.path().join("year");
+    let whole_year = audit(&year, &empty, &["--format", "json"]);
+    let triage = temp.path().join("triage.toml");
+    let entry = |id: &str, decision: &str, until: &str| {
+        format!(
+            "[[finding]]\nid = \"{id}\"\ndecision = \"{decision}\"\nreason = \"vu\"\nby = \"dpd\"\ndate = 2022-09-01\n{until}\n"
+        )
+    };
+    let triage_text = entry(&whole_year[0].id, "accepted", "")
+        + &entry(&whole_year[1].id, "false_positive", "until = 2022-09-30")
+        + &entry("DW-000000000000", "investigating", "");
+    std::fs::write(&triage, triage_text).unwrap();
+    let (baseline, triage) = (year.to_str().unwrap(), triage.to_str().unwrap());
+    let since = ["--from", "2022-03-01", "--baseline", baseline, "--triage", triage, "--as-of", "2022-10-01"];
+    audit(&out, &empty, &[&["--lang", "fr", "--format", "md,html"][..], &since[..]].concat());
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for section in [
+        "## Depuis le dernier audit",
+        "### résolus (",
+        "## Constats examinés",
+        "Décisions échues",
+        "Décisions sans constat",
+    ] {
+        assert!(markdown.contains(section), "{section} missing from the French report");
+    }
     let mut quoted_by_register = Vec::new();
     for entry in std::fs::read_dir(sample().join("register")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
