@@ -171,14 +171,20 @@ impl TriageFile {
     }
 }
 
-/// A TOML date (`2022-09-01`) or the same as text.
+/// A TOML date (`2022-09-01`) or the same as text; a date-time (TOML's or RFC 3339 text) stands
+/// for its day.
 fn day(value: &toml::Value) -> std::result::Result<NaiveDate, String> {
     let text = match value {
-        toml::Value::Datetime(datetime) => datetime.to_string(),
+        toml::Value::Datetime(datetime) => match datetime.date {
+            Some(date) => format!("{:04}-{:02}-{:02}", date.year, date.month, date.day),
+            None => return Err(format!("`{datetime}`: a time without a date")),
+        },
         toml::Value::String(text) => text.clone(),
         other => return Err(format!("expected a date (2022-09-01), found {}", other.type_str())),
     };
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| format!("`{text}`: expected a date (2022-09-01)"))
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&text).map(|instant| instant.date_naive()))
+        .map_err(|_| format!("`{text}`: expected a date (2022-09-01)"))
 }
 
 #[cfg(test)]
@@ -205,7 +211,7 @@ mod tests {
     fn decisions_apply_until_they_expire() {
         let (a, b) = (finding("a"), finding("b"));
         let text = format!(
-            "[[finding]]\nid = \"{}\"\ndecision = \"accepted\"\nreason = \"agreed\"\nby = \"dpo\"\ndate = 2022-01-01\n\n\
+            "[[finding]]\nid = \"{}\"\ndecision = \"accepted\"\nreason = \"agreed\"\nby = \"dpo\"\ndate = 2022-01-01T09:30:00Z\n\n\
              [[finding]]\nid = \"{}\"\ndecision = \"false_positive\"\nreason = \"test account\"\nby = \"dpo\"\ndate = \"2022-01-01\"\nuntil = 2022-06-30\n\n\
              [[finding]]\nid = \"DW-000000000000\"\ndecision = \"investigating\"\nreason = \"?\"\nby = \"me\"\ndate = 2022-01-01\n",
             a.id, b.id
@@ -214,6 +220,7 @@ mod tests {
         let triage = TriageFile::load(&path).unwrap();
         let mut findings = vec![a, b];
         let report = triage.apply(&mut findings, NaiveDate::from_ymd_opt(2022, 7, 1).unwrap());
+        assert_eq!(triage.entries[0].triage.date, "2022-01-01");
         assert_eq!(findings[0].triage.as_ref().unwrap().decision, Decision::Accepted);
         assert!(!findings[0].counts());
         assert!(findings[1].triage.is_none() && findings[1].counts(), "an expired decision is not applied");
