@@ -121,6 +121,7 @@ impl AuditConfig {
             },
             review_days: self.review_days,
             window_end: self.to,
+            saving_state: false,
         })
     }
 }

@@ -43,7 +43,7 @@ impl JudgedContext {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Group {
     tally: Tally,
     categories: BTreeSet<String>,
@@ -97,6 +97,25 @@ impl Scanner for CreepScanner {
         Ok(())
     }
 
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save(&self.groups.iter().collect::<Vec<_>>())
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        let groups: Vec<((String, String, String), Group)> = super::state::load(self.name(), "groups", state)?;
+        for ((judged_by, against, dataset), group) in groups {
+            let judged_by = match judged_by.as_str() {
+                "recipient" => "recipient",
+                "purpose" => "purpose",
+                other => return Err(crate::error::Error::Usage(format!("category_creep state: judged by `{other}`"))),
+            };
+            let mine = self.groups.entry((judged_by, against, dataset)).or_default();
+            mine.tally.merge(group.tally);
+            mine.categories.extend(group.categories);
+        }
+        Ok(())
+    }
+
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
         Ok(self
             .groups
@@ -110,6 +129,10 @@ impl Scanner for CreepScanner {
 }
 
 impl CreepScanner {
+    fn name(&self) -> &'static str {
+        CategoryCreep.name()
+    }
+
     /// The declared list a combination is judged against, resolved on first sight.
     fn judged_context(&mut self, context: &Context, dictionaries: &Dictionaries, key: ContextKey) -> Option<usize> {
         if let Some(known) = self.contexts.get(&key) {

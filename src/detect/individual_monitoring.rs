@@ -53,7 +53,7 @@ pub fn report_kind(events: &DataFrame) -> Expr {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Watcher {
     tally: Tally,
     targets: BTreeSet<String>,
@@ -62,7 +62,28 @@ struct Watcher {
     targets_by_month: BTreeMap<String, BTreeSet<String>>,
     units: BTreeMap<String, u64>,
     rankings: u64,
-    purpose: Option<(String, String)>,
+    /// (instant, (purpose, legal reference)) of the latest event: the purpose its findings cite.
+    purpose: Option<(i64, (String, String))>,
+}
+
+impl Watcher {
+    fn merge(&mut self, other: Watcher) {
+        self.tally.merge(other.tally);
+        self.targets.extend(other.targets);
+        self.months.extend(other.months);
+        for (month, targets) in other.targets_by_month {
+            self.targets_by_month.entry(month).or_default().extend(targets);
+        }
+        for (unit, events) in other.units {
+            *self.units.entry(unit).or_default() += events;
+        }
+        self.rankings += other.rankings;
+        match (&mut self.purpose, other.purpose) {
+            (Some(mine), Some(theirs)) => super::state::latest(mine, theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
+    }
 }
 
 impl Detector for IndividualMonitoring {
@@ -187,10 +208,21 @@ impl Scanner for WatchScanner {
                 watcher.rankings += 1;
             }
             *watcher.units.entry(units.get(index).unwrap_or("(no unit)").to_string()).or_default() += 1;
-            watcher.purpose =
-                Some((purpose.id.clone(), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref())));
+            let cited = (ts, (purpose.id.clone(), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref())));
+            match &mut watcher.purpose {
+                Some(latest) => super::state::latest(latest, cited),
+                None => watcher.purpose = Some(cited),
+            }
         }
         Ok(())
+    }
+
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save_map(&self.watchers)
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        super::state::absorb_map(IndividualMonitoring.name(), "watchers", state, &mut self.watchers, Watcher::merge)
     }
 
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
@@ -204,7 +236,7 @@ impl Scanner for WatchScanner {
 
 impl IndividualMonitoring {
     fn finding(&self, context: &Context, actor: String, dataset: String, watcher: Watcher) -> Finding {
-        let (purpose, legal_ref) = watcher.purpose.clone().unwrap_or_default();
+        let (purpose, legal_ref) = watcher.purpose.clone().map(|(_, cited)| cited).unwrap_or_default();
         let months = watcher.months.len();
         let severity = match months {
             0 | 1 => Severity::Low,

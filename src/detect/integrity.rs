@@ -33,21 +33,68 @@ struct IntegrityScanner {
     /// The rows of chunks that carry a hash chain, checked as a whole at the end.
     chained: Vec<chain::ChainRow>,
     ids: DuplicateIds,
+    /// Every event id, only when the state is to be saved: the duplicate-id check keeps hashes
+    /// and the text of the few ids it flags, but two partitions' duplicates are found only from
+    /// all their ids.
+    kept_ids: Vec<String>,
+}
+
+/// The integrity state as saved: the chained rows with their file's path (partitions number
+/// their files apart), and every event id, in the order of their hash (so that a later merge can
+/// go partition of hashes by partition).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedIntegrity {
+    chained: Vec<(String, chain::ChainRow)>,
+    event_ids: Vec<String>,
 }
 
 impl Scanner for IntegrityScanner {
-    fn scan(&mut self, _context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
+    fn scan(&mut self, context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
         let events = chunk.events;
         let chained = events.column(HASH).map(|c| c.null_count() < c.len()).unwrap_or(false);
         if chained {
             let events = events.drop_many([crate::register::versions::REGISTER_VERSION, super::ROW]);
             self.chained.extend(chain::rows(&events)?);
         }
-        self.ids.add(super::text_column(events, EVENT_ID)?);
+        let ids = super::text_column(events, EVENT_ID)?;
+        self.ids.add(ids);
+        if context.settings.saving_state {
+            self.kept_ids.extend(ids.iter().map(|id| id.unwrap_or_default().to_string()));
+        }
         Ok(())
     }
 
-    fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+    fn save(&self, context: &Context) -> serde_json::Value {
+        let path = |file: usize| context.input_files.get(file).cloned().unwrap_or_default();
+        let chained = self.chained.iter().map(|row| (path(row.file), row.clone())).collect();
+        let hasher = PlFixedStateQuality::default();
+        let mut event_ids: Vec<(u64, &String)> =
+            self.kept_ids.iter().map(|id| (hasher.hash_one(id.as_str()), id)).collect();
+        event_ids.sort();
+        let event_ids = event_ids.into_iter().map(|(_, id)| id.clone()).collect();
+        super::state::save(&SavedIntegrity { chained, event_ids })
+    }
+
+    fn absorb(&mut self, context: &Context, state: serde_json::Value) -> Result<()> {
+        let saved: SavedIntegrity = super::state::load(Integrity.name(), "ids and chain", state)?;
+        for (path, mut row) in saved.chained {
+            row.file = context.input_files.iter().position(|file| *file == path).ok_or_else(|| {
+                crate::error::Error::Usage(format!("integrity state: the file {path} is not among this merge's inputs"))
+            })?;
+            self.chained.push(row);
+        }
+        for ids in saved.event_ids.chunks(crate::ingest::DEFAULT_CHUNK_ROWS) {
+            self.ids.add(&StringChunked::from_iter_values("event_id".into(), ids.iter().map(String::as_str)));
+        }
+        if context.settings.saving_state {
+            self.kept_ids.extend(saved.event_ids);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
+        // Files in input order, rows in file order, whatever order the partitions came in.
+        self.chained.sort_by_key(|row| (row.file, row.row));
         if self.chained.is_empty() {
             // Without a chain, still make sure every piece of evidence names one event.
             return Ok(Integrity.duplicate_ids(self.ids.duplicated()).into_iter().collect());

@@ -15,6 +15,9 @@ mod register_gap;
 mod retention_overrun;
 mod small_cell;
 mod stale_habilitation;
+pub mod state;
+#[cfg(test)]
+mod state_tests;
 mod undeclared_recipient;
 
 use polars::prelude::*;
@@ -40,6 +43,9 @@ pub struct Settings {
     pub review_days: u32,
     /// End of the audit window (`--to`), µs; else the last event.
     pub window_end: Option<i64>,
+    /// The scanners' state will be saved (`--state-out`): a scanner that keeps less than its
+    /// state needs when only its findings are asked for keeps it all (integrity: every event id).
+    pub saving_state: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +55,7 @@ impl Default for Settings {
             cadence: cadence::CadenceParams::default(),
             review_days: 365,
             window_end: None,
+            saving_state: false,
         }
     }
 }
@@ -85,6 +92,11 @@ pub trait Scanner: Send {
     fn scan(&mut self, context: &Context, chunk: &chunk::Chunk) -> Result<()>;
     /// The findings, once every chunk has been scanned.
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>>;
+    /// What it has gathered, as data in text (no codes): [`state`].
+    fn save(&self, context: &Context) -> serde_json::Value;
+    /// Adds the state another scanner of the same detector saved (another partition of the
+    /// log): then `finish` gives the findings of one scan over both, whatever the order.
+    fn absorb(&mut self, context: &Context, state: serde_json::Value) -> Result<()>;
 }
 
 /// Every detector, in the order they run.
@@ -137,6 +149,28 @@ impl Scanners {
         self.running.par_iter_mut().try_for_each(|(_, scanner, _)| scanner.scan(context, chunk))
     }
 
+    /// Every detector's state, by detector name ([`Scanner::save`]).
+    pub fn save(&self, context: &Context) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.running.iter().map(|(name, scanner, _)| (name.to_string(), scanner.save(context))).collect()
+    }
+
+    /// Adds the states another audit's scanners saved; every detector's must be there.
+    pub fn absorb(
+        &mut self,
+        context: &Context,
+        mut states: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<()> {
+        for (name, scanner, _) in &mut self.running {
+            let state = states.remove(*name).ok_or_else(|| {
+                crate::error::Error::Usage(format!(
+                    "the saved state has no {name} detector: it was written by another driftwatch"
+                ))
+            })?;
+            scanner.absorb(context, state)?;
+        }
+        Ok(())
+    }
+
     /// Every detector's findings in the canonical order; when measured, each detector's CPU
     /// and wall-clock time on stderr.
     pub fn finish(self, context: &Context) -> Result<Vec<Finding>> {
@@ -186,8 +220,10 @@ pub struct GroupSummary {
 }
 
 /// A group's facts accumulated from events visited in any order, for detectors that classify
-/// events in Rust (low-cardinality keys judged once, then applied row by row).
-#[derive(Debug, Default, Clone)]
+/// events in Rust (low-cardinality keys judged once, then applied row by row). Saved with its
+/// evidence sorted (the heap's own order depends on arrival).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "SavedTally", into = "SavedTally")]
 pub struct Tally {
     first_seen: i64,
     last_seen: i64,
@@ -228,6 +264,36 @@ impl Tally {
         self.events == 0
     }
 
+    /// Adds the events of another tally, as if they had been added here one by one.
+    pub fn merge(&mut self, other: Tally) {
+        if other.events == 0 {
+            return;
+        }
+        if self.events == 0 {
+            *self = other;
+            return;
+        }
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.events += other.events;
+        self.records = match (self.records, other.records) {
+            (None, None) => None,
+            (mine, theirs) => Some(mine.unwrap_or(0).saturating_add(theirs.unwrap_or(0))),
+        };
+        self.versions.extend(other.versions);
+        for evidence in other.evidence {
+            self.evidence.push(evidence);
+            if self.evidence.len() > MAX_EVIDENCE {
+                self.evidence.pop();
+            }
+        }
+    }
+
+    /// The instant of its latest event (for settings kept from the latest event).
+    pub fn last_seen(&self) -> i64 {
+        self.last_seen
+    }
+
     pub fn into_summary(self) -> GroupSummary {
         GroupSummary {
             first_seen: self.first_seen,
@@ -236,6 +302,43 @@ impl Tally {
             records: self.records,
             evidence: self.evidence.into_sorted_vec().into_iter().map(|(_, id)| id).collect(),
             versions: self.versions.into_iter().collect(),
+        }
+    }
+}
+
+/// A [`Tally`] as saved: evidence as a sorted list.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedTally {
+    first_seen: i64,
+    last_seen: i64,
+    events: u64,
+    records: Option<i64>,
+    evidence: Vec<(i64, String)>,
+    versions: std::collections::BTreeSet<usize>,
+}
+
+impl From<Tally> for SavedTally {
+    fn from(tally: Tally) -> SavedTally {
+        SavedTally {
+            first_seen: tally.first_seen,
+            last_seen: tally.last_seen,
+            events: tally.events,
+            records: tally.records,
+            evidence: tally.evidence.into_sorted_vec(),
+            versions: tally.versions,
+        }
+    }
+}
+
+impl From<SavedTally> for Tally {
+    fn from(saved: SavedTally) -> Tally {
+        Tally {
+            first_seen: saved.first_seen,
+            last_seen: saved.last_seen,
+            events: saved.events,
+            records: saved.records,
+            evidence: saved.evidence.into_iter().collect(),
+            versions: saved.versions,
         }
     }
 }

@@ -53,7 +53,7 @@ pub fn grant_verdict(grants: &[&Grant], ts: i64, unit: Option<&str>) -> Option<R
     Some(if ts < first { Reason::NotYetGranted } else { Reason::Revoked })
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Offence {
     tally: Tally,
     datasets: BTreeSet<String>,
@@ -119,6 +119,18 @@ impl Scanner for HabilitationScanner {
             }
         }
         Ok(())
+    }
+
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save_map(&self.offences)
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        super::state::absorb_map(OutsideHabilitation.name(), "offences", state, &mut self.offences, |mine, theirs| {
+            mine.tally.merge(theirs.tally);
+            mine.datasets.extend(theirs.datasets);
+            mine.roles.extend(theirs.roles);
+        })
     }
 
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {

@@ -54,11 +54,62 @@ impl Detector for PeriodicTransfer {
     }
 }
 
+/// A flow as saved: its transfers as columns.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedFlow {
+    ts: Vec<i64>,
+    volume: Vec<f64>,
+    referenced: Vec<bool>,
+    event_ids: Vec<String>,
+    versions: std::collections::BTreeSet<usize>,
+}
+
+impl Flow {
+    /// Its transfers in time order, then by event id: the order a cadence is looked for in,
+    /// whatever order the log (or its partitions) came in.
+    fn in_canonical_order(self) -> Flow {
+        let mut order: Vec<usize> = (0..self.observations.len()).collect();
+        order.sort_by(|&a, &b| {
+            (self.observations[a].ts, &self.event_ids[a]).cmp(&(self.observations[b].ts, &self.event_ids[b]))
+        });
+        let mut flow = Flow { versions: self.versions, ..Flow::default() };
+        for (index, &from) in order.iter().enumerate() {
+            flow.observations.push(Observation { index, ..self.observations[from] });
+            flow.referenced.push(self.referenced[from]);
+            flow.event_ids.push(self.event_ids[from].clone());
+        }
+        flow
+    }
+
+    fn saved(&self) -> SavedFlow {
+        SavedFlow {
+            ts: self.observations.iter().map(|o| o.ts).collect(),
+            volume: self.observations.iter().map(|o| o.volume).collect(),
+            referenced: self.referenced.clone(),
+            event_ids: self.event_ids.clone(),
+            versions: self.versions.clone(),
+        }
+    }
+
+    fn absorb(&mut self, saved: SavedFlow) {
+        for (ts, volume) in saved.ts.into_iter().zip(saved.volume) {
+            let index = self.observations.len();
+            self.observations.push(Observation { ts, volume, index });
+        }
+        self.referenced.extend(saved.referenced);
+        self.event_ids.extend(saved.event_ids);
+        self.versions.extend(saved.versions);
+    }
+}
+
 /// The flows' transfers, gathered chunk by chunk; the cadences are looked for at the end.
 #[derive(Default)]
 struct FlowScanner {
     /// Flow index by (recipient, dataset) codes.
     by_codes: PlHashMap<(u32, u32), usize>,
+    /// Flow index by (recipient, dataset): flows absorbed from another scanner's state have no
+    /// codes yet.
+    by_names: std::collections::HashMap<(String, String), usize>,
     flows: Vec<((String, String), Flow)>,
     /// (version, recipient, dataset) codes → the register declares that flow `scheduled`.
     lawful_schedule: PlHashMap<(i32, u32, u32), bool>,
@@ -69,8 +120,24 @@ impl Scanner for FlowScanner {
         self.gather_unlawful_if_scheduled(context, chunk)
     }
 
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        let flows: BTreeMap<&(String, String), SavedFlow> =
+            self.flows.iter().map(|(key, flow)| (key, flow.saved())).collect();
+        super::state::save(&flows.into_iter().collect::<Vec<_>>())
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        let flows: Vec<((String, String), SavedFlow)> = super::state::load(PeriodicTransfer.name(), "flows", state)?;
+        for (key, saved) in flows {
+            let index = self.flow_index(key);
+            self.flows[index].1.absorb(saved);
+        }
+        Ok(())
+    }
+
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
-        let flows: BTreeMap<(String, String), Flow> = self.flows.into_iter().collect();
+        let flows: BTreeMap<(String, String), Flow> =
+            self.flows.into_iter().map(|(key, flow)| (key, flow.in_canonical_order())).collect();
         if flows.is_empty() {
             return Ok(Vec::new());
         }
@@ -91,6 +158,16 @@ impl Scanner for FlowScanner {
 }
 
 impl FlowScanner {
+    /// The index of a (recipient, dataset) flow, created empty on first sight.
+    fn flow_index(&mut self, names: (String, String)) -> usize {
+        if let Some(&index) = self.by_names.get(&names) {
+            return index;
+        }
+        self.flows.push((names.clone(), Flow::default()));
+        self.by_names.insert(names, self.flows.len() - 1);
+        self.flows.len() - 1
+    }
+
     /// Adds the outbound events whose version in force leaves the recipient undeclared or on
     /// request to their (recipient, dataset) flow.
     fn gather_unlawful_if_scheduled(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
@@ -111,13 +188,17 @@ impl FlowScanner {
             if scheduled {
                 continue;
             }
-            let flows = &mut self.flows;
-            let index = *self.by_codes.entry((recipient, dataset)).or_insert_with(|| {
-                let names = (dictionaries.recipient.name(recipient).into(), dictionaries.dataset.name(dataset).into());
-                flows.push((names, Flow::default()));
-                flows.len() - 1
-            });
-            let flow = &mut flows[index].1;
+            let index = match self.by_codes.get(&(recipient, dataset)) {
+                Some(&index) => index,
+                None => {
+                    let names =
+                        (dictionaries.recipient.name(recipient).into(), dictionaries.dataset.name(dataset).into());
+                    let index = self.flow_index(names);
+                    self.by_codes.insert((recipient, dataset), index);
+                    index
+                }
+            };
+            let flow = &mut self.flows[index].1;
             let observation = flow.observations.len();
             let volume = volumes.get(row).map_or(1.0, |v| v as f64);
             flow.observations.push(Observation { ts: codes.ts[row], volume, index: observation });

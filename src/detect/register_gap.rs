@@ -22,7 +22,7 @@ use crate::register::versions::{REGISTER_VERSION, day_start_us};
 pub struct RegisterGap;
 
 /// Why an event could not be judged.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 enum Gap {
     /// No version of `processing` in force between `after` and `before` (None = open end).
     Uncovered { processing: String, after: Option<NaiveDate>, before: Option<NaiveDate> },
@@ -32,7 +32,7 @@ enum Gap {
     UnknownDataset { dataset: String },
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct GapEvents {
     tally: Tally,
     datasets: std::collections::BTreeSet<String>,
@@ -77,6 +77,17 @@ impl Scanner for GapScanner {
             gap.datasets.insert(dataset.to_string());
         }
         Ok(())
+    }
+
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save_map(&self.tallies)
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        super::state::absorb_map(RegisterGap.name(), "gaps", state, &mut self.tallies, |mine, theirs| {
+            mine.tally.merge(theirs.tally);
+            mine.datasets.extend(theirs.datasets);
+        })
     }
 
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {

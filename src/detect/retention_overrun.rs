@@ -23,13 +23,29 @@ pub struct RetentionOverrun;
 const USES: [&str; 4] = ["read", "search", "export", "transfer"];
 const DAY_US: i64 = 86_400_000_000;
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Overrun {
     tally: Tally,
     oldest_record: i32,
     largest_excess: i64,
-    retention_days: u32,
-    legal_ref: String,
+    /// (instant, (retention days, legal reference)) of the latest event: what the finding cites.
+    declared: (i64, (u32, String)),
+}
+
+impl Overrun {
+    fn merge(&mut self, other: Overrun) {
+        if other.tally.is_empty() {
+            return;
+        }
+        if self.tally.is_empty() {
+            *self = other;
+            return;
+        }
+        self.oldest_record = self.oldest_record.min(other.oldest_record);
+        self.largest_excess = self.largest_excess.max(other.largest_excess);
+        super::state::latest(&mut self.declared, other.declared);
+        self.tally.merge(other.tally);
+    }
 }
 
 /// Days past the end of retention (> 0 means overrun) for an event on `event_day`.
@@ -88,11 +104,23 @@ impl Scanner for OverrunScanner {
                 overrun.oldest_record = record_day;
             }
             overrun.largest_excess = overrun.largest_excess.max(excess);
-            overrun.retention_days = *retention;
-            overrun.legal_ref.clone_from(legal_ref);
+            let declared = (codes.ts[row], (*retention, legal_ref.clone()));
+            if overrun.tally.is_empty() {
+                overrun.declared = declared;
+            } else if (declared.0, &declared.1) > (overrun.declared.0, &overrun.declared.1) {
+                overrun.declared = declared;
+            }
             columns.add_to(&mut overrun.tally, row);
         }
         Ok(())
+    }
+
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save_map(&self.overruns)
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        super::state::absorb_map(RetentionOverrun.name(), "overruns", state, &mut self.overruns, Overrun::merge)
     }
 
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
@@ -115,8 +143,8 @@ impl RetentionOverrun {
             reason: action.clone(),
             oldest_record_date: oldest,
             largest_excess_days: overrun.largest_excess,
-            retention_days: overrun.retention_days,
-            legal_ref: overrun.legal_ref,
+            retention_days: overrun.declared.1.0,
+            legal_ref: overrun.declared.1.1,
         };
         FindingDraft {
             dataset: Some(dataset.clone()),

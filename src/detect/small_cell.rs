@@ -18,13 +18,26 @@ use crate::register::versions::REGISTER_VERSION;
 
 pub struct SmallCell;
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Cells {
     tally: Tally,
     smallest: i64,
-    minimum: u32,
-    purpose: String,
-    legal_ref: String,
+    /// (instant, (minimum, purpose, legal reference)) of the latest event: what the finding cites.
+    declared: (i64, (u32, String, String)),
+}
+
+impl Cells {
+    fn merge(&mut self, other: Cells) {
+        if self.tally.is_empty() || (!other.tally.is_empty() && other.smallest < self.smallest) {
+            self.smallest = other.smallest;
+        }
+        if self.tally.is_empty() {
+            self.declared = other.declared;
+        } else if !other.tally.is_empty() {
+            super::state::latest(&mut self.declared, other.declared);
+        }
+        self.tally.merge(other.tally);
+    }
 }
 
 impl Detector for SmallCell {
@@ -84,12 +97,25 @@ impl Scanner for CellScanner {
                 cells.smallest = size;
             }
             // Cannot fail: every row of the frame carries its row number.
-            columns.add_to(&mut cells.tally, rows.get(index).expect("row") as usize);
-            cells.minimum = minimum;
-            cells.purpose = purpose.id.clone();
-            cells.legal_ref = purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
+            let row = rows.get(index).expect("row") as usize;
+            let legal_ref = purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
+            let declared = (columns.ts.get(row).unwrap_or_default(), (minimum, purpose.id.clone(), legal_ref));
+            if cells.tally.is_empty() {
+                cells.declared = declared;
+            } else {
+                super::state::latest(&mut cells.declared, declared);
+            }
+            columns.add_to(&mut cells.tally, row);
         }
         Ok(())
+    }
+
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save_map(&self.by_actor)
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        super::state::absorb_map(SmallCell.name(), "cells", state, &mut self.by_actor, Cells::merge)
     }
 
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
@@ -98,15 +124,12 @@ impl Scanner for CellScanner {
             .into_iter()
             .map(|((actor, dataset), cells)| {
                 let group = cells.tally.into_summary();
-                let facts = facts::SmallCell {
-                    smallest_cell: cells.smallest,
-                    min_group_size: cells.minimum,
-                    legal_ref: cells.legal_ref,
-                };
+                let (_, (minimum, purpose, legal_ref)) = cells.declared;
+                let facts = facts::SmallCell { smallest_cell: cells.smallest, min_group_size: minimum, legal_ref };
                 FindingDraft {
                     dataset: Some(dataset),
                     actor: Some(actor),
-                    purpose: Some(cells.purpose.clone()),
+                    purpose: Some(purpose),
                     first_seen: Some(group.first_seen),
                     last_seen: Some(group.last_seen),
                     events: group.events,

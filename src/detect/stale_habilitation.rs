@@ -57,6 +57,20 @@ impl Scanner for UseScanner {
         Ok(())
     }
 
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        let used: std::collections::BTreeSet<&(String, String)> = self.used.iter().collect();
+        serde_json::json!({ "used": super::state::save(&used), "last_event": self.last_event })
+    }
+
+    fn absorb(&mut self, _context: &Context, mut state: serde_json::Value) -> Result<()> {
+        let used: Vec<(String, String)> = super::state::load(StaleHabilitation.name(), "used", state["used"].take())?;
+        let last_event: Option<i64> =
+            super::state::load(StaleHabilitation.name(), "last_event", state["last_event"].take())?;
+        self.used.extend(used);
+        self.last_event = self.last_event.max(last_event);
+        Ok(())
+    }
+
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
         let Some(habilitations) = context.habilitations else { return Ok(Vec::new()) };
         let Some(window_end) = context.settings.window_end.or(self.last_event) else { return Ok(Vec::new()) };

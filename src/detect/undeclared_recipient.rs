@@ -62,6 +62,14 @@ impl Scanner for RecipientScanner {
         Ok(())
     }
 
+    fn save(&self, _context: &Context) -> serde_json::Value {
+        super::state::save_map(&self.flows)
+    }
+
+    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+        super::state::absorb_map(UndeclaredRecipient.name(), "flows", state, &mut self.flows, Tally::merge)
+    }
+
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
         Ok(self
             .flows

@@ -32,7 +32,7 @@ pub fn link(prev_hash: &str, canonical: &str) -> String {
 }
 
 /// One event as the chain sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChainRow {
     pub file: usize,
     /// Data row in its file, 1-based.
