@@ -81,6 +81,16 @@ social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch gener
     /// Check a source map against a log, or draft one from a log
     #[command(subcommand)]
     Map(MapCommand),
+    /// Scan one partition of a log (same options as audit) and save its state: no report
+    #[command(
+        after_help = "Example (one month of a partitioned log):\n  driftwatch scan --events lake/month=2022-03/ --register register/ --habilitations grants.csv --state-out states/2022-03.dwstate"
+    )]
+    Scan(AuditArgs),
+    /// Merge saved states (driftwatch scan) into one audit's findings, reports and manifest
+    #[command(
+        after_help = "The findings are those of one audit over every partition. States from another register, habilitations file, judging parameter or driftwatch version refuse to merge.\nExample:\n  driftwatch merge --state states/*.dwstate --out audits/2022"
+    )]
+    Merge(MergeArgs),
     /// Compare two audits' findings: new, resolved and changed (severity, events, period)
     #[command(
         after_help = "A and B are output folders (or their findings.json). Exit 0 no difference, 1 differences listed, 2 unreadable input.\nExample:\n  driftwatch diff audits/2022-06 audits/2022-07 --json"
@@ -163,6 +173,14 @@ pub struct AuditArgs {
     /// least this severe; replaces --fail-on. Without --baseline every finding is new
     #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Month after month")]
     pub fail_on_new: Option<FailOn>,
+    /// Saved audit states to start from (driftwatch scan, or last month's --state-out): their
+    /// findings are found again together with this run's events, without re-reading their logs
+    #[arg(long, num_args = 1.., value_name = "FILE", help_heading = "Month after month")]
+    pub state_in: Vec<PathBuf>,
+    /// Save this audit's state (every detector's, the run summary's, the inputs' hashes) for a
+    /// later --state-in or driftwatch merge; it holds raw identities: keep it as the log
+    #[arg(long, value_name = "FILE", help_heading = "Month after month")]
+    pub state_out: Option<PathBuf>,
     /// Stop at the first unreadable input file (default: report it, audit the others, exit 2)
     #[arg(long)]
     pub strict: bool,
@@ -197,6 +215,34 @@ pub struct AuditArgs {
     /// Print the duration of each stage on stderr
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Saved states (driftwatch scan --state-out, audit --state-out)
+    #[arg(long, num_args = 1.., required = true, value_name = "FILE")]
+    pub state: Vec<PathBuf>,
+    /// Output directory
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+    /// Language of the report
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
+    pub format: Vec<OutputFormat>,
+    /// Write agent identities raw instead of keyed pseudonyms (ag-…)
+    #[arg(long)]
+    pub reveal_identities: bool,
+    /// Pseudonymisation key (else $DRIFTWATCH_KEY, else <out>/.driftwatch-key, created 0600)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Exit with 1 when a finding is at least this severe
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! ingest (files → one event frame) → register (versions in force, habilitations) →
 //! detect (one file per detector) → finding → report (tables, Markdown) + evidence (manifest).
 
+pub mod audit_state;
 pub mod calendar;
 pub mod cli;
 pub mod commands;

@@ -68,6 +68,8 @@ fn main() {
             i32::from(!intact)
         }),
         Command::Diff { a, b, json } => commands::diff::run(a, b, *json),
+        Command::Scan(args) => commands::scan_merge::scan(args),
+        Command::Merge(args) => commands::scan_merge::merge(args).map(|outcome| outcome.exit_code),
         Command::Replay { manifest, inputs_root } => {
             commands::replay::run(manifest, inputs_root.as_deref()).map(|problems| {
                 for (file, problem) in &problems {

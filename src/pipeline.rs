@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::audit_state::{AuditState, Fingerprint, SummaryState};
 use crate::detect::{self, Context};
 use crate::error::{PolarsContext, Result};
 use crate::event::TS;
@@ -55,6 +56,16 @@ pub struct AuditConfig {
     /// Exit 1 only for new findings at least this severe (`--fail-on-new`; replaces `fail_on`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_on_new: Option<Severity>,
+    /// Saved audit states to start from (`--state-in`, `driftwatch merge`): other partitions of
+    /// the log, or last month's whole state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state_in: Vec<PathBuf>,
+    /// Where to save this audit's state (`--state-out`, `driftwatch scan`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_out: Option<PathBuf>,
+    /// Write findings and reports (false for `driftwatch scan`: the state only).
+    #[serde(skip, default = "yes")]
+    pub write_reports: bool,
     pub reveal_identities: bool,
     /// Pseudonymisation key file (else DRIFTWATCH_KEY, else <out>/.driftwatch-key).
     pub key_file: Option<PathBuf>,
@@ -90,6 +101,10 @@ pub struct AuditConfig {
     pub sign_key: Option<PathBuf>,
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn default_chunk_rows() -> usize {
     ingest::DEFAULT_CHUNK_ROWS
 }
@@ -121,7 +136,7 @@ impl AuditConfig {
             },
             review_days: self.review_days,
             window_end: self.to,
-            saving_state: false,
+            saving_state: self.state_out.is_some(),
         })
     }
 }
@@ -192,20 +207,40 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let baseline = config.baseline.as_deref().map(Baseline::load).transpose()?;
     let triage = config.triage.as_deref().map(TriageFile::load).transpose()?;
     stopwatch.lap("register and habilitations loaded", "reading, judging and scanning the events");
-    let inputs = ingest::discover(&config.events, &maps)?;
+    // A merge reads no log: its events are in the states.
+    let inputs = if config.events.is_empty() && !config.state_in.is_empty() {
+        Vec::new()
+    } else {
+        ingest::discover(&config.events, &maps)?
+    };
     check_output_directory(config, &inputs)?;
+    // Saved states (other partitions, last month): they must have been judged as this run is.
+    let fingerprint = Fingerprint::of(config, &register, habilitations.as_ref());
+    let previous = crate::audit_state::read_mergeable(&config.state_in, &fingerprint)?;
     // The key of the previous audit's folder carries over (same agents, same pseudonyms, same
-    // ids); a baseline whose ids cannot match this audit's is refused before any reading.
-    let (key, key_info) = pseudonym::load_key_inheriting(
-        config.key_file.as_deref(),
-        &config.out,
-        baseline.as_ref().map(Baseline::folder),
-    )?;
-    if let Some(baseline) = &baseline {
-        baseline.check_comparable(&key_info.key_id, config.reveal_identities)?;
+    // ids); a baseline whose ids cannot match this audit's is refused before any reading. A scan
+    // writes no identities: it needs no key.
+    let key = if config.write_reports {
+        let (key, key_info) = pseudonym::load_key_inheriting(
+            config.key_file.as_deref(),
+            &config.out,
+            baseline.as_ref().map(Baseline::folder),
+        )?;
+        if let Some(baseline) = &baseline {
+            baseline.check_comparable(&key_info.key_id, config.reveal_identities)?;
+        }
+        Some((key, key_info))
+    } else {
+        None
+    };
+    // Events are indexed by their position among the inputs (`source_file`); the files of
+    // absorbed states follow (their chained rows name them by path).
+    let mut input_files: Vec<String> = inputs.iter().map(|input| input.path.display().to_string()).collect();
+    for file in previous.iter().flat_map(|state| &state.files) {
+        if !input_files.contains(&file.path) {
+            input_files.push(file.path.clone());
+        }
     }
-    // Events are indexed by their position among the inputs (`source_file`).
-    let input_files: Vec<String> = inputs.iter().map(|input| input.path.display().to_string()).collect();
     let context = Context {
         register: &register,
         habilitations: habilitations.as_ref(),
@@ -217,6 +252,14 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
     let mut scanners =
         if config.verbose { detect::Scanners::measured(&detect::all()) } else { detect::Scanners::new(&detect::all()) };
     let mut seen = Seen::default();
+    let mut earlier = ingest::Streamed::default();
+    for state in previous {
+        scanners.absorb(&context, state.detectors)?;
+        seen.absorb(state.summary);
+        earlier.files.extend(state.files);
+        earlier.unreadable.extend(state.unreadable);
+        earlier.quarantine.extend(state.quarantine);
+    }
     let (progress, mut rows_streamed) = (&stopwatch.progress, 0usize);
     let (mut windowing, mut judging, mut summarising) =
         (crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default(), crate::cpu_time::Spent::default());
@@ -240,11 +283,19 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         scanners.scan(&context, &chunk)
     };
     // Under --verbose, one stage at a time, so that each one's CPU time is its own.
-    let streamed = if config.verbose {
+    let mut streamed = if config.verbose {
         ingest::stream(&inputs, &maps, config.strict, config.chunk_rows, on_chunk)?
     } else {
         ingest::stream_ahead(&inputs, &maps, config.strict, config.chunk_rows, on_chunk)?
     };
+    // With absorbed states, the files of every partition, in path order (as one audit lists them).
+    if !config.state_in.is_empty() {
+        streamed.files.extend(earlier.files);
+        streamed.files.sort_by(|a, b| a.path.cmp(&b.path));
+        streamed.unreadable.extend(earlier.unreadable);
+        streamed.quarantine.extend(earlier.quarantine);
+        streamed.quarantine.sort();
+    }
     stopwatch.progress.rows_done();
     stopwatch.lap("events read, judged and scanned", "finishing the detectors");
     if config.verbose {
@@ -260,6 +311,33 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
             );
         }
     }
+    if let Some(path) = &config.state_out {
+        let state = AuditState {
+            fingerprint,
+            config: config.clone(),
+            files: streamed.files.clone(),
+            unreadable: streamed.unreadable.clone(),
+            quarantine: streamed.quarantine.clone(),
+            summary: seen.saved(&judge.dictionaries),
+            detectors: scanners.save(&context),
+        };
+        state.write(path)?;
+    }
+    let Some((key, key_info)) = key else {
+        // A scan: the state is its output.
+        stopwatch.progress.finish();
+        let exit_code = if streamed.unreadable.is_empty() { 0 } else { 2 };
+        let summary = RunSummary {
+            rows_read: streamed.files.iter().map(|f| f.rows_read).sum(),
+            rows_used: streamed.files.iter().map(|f| f.rows_used).sum(),
+            rows_quarantined: streamed.files.iter().map(|f| f.rows_quarantined).sum(),
+            events_judged: seen.events_judged,
+            files: streamed.files,
+            unreadable_files: streamed.unreadable,
+            ..RunSummary::default()
+        };
+        return Ok(AuditOutcome { summary, findings: Vec::new(), exit_code });
+    };
     let findings = scanners.finish(&context)?;
     stopwatch.lap("detectors finished", "writing the reports");
 
@@ -305,11 +383,13 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         }),
         detectors: detect::all().iter().map(|d| d.name()).collect(),
         findings_by_detector: Default::default(),
-        overview: seen
-            .overview
-            .finish(&judge.dictionaries)
-            .finish(&register, &safe_findings)
-            .renamed(|r| pseudonymiser.recipient(r)),
+        overview: {
+            let mut overview = seen.overview.finish(&judge.dictionaries);
+            overview.merge(seen.absorbed_overview);
+            overview
+        }
+        .finish(&register, &safe_findings)
+        .renamed(|r| pseudonymiser.recipient(r)),
         findings: 0,
         timezone: Some(context.settings.timezone),
         since,
@@ -433,9 +513,35 @@ struct Seen {
     /// By actor code: 0 not seen yet, 1 seen, 2 seen under a service role.
     actor_state: Vec<u8>,
     overview: report::overview::OverviewScan,
+    /// The overview of saved states absorbed (`--state-in`).
+    absorbed_overview: report::overview::Overview,
 }
 
 impl Seen {
+    /// What it gathered, in text (a saved state's run summary).
+    fn saved(&self, dictionaries: &detect::chunk::Dictionaries) -> SummaryState {
+        let mut overview = self.overview.clone().finish(dictionaries);
+        overview.merge(self.absorbed_overview.clone());
+        SummaryState {
+            events_judged: self.events_judged,
+            first_event: self.first_event,
+            last_event: self.last_event,
+            actors: self.actors.clone(),
+            service_accounts: self.service_accounts.clone(),
+            overview,
+        }
+    }
+
+    /// Adds another partition's run summary.
+    fn absorb(&mut self, other: SummaryState) {
+        self.events_judged += other.events_judged;
+        self.first_event = self.first_event.into_iter().chain(other.first_event).min();
+        self.last_event = self.last_event.into_iter().chain(other.last_event).max();
+        self.actors.extend(other.actors);
+        self.service_accounts.extend(other.service_accounts);
+        self.absorbed_overview.merge(other.overview);
+    }
+
     fn scan(&mut self, chunk: &detect::chunk::Chunk, register: &register::RegisterSet) -> Result<()> {
         let codes = chunk.codes;
         self.events_judged += codes.len() as u64;

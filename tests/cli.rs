@@ -9,6 +9,8 @@ use serde_json::Value;
 
 #[path = "cli/monthly.rs"]
 mod monthly;
+#[path = "cli/partitions.rs"]
+mod partitions;
 #[path = "cli/pgaudit.rs"]
 mod pgaudit;
 #[path = "cli/source_maps.rs"]

@@ -28,7 +28,7 @@ const FLOORS: &[&[&str]] = &[
     &["pseudonym"],
     &["history"],
     &["report"],
-    &["pipeline"],
+    &["pipeline", "audit_state"],
     &["generate"],
     &["cli"],
     &["commands"],

@@ -92,10 +92,13 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         strict: args.strict,
         routes: args.routes.clone(),
         source_maps: args.source_map.clone(),
+        state_in: args.state_in.clone(),
+        state_out: args.state_out.clone(),
+        write_reports: true,
     })
 }
 
-fn severity_of(threshold: FailOn) -> Option<Severity> {
+pub fn severity_of(threshold: FailOn) -> Option<Severity> {
     match threshold {
         FailOn::High => Some(Severity::High),
         FailOn::Medium => Some(Severity::Medium),

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod generate;
 pub mod map;
 pub mod replay;
+pub mod scan_merge;
 pub mod schema;
 pub mod seal;
 pub mod verify;

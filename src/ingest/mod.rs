@@ -146,7 +146,7 @@ impl Input {
 }
 
 /// A row (or line) that could not be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct QuarantineRecord {
     pub file: String,
     /// Physical line in the file (CSV, JSON lines), when the format has lines.
@@ -159,11 +159,11 @@ pub struct QuarantineRecord {
 }
 
 /// What happened to one input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FileReport {
     /// The path as the user gave it (or as found under a directory they gave).
     pub path: String,
-    pub format: &'static str,
+    pub format: String,
     pub sha256: String,
     pub rows_read: u64,
     pub rows_used: u64,
@@ -173,10 +173,10 @@ pub struct FileReport {
     pub source_map: Option<String>,
     /// Local times written during the autumn change (they happen twice): the earlier instant
     /// was taken for each.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub ambiguous_local_times: u64,
     /// Records that are not events (a database log's other messages): not rows, not errors.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub records_skipped: u64,
 }
 
@@ -196,7 +196,7 @@ pub struct Ingested {
 }
 
 /// A whole input file that could not be read (missing column, corrupt Parquet, …).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct UnreadableFile {
     pub path: String,
     pub error: String,
@@ -433,7 +433,7 @@ impl<'m> FileStream<'m> {
         Ok(FileReport {
             sha256,
             path: display,
-            format: format.name(),
+            format: format.name().to_string(),
             rows_read,
             rows_used,
             rows_quarantined: rows_read - rows_used,

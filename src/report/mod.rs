@@ -61,7 +61,7 @@ impl OutputFormat {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Window {
     pub from: Option<String>,
     pub to: Option<String>,
@@ -108,7 +108,7 @@ pub fn top_findings(findings: &[Finding]) -> Vec<&Finding> {
 }
 
 /// What the reports' run summary says (their last section; findings.json's `summary`): what was read and what was found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub files: Vec<FileReport>,
     /// Input files that could not be read at all; the audit judged the others.

@@ -11,7 +11,7 @@ use crate::detect::chunk::{Chunk, Dictionaries};
 use crate::finding::Finding;
 use crate::register::RegisterSet;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Overview {
     /// recipient → month (`YYYY-MM`) → transfers and exports.
     pub transfers: BTreeMap<String, BTreeMap<String, u64>>,
@@ -25,6 +25,22 @@ pub struct Overview {
 }
 
 impl Overview {
+    /// Adds another partition's transfers and observed categories (the register's part is added
+    /// once, by [`Overview::finish`]).
+    pub fn merge(&mut self, other: Overview) {
+        for (recipient, months) in other.transfers {
+            let mine = self.transfers.entry(recipient).or_default();
+            for (month, transfers) in months {
+                *mine.entry(month).or_default() += transfers;
+            }
+        }
+        for (recipient, (declared, observed)) in other.categories {
+            let mine = self.categories.entry(recipient).or_default();
+            mine.0.extend(declared);
+            mine.1.extend(observed);
+        }
+    }
+
     /// The same facts with each recipient renamed (pseudonyms for recipients who are people).
     pub fn renamed(self, rename: impl Fn(&str) -> String) -> Overview {
         Overview {
@@ -38,7 +54,7 @@ impl Overview {
 
 /// The overview's facts while the events stream by, in codes (`detect::chunk`): a transfer
 /// costs a hash of two integers, not a month string and two recipient names.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct OverviewScan {
     /// (recipient code, months since year 0) → transfers and exports.
     transfers: PlHashMap<(u32, i32), u64>,
