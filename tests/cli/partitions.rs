@@ -161,3 +161,33 @@ fn month_after_month_from_the_last_state_without_rereading() {
         assert!(std::fs::read(whole.join(file)).unwrap() == std::fs::read(last.join(file)).unwrap(), "{file} differs");
     }
 }
+
+/// A Python that can `import distributed` (Dask), if this machine has one.
+fn python_with_dask() -> Option<String> {
+    ["python3", "/usr/bin/python3"].into_iter().map(str::to_string).find(|python| {
+        std::process::Command::new(python)
+            .args(["-c", "import distributed"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    })
+}
+
+/// examples/distributed: the sample as twelve `month=` partitions on a local Dask cluster of
+/// two workers (one scan task per partition, one merge) writes the bytes one audit writes.
+#[test]
+fn a_local_dask_cluster_writes_what_one_audit_writes() {
+    let Some(python) = python_with_dask() else {
+        eprintln!("SKIPPED: no Python with Dask distributed here (Debian: apt-get install python3-distributed)");
+        return;
+    };
+    let output = std::process::Command::new("sh")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("examples/distributed/test_local_cluster.sh")
+        .env("DRIFTWATCH", assert_cmd::cargo::cargo_bin("driftwatch"))
+        .env("PYTHON", python)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("the Dask run and one audit wrote the same bytes (12 partitions)"), "{said}");
+}
