@@ -40,12 +40,41 @@ struct IntegrityScanner {
 }
 
 /// The integrity state as saved: the chained rows with their file's path (partitions number
-/// their files apart), and every event id, in the order of their hash (so that a later merge can
-/// go partition of hashes by partition).
+/// their files apart), and every event id (in text order), without which two partitions'
+/// duplicates could not be named.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedIntegrity {
     chained: Vec<(String, chain::ChainRow)>,
-    event_ids: Vec<String>,
+    /// Front-coded: each id as (bytes it shares with the one before, the rest).
+    event_ids: Vec<(usize, String)>,
+}
+
+/// Sorted ids, each as (bytes shared with the previous id, the rest): logs number their events,
+/// so the rest is mostly a digit or two.
+fn front_coded(sorted: &[String]) -> Vec<(usize, String)> {
+    let mut previous = "";
+    sorted
+        .iter()
+        .map(|id| {
+            let mut shared = id.bytes().zip(previous.bytes()).take_while(|(a, b)| a == b).count();
+            while !id.is_char_boundary(shared) {
+                shared -= 1;
+            }
+            previous = id;
+            (shared, id[shared..].to_string())
+        })
+        .collect()
+}
+
+/// The ids [`front_coded`] wrote; None when an entry claims more than the previous id holds.
+fn front_decoded(coded: Vec<(usize, String)>) -> Option<Vec<String>> {
+    let mut ids: Vec<String> = Vec::with_capacity(coded.len());
+    for (shared, rest) in coded {
+        let previous = ids.last().map(String::as_str).unwrap_or("");
+        let prefix = previous.get(..shared)?;
+        ids.push(format!("{prefix}{rest}"));
+    }
+    Some(ids)
 }
 
 impl Scanner for IntegrityScanner {
@@ -67,12 +96,12 @@ impl Scanner for IntegrityScanner {
     fn save(&self, context: &Context) -> serde_json::Value {
         let path = |file: usize| context.input_files.get(file).cloned().unwrap_or_default();
         let chained = self.chained.iter().map(|row| (path(row.file), row.clone())).collect();
-        let hasher = PlFixedStateQuality::default();
-        let mut event_ids: Vec<(u64, &String)> =
-            self.kept_ids.iter().map(|id| (hasher.hash_one(id.as_str()), id)).collect();
-        event_ids.sort();
-        let event_ids = event_ids.into_iter().map(|(_, id)| id.clone()).collect();
-        super::state::save(&SavedIntegrity { chained, event_ids })
+        // In text order: the same bytes whatever the log's order, and logs number their events,
+        // so neighbouring ids share most of their text and the state compresses to a few bytes
+        // an event (in hash order it did not compress at all).
+        let mut event_ids: Vec<String> = self.kept_ids.clone();
+        event_ids.sort_unstable();
+        super::state::save(&SavedIntegrity { chained, event_ids: front_coded(&event_ids) })
     }
 
     fn absorb(&mut self, context: &Context, state: serde_json::Value) -> Result<()> {
@@ -83,11 +112,13 @@ impl Scanner for IntegrityScanner {
             })?;
             self.chained.push(row);
         }
-        for ids in saved.event_ids.chunks(crate::ingest::DEFAULT_CHUNK_ROWS) {
+        let event_ids = front_decoded(saved.event_ids)
+            .ok_or_else(|| crate::error::Error::Usage("integrity state: a damaged list of event ids".into()))?;
+        for ids in event_ids.chunks(crate::ingest::DEFAULT_CHUNK_ROWS) {
             self.ids.add(&StringChunked::from_iter_values("event_id".into(), ids.iter().map(String::as_str)));
         }
         if context.settings.saving_state {
-            self.kept_ids.extend(saved.event_ids);
+            self.kept_ids.extend(event_ids);
         }
         Ok(())
     }
@@ -407,6 +438,15 @@ impl Bloom {
 #[cfg(test)]
 mod duplicate_tests {
     use super::*;
+
+    #[test]
+    fn front_coding_gives_every_id_back() {
+        let ids: Vec<String> = ["E001", "E002", "E010", "F", "Fé1", "Fé2", "Fz"].map(String::from).to_vec();
+        let coded = front_coded(&ids);
+        assert_eq!(coded[1], (3, "2".to_string()));
+        assert_eq!(front_decoded(coded).unwrap(), ids);
+        assert!(front_decoded(vec![(3, "x".into())]).is_none());
+    }
 
     fn ids(values: &[&str]) -> StringChunked {
         StringChunked::new("id".into(), values)
