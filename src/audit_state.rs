@@ -116,8 +116,8 @@ pub struct AuditState {
     pub unreadable: Vec<UnreadableFile>,
     pub quarantine: Vec<QuarantineRecord>,
     pub summary: SummaryState,
-    /// Detector name → its state (`detect::Scanner::save`).
-    pub detectors: BTreeMap<String, serde_json::Value>,
+    /// Detector name → its state (`detect::Scanner::save`), kept as JSON text until absorbed.
+    pub detectors: BTreeMap<String, Box<crate::detect::state::Saved>>,
 }
 
 #[derive(Serialize, Deserialize)]

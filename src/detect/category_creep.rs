@@ -97,11 +97,11 @@ impl Scanner for CreepScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save(&self.groups.iter().collect::<Vec<_>>())
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         let groups: Vec<((String, String, String), Group)> = super::state::load(self.name(), "groups", state)?;
         for ((judged_by, against, dataset), group) in groups {
             let judged_by = match judged_by.as_str() {

@@ -217,11 +217,11 @@ impl Scanner for WatchScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save_map(&self.watchers)
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         super::state::absorb_map(IndividualMonitoring.name(), "watchers", state, &mut self.watchers, Watcher::merge)
     }
 

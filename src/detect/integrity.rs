@@ -51,7 +51,7 @@ struct SavedIntegrity {
 
 /// Sorted ids, each as (bytes shared with the previous id, the rest): logs number their events,
 /// so the rest is mostly a digit or two.
-fn front_coded(sorted: &[String]) -> Vec<(usize, String)> {
+fn front_coded(sorted: &[&str]) -> Vec<(usize, String)> {
     let mut previous = "";
     sorted
         .iter()
@@ -93,18 +93,18 @@ impl Scanner for IntegrityScanner {
         Ok(())
     }
 
-    fn save(&self, context: &Context) -> serde_json::Value {
+    fn save(&self, context: &Context) -> Box<super::state::Saved> {
         let path = |file: usize| context.input_files.get(file).cloned().unwrap_or_default();
         let chained = self.chained.iter().map(|row| (path(row.file), row.clone())).collect();
         // In text order: the same bytes whatever the log's order, and logs number their events,
         // so neighbouring ids share most of their text and the state compresses to a few bytes
         // an event (in hash order it did not compress at all).
-        let mut event_ids: Vec<String> = self.kept_ids.clone();
+        let mut event_ids: Vec<&str> = self.kept_ids.iter().map(String::as_str).collect();
         event_ids.sort_unstable();
         super::state::save(&SavedIntegrity { chained, event_ids: front_coded(&event_ids) })
     }
 
-    fn absorb(&mut self, context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, context: &Context, state: &super::state::Saved) -> Result<()> {
         let saved: SavedIntegrity = super::state::load(Integrity.name(), "ids and chain", state)?;
         for (path, mut row) in saved.chained {
             row.file = context.input_files.iter().position(|file| *file == path).ok_or_else(|| {
@@ -442,7 +442,7 @@ mod duplicate_tests {
     #[test]
     fn front_coding_gives_every_id_back() {
         let ids: Vec<String> = ["E001", "E002", "E010", "F", "Fé1", "Fé2", "Fz"].map(String::from).to_vec();
-        let coded = front_coded(&ids);
+        let coded = front_coded(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(coded[1], (3, "2".to_string()));
         assert_eq!(front_decoded(coded).unwrap(), ids);
         assert!(front_decoded(vec![(3, "x".into())]).is_none());

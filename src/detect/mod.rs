@@ -93,10 +93,10 @@ pub trait Scanner: Send {
     /// The findings, once every chunk has been scanned.
     fn finish(self: Box<Self>, context: &Context) -> Result<Vec<Finding>>;
     /// What it has gathered, as data in text (no codes): [`state`].
-    fn save(&self, context: &Context) -> serde_json::Value;
+    fn save(&self, context: &Context) -> Box<state::Saved>;
     /// Adds the state another scanner of the same detector saved (another partition of the
     /// log): then `finish` gives the findings of one scan over both, whatever the order.
-    fn absorb(&mut self, context: &Context, state: serde_json::Value) -> Result<()>;
+    fn absorb(&mut self, context: &Context, state: &state::Saved) -> Result<()>;
 }
 
 /// Every detector, in the order they run.
@@ -150,7 +150,7 @@ impl Scanners {
     }
 
     /// Every detector's state, by detector name ([`Scanner::save`]).
-    pub fn save(&self, context: &Context) -> std::collections::BTreeMap<String, serde_json::Value> {
+    pub fn save(&self, context: &Context) -> std::collections::BTreeMap<String, Box<state::Saved>> {
         self.running.iter().map(|(name, scanner, _)| (name.to_string(), scanner.save(context))).collect()
     }
 
@@ -158,7 +158,7 @@ impl Scanners {
     pub fn absorb(
         &mut self,
         context: &Context,
-        mut states: std::collections::BTreeMap<String, serde_json::Value>,
+        mut states: std::collections::BTreeMap<String, Box<state::Saved>>,
     ) -> Result<()> {
         for (name, scanner, _) in &mut self.running {
             let state = states.remove(*name).ok_or_else(|| {
@@ -166,7 +166,7 @@ impl Scanners {
                     "the saved state has no {name} detector: it was written by another driftwatch"
                 ))
             })?;
-            scanner.absorb(context, state)?;
+            scanner.absorb(context, &state)?;
         }
         Ok(())
     }

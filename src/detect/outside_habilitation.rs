@@ -121,11 +121,11 @@ impl Scanner for HabilitationScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save_map(&self.offences)
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         super::state::absorb_map(OutsideHabilitation.name(), "offences", state, &mut self.offences, |mine, theirs| {
             mine.tally.merge(theirs.tally);
             mine.datasets.extend(theirs.datasets);

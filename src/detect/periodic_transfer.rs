@@ -120,13 +120,13 @@ impl Scanner for FlowScanner {
         self.gather_unlawful_if_scheduled(context, chunk)
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         let flows: BTreeMap<&(String, String), SavedFlow> =
             self.flows.iter().map(|(key, flow)| (key, flow.saved())).collect();
         super::state::save(&flows.into_iter().collect::<Vec<_>>())
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         let flows: Vec<((String, String), SavedFlow)> = super::state::load(PeriodicTransfer.name(), "flows", state)?;
         for (key, saved) in flows {
             let index = self.flow_index(key);

@@ -79,11 +79,11 @@ impl Scanner for GapScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save_map(&self.tallies)
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         super::state::absorb_map(RegisterGap.name(), "gaps", state, &mut self.tallies, |mine, theirs| {
             mine.tally.merge(theirs.tally);
             mine.datasets.extend(theirs.datasets);

@@ -115,11 +115,11 @@ impl Scanner for OverrunScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save_map(&self.overruns)
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         super::state::absorb_map(RetentionOverrun.name(), "overruns", state, &mut self.overruns, Overrun::merge)
     }
 

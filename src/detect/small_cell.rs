@@ -110,11 +110,11 @@ impl Scanner for CellScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save_map(&self.by_actor)
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         super::state::absorb_map(SmallCell.name(), "cells", state, &mut self.by_actor, Cells::merge)
     }
 

@@ -57,17 +57,25 @@ impl Scanner for UseScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         let used: std::collections::BTreeSet<&(String, String)> = self.used.iter().collect();
-        serde_json::json!({ "used": super::state::save(&used), "last_event": self.last_event })
+        #[derive(serde::Serialize)]
+        struct Saved<'a> {
+            used: std::collections::BTreeSet<&'a (String, String)>,
+            last_event: Option<i64>,
+        }
+        super::state::save(&Saved { used, last_event: self.last_event })
     }
 
-    fn absorb(&mut self, _context: &Context, mut state: serde_json::Value) -> Result<()> {
-        let used: Vec<(String, String)> = super::state::load(StaleHabilitation.name(), "used", state["used"].take())?;
-        let last_event: Option<i64> =
-            super::state::load(StaleHabilitation.name(), "last_event", state["last_event"].take())?;
-        self.used.extend(used);
-        self.last_event = self.last_event.max(last_event);
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            used: Vec<(String, String)>,
+            last_event: Option<i64>,
+        }
+        let saved: Saved = super::state::load(StaleHabilitation.name(), "uses", state)?;
+        self.used.extend(saved.used);
+        self.last_event = self.last_event.max(saved.last_event);
         Ok(())
     }
 

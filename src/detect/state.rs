@@ -11,33 +11,36 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 
 /// A map as `[[key, value], …]`, in key order.
-pub fn save_map<K: Serialize, V: Serialize>(map: &BTreeMap<K, V>) -> Value {
-    // Cannot fail: keys and values are text, numbers, lists and maps of them.
-    serde_json::to_value(map.iter().collect::<Vec<_>>()).expect("state serialises")
+pub fn save_map<K: Serialize, V: Serialize>(map: &BTreeMap<K, V>) -> Box<Saved> {
+    save(&map.iter().collect::<Vec<_>>())
 }
 
+/// A saved state as read back: its JSON text, parsed by the scanner that absorbs it (parsing
+/// every partition's states into generic values first took several times their size).
+pub type Saved = serde_json::value::RawValue;
+
 /// Reads a value saved by [`save`], naming the detector when it does not fit.
-pub fn load<T: DeserializeOwned>(detector: &str, part: &str, state: Value) -> Result<T> {
-    serde_json::from_value(state)
+pub fn load<T: DeserializeOwned>(detector: &str, part: &str, state: &Saved) -> Result<T> {
+    serde_json::from_str(state.get())
         .map_err(|e| Error::Usage(format!("detector state of {detector} ({part}) does not fit this driftwatch: {e}")))
 }
 
-/// Any serialisable part of a state.
-pub fn save<T: Serialize>(value: &T) -> Value {
+/// Any serialisable part of a state, as JSON text (no tree of values: a state of 50M event
+/// ids took several times its size as one).
+pub fn save<T: Serialize>(value: &T) -> Box<Saved> {
     // Cannot fail: states are text, numbers, lists and maps of them.
-    serde_json::to_value(value).expect("state serialises")
+    serde_json::value::to_raw_value(value).expect("state serialises")
 }
 
 /// Adds the `[key, value]` pairs of a saved map into `map`, merging the values of keys both hold.
 pub fn absorb_map<K, V>(
     detector: &str,
     part: &str,
-    state: Value,
+    state: &Saved,
     map: &mut BTreeMap<K, V>,
     mut merge: impl FnMut(&mut V, V),
 ) -> Result<()>

@@ -96,7 +96,7 @@ proptest! {
     fn partitions_scanned_apart_and_merged_give_the_findings_of_one_scan(parts in 2usize..=4, seed in any::<u64>()) {
         let sample = sample();
         let saving = context(sample, true);
-        let mut states: Vec<BTreeMap<String, serde_json::Value>> = dealt(sample, parts, seed)
+        let mut states: Vec<BTreeMap<String, Box<super::state::Saved>>> = dealt(sample, parts, seed)
             .iter()
             .map(|chunks| {
                 let saved = scanned(&saving, chunks).save(&saving);

@@ -62,11 +62,11 @@ impl Scanner for RecipientScanner {
         Ok(())
     }
 
-    fn save(&self, _context: &Context) -> serde_json::Value {
+    fn save(&self, _context: &Context) -> Box<super::state::Saved> {
         super::state::save_map(&self.flows)
     }
 
-    fn absorb(&mut self, _context: &Context, state: serde_json::Value) -> Result<()> {
+    fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         super::state::absorb_map(UndeclaredRecipient.name(), "flows", state, &mut self.flows, Tally::merge)
     }
 
