@@ -175,6 +175,11 @@ fn triaged(lang: Lang, findings: &[Finding]) -> Vec<[String; 8]> {
         .collect()
 }
 
+/// An expired decision in words: "false positive (until 2023-01-01)".
+fn expired_words(lang: Lang, expired: &crate::history::triage::Expired) -> String {
+    format!("{} ({} {})", lang.decision(expired.decision), lang.text(Msg::Until), expired.until)
+}
+
 fn triage_headers(lang: Lang) -> [&'static str; 8] {
     let t = |m| lang.text(m);
     [
@@ -214,13 +219,7 @@ pub fn triage_markdown(lang: Lang, run: &RunSummary, findings: &[Finding], escap
     if !report.expired.is_empty() {
         md.push_str(&format!("**{}**:\n\n", t(Msg::TriageExpired)));
         for expired in &report.expired {
-            md.push_str(&format!(
-                "- `{}`: {} ({} {})\n",
-                expired.id,
-                lang.decision(expired.decision),
-                t(Msg::Until),
-                expired.until
-            ));
+            md.push_str(&format!("- `{}`: {}\n", expired.id, expired_words(lang, expired)));
         }
         md.push('\n');
     }
@@ -268,11 +267,9 @@ pub fn triage_html(lang: Lang, run: &RunSummary, findings: &[Finding], escape: f
         html.push_str(&format!("<p><strong>{}</strong>:</p><ul>\n", t(Msg::TriageExpired)));
         for expired in &report.expired {
             html.push_str(&format!(
-                "<li><code>{}</code>: {} ({} {})</li>\n",
+                "<li><code>{}</code>: {}</li>\n",
                 expired.id,
-                lang.decision(expired.decision),
-                t(Msg::Until),
-                expired.until
+                escape(&expired_words(lang, expired))
             ));
         }
         html.push_str("</ul>\n");
