@@ -184,6 +184,9 @@ pub fn serialize_instant<S: serde::Serializer>(value: &Option<i64>, serializer: 
 #[derive(Debug, Clone, Default)]
 pub struct FindingDraft {
     pub dataset: Option<String>,
+    /// A dataset the finding names without it being part of its id: the only dataset of its
+    /// events so far, which a longer log may add to (the finding stays the same one).
+    pub named_dataset: Option<String>,
     pub recipient: Option<String>,
     pub actor: Option<String>,
     pub target: Option<String>,
@@ -219,7 +222,7 @@ impl FindingDraft {
             id: format!("DW-{}", &digest[..12]),
             detector,
             severity,
-            dataset: self.dataset,
+            dataset: self.dataset.or(self.named_dataset),
             recipient: self.recipient,
             actor: self.actor,
             target: self.target,
@@ -282,6 +285,20 @@ mod tests {
         assert_ne!(a.id, c.id);
         assert_ne!(a.id, d.id);
         assert_eq!(a.evidence.len(), MAX_EVIDENCE);
+    }
+
+    /// A dataset named but not hashed: the finding keeps its id when a longer log adds another.
+    #[test]
+    fn a_named_dataset_is_not_part_of_the_id() {
+        let named = FindingDraft { named_dataset: Some("d".into()), ..Default::default() }.finish(
+            "outside_habilitation",
+            Severity::High,
+            &[],
+        );
+        let none = FindingDraft::default().finish("outside_habilitation", Severity::High, &[]);
+        assert_eq!(named.dataset.as_deref(), Some("d"));
+        assert_eq!(named.id, none.id);
+        assert_ne!(named.id, draft("d").finish("outside_habilitation", Severity::High, &[]).id);
     }
 
     #[test]

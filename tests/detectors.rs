@@ -296,6 +296,10 @@ fn the_french_report_leaks_no_english() {
     ] {
         assert!(markdown.contains(section), "{section} missing from the French report");
     }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for section in ["<section id=since><h2>Depuis le dernier audit", "<section id=triage><h2>Constats examinés"] {
+        assert!(html.contains(section), "{section} missing from the French HTML report");
+    }
     let mut quoted_by_register = Vec::new();
     for entry in std::fs::read_dir(sample().join("register")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

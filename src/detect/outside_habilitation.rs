@@ -189,7 +189,8 @@ impl OutsideHabilitation {
             legal_ref: latest.legal_ref(),
         };
         let one_dataset = (facts.datasets.len() == 1).then(|| facts.datasets[0].clone());
-        let mut finding = FindingDraft {
+        FindingDraft {
+            named_dataset: one_dataset,
             actor: Some(actor),
             first_seen: Some(group.first_seen),
             last_seen: Some(group.last_seen),
@@ -199,11 +200,7 @@ impl OutsideHabilitation {
             evidence: group.evidence,
             ..Default::default()
         }
-        .finish(facts, severity(reason), &[reason.name()]);
-        // The dataset is named when there is one, but is not part of the id: an actor who
-        // touches a second dataset next month is the same finding (`--baseline` keeps its id).
-        finding.dataset = one_dataset;
-        finding
+        .finish(facts, severity(reason), &[reason.name()])
     }
 }
 

@@ -130,7 +130,8 @@ impl RegisterGap {
                 (facts::Gap::UnknownDataset { dataset }, key)
             }
         };
-        let mut finding = FindingDraft {
+        FindingDraft {
+            named_dataset: one_dataset,
             first_seen: Some(tally.first_seen),
             last_seen: Some(tally.last_seen),
             events: tally.events,
@@ -138,11 +139,7 @@ impl RegisterGap {
             evidence: tally.evidence,
             ..Default::default()
         }
-        .finish(facts::RegisterGap { gap: facts, datasets }, Severity::Medium, &[&key]);
-        // Named when there is one, not part of the id (the key says which gap): a gap whose
-        // events touch a second dataset as the window grows keeps its id.
-        finding.dataset = one_dataset;
-        finding
+        .finish(facts::RegisterGap { gap: facts, datasets }, Severity::Medium, &[&key])
     }
 }
 

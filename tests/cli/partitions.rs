@@ -162,9 +162,13 @@ fn month_after_month_from_the_last_state_without_rereading() {
     }
 }
 
-/// A Python that can `import distributed` (Dask), if this machine has one.
-fn python_with_dask() -> Option<String> {
-    ["python3", "/usr/bin/python3"].into_iter().map(str::to_string).find(|python| {
+/// A Python that can `import distributed` (Dask): `$PYTHON`, else each `python3` on the PATH in
+/// turn (a pyenv shim may come before the system's, which Debian's python3-distributed serves).
+fn python_with_dask() -> Option<std::path::PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("python3")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    std::env::var_os("PYTHON").map(PathBuf::from).into_iter().chain(on_path).find(|python| {
         std::process::Command::new(python)
             .args(["-c", "import distributed"])
             .output()
