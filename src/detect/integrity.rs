@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
+use super::id_ranges::{IdRanges, SavedStem};
 use super::{Context, Detector, Scanner};
 use polars::prelude::*;
 
@@ -32,49 +33,20 @@ impl Detector for Integrity {
 struct IntegrityScanner {
     /// The rows of chunks that carry a hash chain, checked as a whole at the end.
     chained: Vec<chain::ChainRow>,
+    /// The duplicate-id check of one audit: hashes, and the text of the few ids it flags.
     ids: DuplicateIds,
-    /// Every event id, only when the state is to be saved: the duplicate-id check keeps hashes
-    /// and the text of the few ids it flags, but two partitions' duplicates are found only from
-    /// all their ids.
-    kept_ids: Vec<String>,
+    /// Every event id as ranges, when the state is saved or another one absorbed: two
+    /// partitions' duplicates are found only from all their ids (`id_ranges.rs`: a few bytes
+    /// per gap in the log's numbering).
+    ranges: Option<IdRanges>,
 }
 
 /// The integrity state as saved: the chained rows with their file's path (partitions number
-/// their files apart), and every event id (in text order), without which two partitions'
-/// duplicates could not be named.
+/// their files apart), and every event id as ranges.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedIntegrity {
     chained: Vec<(String, chain::ChainRow)>,
-    /// Front-coded: each id as (bytes it shares with the one before, the rest).
-    event_ids: Vec<(usize, String)>,
-}
-
-/// Sorted ids, each as (bytes shared with the previous id, the rest): logs number their events,
-/// so the rest is mostly a digit or two.
-fn front_coded(sorted: &[&str]) -> Vec<(usize, String)> {
-    let mut previous = "";
-    sorted
-        .iter()
-        .map(|id| {
-            let mut shared = id.bytes().zip(previous.bytes()).take_while(|(a, b)| a == b).count();
-            while !id.is_char_boundary(shared) {
-                shared -= 1;
-            }
-            previous = id;
-            (shared, id[shared..].to_string())
-        })
-        .collect()
-}
-
-/// The ids [`front_coded`] wrote; None when an entry claims more than the previous id holds.
-fn front_decoded(coded: Vec<(usize, String)>) -> Option<Vec<String>> {
-    let mut ids: Vec<String> = Vec::with_capacity(coded.len());
-    for (shared, rest) in coded {
-        let previous = ids.last().map(String::as_str).unwrap_or("");
-        let prefix = previous.get(..shared)?;
-        ids.push(format!("{prefix}{rest}"));
-    }
-    Some(ids)
+    event_ids: Vec<SavedStem>,
 }
 
 impl Scanner for IntegrityScanner {
@@ -86,9 +58,12 @@ impl Scanner for IntegrityScanner {
             self.chained.extend(chain::rows(&events)?);
         }
         let ids = super::text_column(events, EVENT_ID)?;
-        self.ids.add(ids);
-        if context.settings.saving_state {
-            self.kept_ids.extend(ids.iter().map(|id| id.unwrap_or_default().to_string()));
+        if context.settings.saving_state && self.ranges.is_none() {
+            self.ranges = Some(IdRanges::default());
+        }
+        match &mut self.ranges {
+            Some(ranges) => ranges.add(ids.iter().map(Option::unwrap_or_default)),
+            None => self.ids.add(ids),
         }
         Ok(())
     }
@@ -96,12 +71,9 @@ impl Scanner for IntegrityScanner {
     fn save(&self, context: &Context) -> Box<super::state::Saved> {
         let path = |file: usize| context.input_files.get(file).cloned().unwrap_or_default();
         let chained = self.chained.iter().map(|row| (path(row.file), row.clone())).collect();
-        // In text order: the same bytes whatever the log's order, and logs number their events,
-        // so neighbouring ids share most of their text and the state compresses to a few bytes
-        // an event (in hash order it did not compress at all).
-        let mut event_ids: Vec<&str> = self.kept_ids.iter().map(String::as_str).collect();
-        event_ids.sort_unstable();
-        super::state::save(&SavedIntegrity { chained, event_ids: front_coded(&event_ids) })
+        // A scanner that saw no event (a merge of nothing) has no ranges: none to save.
+        let event_ids = self.ranges.as_ref().map(IdRanges::save).unwrap_or_default();
+        super::state::save(&SavedIntegrity { chained, event_ids })
     }
 
     fn absorb(&mut self, context: &Context, state: &super::state::Saved) -> Result<()> {
@@ -112,15 +84,17 @@ impl Scanner for IntegrityScanner {
             })?;
             self.chained.push(row);
         }
-        let event_ids = front_decoded(saved.event_ids)
-            .ok_or_else(|| crate::error::Error::Usage("integrity state: a damaged list of event ids".into()))?;
-        for ids in event_ids.chunks(crate::ingest::DEFAULT_CHUNK_ROWS) {
-            self.ids.add(&StringChunked::from_iter_values("event_id".into(), ids.iter().map(String::as_str)));
+        // States are absorbed before any event is scanned (`pipeline.rs`): from here on every id
+        // goes to the ranges. Hashes of ids already scanned could not be compared with them.
+        if !self.ids.runs.is_empty() {
+            return Err(crate::error::Error::Usage(
+                "integrity state: absorbed after events were scanned without ranges (a bug: please report it)".into(),
+            ));
         }
-        if context.settings.saving_state {
-            self.kept_ids.extend(event_ids);
-        }
-        Ok(())
+        self.ranges
+            .get_or_insert_default()
+            .absorb(saved.event_ids)
+            .ok_or_else(|| crate::error::Error::Usage("integrity state: a damaged list of event ids".into()))
     }
 
     fn finish(mut self: Box<Self>, context: &Context) -> Result<Vec<Finding>> {
@@ -128,7 +102,14 @@ impl Scanner for IntegrityScanner {
         self.chained.sort_by_key(|row| (row.file, row.row));
         if self.chained.is_empty() {
             // Without a chain, still make sure every piece of evidence names one event.
-            return Ok(Integrity.duplicate_ids(self.ids.duplicated()).into_iter().collect());
+            let duplicated = match self.ranges {
+                Some(ranges) => {
+                    let (count, first) = ranges.repeated();
+                    Duplicated { count, first }
+                }
+                None => self.ids.duplicated(),
+            };
+            return Ok(Integrity.duplicate_ids(duplicated).into_iter().collect());
         }
         let params = VerifyParams {
             max_gap_us: 24 * 3_600_000_000,
@@ -438,15 +419,6 @@ impl Bloom {
 #[cfg(test)]
 mod duplicate_tests {
     use super::*;
-
-    #[test]
-    fn front_coding_gives_every_id_back() {
-        let ids: Vec<String> = ["E001", "E002", "E010", "F", "Fé1", "Fé2", "Fz"].map(String::from).to_vec();
-        let coded = front_coded(&ids.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(coded[1], (3, "2".to_string()));
-        assert_eq!(front_decoded(coded).unwrap(), ids);
-        assert!(front_decoded(vec![(3, "x".into())]).is_none());
-    }
 
     fn ids(values: &[&str]) -> StringChunked {
         StringChunked::new("id".into(), values)

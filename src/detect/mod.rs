@@ -6,6 +6,7 @@
 pub mod cadence;
 mod category_creep;
 pub mod chunk;
+mod id_ranges;
 mod individual_monitoring;
 mod integrity;
 pub mod occupancy;

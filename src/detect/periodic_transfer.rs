@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::cadence::{self, Cadence, Observation, Verdict};
 use super::chunk::{Chunk, NULL};
+use super::id_ranges::{IdStep, from_id_steps, id_steps};
 use super::{Context, Detector, Scanner};
 use crate::calendar::BusinessCalendar;
 use crate::error::{PolarsContext, Result};
@@ -54,13 +55,16 @@ impl Detector for PeriodicTransfer {
     }
 }
 
-/// A flow as saved: its transfers as columns.
+/// A flow as saved: its transfers in time order as columns, each written small (a flow's
+/// transfers are most of this detector's state): instants as µs since the one before, event
+/// ids as steps ([`IdStep`]), record counts as the integers they were read as, request
+/// references as a text of `0` and `1`.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedFlow {
-    ts: Vec<i64>,
-    volume: Vec<f64>,
-    referenced: Vec<bool>,
-    event_ids: Vec<String>,
+    ts_steps: Vec<i64>,
+    volume: Vec<i64>,
+    referenced: String,
+    event_ids: Vec<IdStep>,
     versions: std::collections::BTreeSet<usize>,
 }
 
@@ -68,10 +72,7 @@ impl Flow {
     /// Its transfers in time order, then by event id: the order a cadence is looked for in,
     /// whatever order the log (or its partitions) came in.
     fn in_canonical_order(self) -> Flow {
-        let mut order: Vec<usize> = (0..self.observations.len()).collect();
-        order.sort_by(|&a, &b| {
-            (self.observations[a].ts, &self.event_ids[a]).cmp(&(self.observations[b].ts, &self.event_ids[b]))
-        });
+        let order = self.canonical_order();
         let mut flow = Flow { versions: self.versions, ..Flow::default() };
         for (index, &from) in order.iter().enumerate() {
             flow.observations.push(Observation { index, ..self.observations[from] });
@@ -81,24 +82,51 @@ impl Flow {
         flow
     }
 
+    /// The transfers' positions in time order, then by event id.
+    fn canonical_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.observations.len()).collect();
+        order.sort_by(|&a, &b| {
+            (self.observations[a].ts, &self.event_ids[a]).cmp(&(self.observations[b].ts, &self.event_ids[b]))
+        });
+        order
+    }
+
     fn saved(&self) -> SavedFlow {
+        let order = self.canonical_order();
+        let times = order.iter().map(|&at| self.observations[at].ts);
         SavedFlow {
-            ts: self.observations.iter().map(|o| o.ts).collect(),
-            volume: self.observations.iter().map(|o| o.volume).collect(),
-            referenced: self.referenced.clone(),
-            event_ids: self.event_ids.clone(),
+            ts_steps: times
+                .scan(0, |previous, ts| {
+                    let step = ts - *previous;
+                    *previous = ts;
+                    Some(step)
+                })
+                .collect(),
+            // Read from an integer column (`gather_unlawful_if_scheduled`): exact.
+            volume: order.iter().map(|&at| self.observations[at].volume as i64).collect(),
+            referenced: order.iter().map(|&at| if self.referenced[at] { '1' } else { '0' }).collect(),
+            event_ids: id_steps(order.iter().map(|&at| self.event_ids[at].as_str())),
             versions: self.versions.clone(),
         }
     }
 
-    fn absorb(&mut self, saved: SavedFlow) {
-        for (ts, volume) in saved.ts.into_iter().zip(saved.volume) {
-            let index = self.observations.len();
-            self.observations.push(Observation { ts, volume, index });
+    /// Adds a saved flow's transfers; None when its columns do not fit together.
+    fn absorb(&mut self, saved: SavedFlow) -> Option<()> {
+        let event_ids = from_id_steps(saved.event_ids)?;
+        let count = saved.ts_steps.len();
+        if saved.volume.len() != count || saved.referenced.len() != count || event_ids.len() != count {
+            return None;
         }
-        self.referenced.extend(saved.referenced);
-        self.event_ids.extend(saved.event_ids);
+        let mut ts = 0i64;
+        for (step, volume) in saved.ts_steps.into_iter().zip(saved.volume) {
+            ts = ts.checked_add(step)?;
+            let index = self.observations.len();
+            self.observations.push(Observation { ts, volume: volume as f64, index });
+        }
+        self.referenced.extend(saved.referenced.bytes().map(|flag| flag == b'1'));
+        self.event_ids.extend(event_ids);
         self.versions.extend(saved.versions);
+        Some(())
     }
 }
 
@@ -129,8 +157,9 @@ impl Scanner for FlowScanner {
     fn absorb(&mut self, _context: &Context, state: &super::state::Saved) -> Result<()> {
         let flows: Vec<((String, String), SavedFlow)> = super::state::load(PeriodicTransfer.name(), "flows", state)?;
         for (key, saved) in flows {
+            let damaged = format!("{} state: the flow {} → {} is damaged", PeriodicTransfer.name(), key.0, key.1);
             let index = self.flow_index(key);
-            self.flows[index].1.absorb(saved);
+            self.flows[index].1.absorb(saved).ok_or(crate::error::Error::Usage(damaged))?;
         }
         Ok(())
     }

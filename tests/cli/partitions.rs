@@ -162,6 +162,58 @@ fn month_after_month_from_the_last_state_without_rereading() {
     }
 }
 
+/// The text of a state file (gzip: a header line, then the JSON body).
+fn state_text(path: &Path) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut text)
+        .unwrap();
+    text
+}
+
+/// A month exported twice, into two partitions: each partition alone has no repeated id, the
+/// merge finds every one of them repeated — as one audit of both partitions does — and each
+/// state holds its numbered ids as one range, not one entry an event.
+#[test]
+fn events_repeated_across_partitions_are_found_by_the_merge() {
+    let temp = tempfile::tempdir().unwrap();
+    let sipsi = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/events/sipsi-cip.csv");
+    let rows = std::fs::read_to_string(&sipsi).unwrap().lines().count() - 1;
+    let (first, second) = (temp.path().join("part=1"), temp.path().join("part=2"));
+    for (folder, name) in [(&first, "sipsi-cip.csv"), (&second, "sipsi-cip-exported-again.csv")] {
+        std::fs::create_dir_all(folder).unwrap();
+        std::fs::copy(&sipsi, folder.join(name)).unwrap();
+    }
+    let common = [&["--quiet", "--format", "json"][..], &JUDGED_BY[..]].concat();
+    let scan = [&["scan"][..], &common[..], &["--events"]].concat();
+    let states = [temp.path().join("1.dwstate"), temp.path().join("2.dwstate")];
+    for (partition, state) in [(&first, &states[0]), (&second, &states[1])] {
+        let output = run(&scan, &[partition, Path::new("--state-out"), state]);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        let text = state_text(state);
+        let ranges = format!(r#""event_ids":[[0,"sip-",9,[[1,{rows},false]]]]"#);
+        assert!(text.contains(&ranges), "{} is not one range: {}", state.display(), &text[..text.len().min(2000)]);
+    }
+    let (merged, whole) = (temp.path().join("merged"), temp.path().join("whole"));
+    let output = run(
+        &["merge", "--quiet", "--key-file", KEY, "--state"],
+        &[&states[0], &states[1], Path::new("--out"), &merged],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let audit = [&["audit", "--key-file", KEY][..], &common[..], &["--events"]].concat();
+    run(&audit, &[&first, &second, Path::new("--out"), &whole]);
+    let findings = super::read_json(&merged.join("findings.json"));
+    let repeated: Vec<&serde_json::Value> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["detector"] == "integrity" && f["details"]["reason"] == "duplicate_event_id")
+        .collect();
+    assert_eq!(repeated.len(), 1, "one finding for the repeated ids");
+    assert_eq!(repeated[0]["events"], rows as u64);
+    assert_eq!(repeated[0]["evidence"][0], "sip-000000001");
+    assert_eq!(findings["findings"], super::read_json(&whole.join("findings.json"))["findings"]);
+}
+
 /// A Python that can `import distributed` (Dask): `$PYTHON`, else each `python3` on the PATH in
 /// turn (a pyenv shim may come before the system's, which Debian's python3-distributed serves).
 fn python_with_dask() -> Option<std::path::PathBuf> {
