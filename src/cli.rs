@@ -32,10 +32,6 @@ pub enum Command {
     #[command(after_help = "Scenarios: wikit-transfers (seed 000), wikit-monitoring (001), sipsi-cip (002), \
 social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch generate --scenario all --events 100000 --out scenario --seed 7")]
     Generate(GenerateArgs),
-    /// Re-run an audit from its manifest and check that inputs and outputs are unchanged
-    #[command(
-        after_help = "The folder holding the manifest is the bundle checked. Exit 0 all reproduced, 1 problems listed, 2 inputs changed or missing.\nExample:\n  driftwatch replay reports/manifest.json"
-    )]
     /// Write an Ed25519 key pair for signing manifests (driftwatch-signing.key, .pub)
     #[command(after_help = "Example:\n  driftwatch keygen --out ~/.config/driftwatch")]
     Keygen {
@@ -54,6 +50,10 @@ social-files (003), imilo-id-numbers (004), all.\n\nExample:\n  driftwatch gener
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
     },
+    /// Re-run an audit from its manifest and check that inputs and outputs are unchanged
+    #[command(
+        after_help = "The folder holding the manifest is the bundle checked. Exit 0 all reproduced, 1 problems listed, 2 inputs changed or missing.\nExample:\n  driftwatch replay reports/manifest.json"
+    )]
     Replay {
         /// The manifest.json of the bundle to replay (the folder holding it is the bundle)
         manifest: PathBuf,
@@ -160,19 +160,8 @@ pub struct AuditArgs {
     /// Exit with 1 when a finding is at least this severe
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
-    /// The previous audit (its output folder, or its findings.json): each finding is new or
-    /// ongoing, and the previous findings now gone are listed as resolved
-    #[arg(long, value_name = "DIR|FILE", help_heading = "Month after month")]
-    pub baseline: Option<PathBuf>,
-    /// Decisions about findings (TOML: [[finding]] id, decision = accepted | false_positive |
-    /// investigating, reason, by, date, until); accepted and false positives no longer count
-    /// for --fail-on and --fail-on-new
-    #[arg(long, value_name = "FILE", help_heading = "Month after month")]
-    pub triage: Option<PathBuf>,
-    /// Exit with 1 only for new findings (not in --baseline, not dismissed by --triage) at
-    /// least this severe; replaces --fail-on. Without --baseline every finding is new
-    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Month after month")]
-    pub fail_on_new: Option<FailOn>,
+    #[command(flatten)]
+    pub follow_up: FollowUpArgs,
     /// Saved audit states to start from (driftwatch scan, or last month's --state-out): their
     /// findings are found again together with this run's events, without re-reading their logs
     #[arg(long, num_args = 1.., value_name = "FILE", help_heading = "Month after month")]
@@ -237,12 +226,35 @@ pub struct MergeArgs {
     /// Pseudonymisation key (else $DRIFTWATCH_KEY, else <out>/.driftwatch-key, created 0600)
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Sign the manifest with this Ed25519 private key (driftwatch keygen): manifest.json.sig
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
     /// Exit with 1 when a finding is at least this severe
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
+    #[command(flatten)]
+    pub follow_up: FollowUpArgs,
     /// Print nothing on success
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Month after month: the options `audit` and `merge` share to compare with the previous audit.
+#[derive(Debug, Args)]
+pub struct FollowUpArgs {
+    /// The previous audit (its output folder, or its findings.json): each finding is new or
+    /// ongoing, and the previous findings now gone are listed as resolved
+    #[arg(long, value_name = "DIR|FILE", help_heading = "Month after month")]
+    pub baseline: Option<PathBuf>,
+    /// Decisions about findings (TOML: [[finding]] id, decision = accepted | false_positive |
+    /// investigating, reason, by, date, until); accepted and false positives no longer count
+    /// for --fail-on and --fail-on-new
+    #[arg(long, value_name = "FILE", help_heading = "Month after month")]
+    pub triage: Option<PathBuf>,
+    /// Exit with 1 only for new findings (not in --baseline, not dismissed by --triage) at
+    /// least this severe; replaces --fail-on. Without --baseline every finding is new
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Month after month")]
+    pub fail_on_new: Option<FailOn>,
 }
 
 #[derive(Debug, Args)]

@@ -1579,3 +1579,17 @@ fn verbose_reports_each_detectors_cpu_time() {
     }
     assert!(!String::from_utf8_lossy(&output.stdout).contains("s CPU"), "timings stay off stdout");
 }
+
+/// Each command's help opens with its own description (replay's was once keygen's).
+#[test]
+fn each_command_help_describes_that_command() {
+    for (command, opening) in [
+        ("replay", "Re-run an audit from its manifest"),
+        ("keygen", "Write an Ed25519 key pair"),
+        ("merge", "Merge saved states"),
+    ] {
+        let output = driftwatch().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.starts_with(opening), "{command} --help: {help}");
+    }
+}

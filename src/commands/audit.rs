@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{AuditArgs, FailOn};
+use crate::cli::{AuditArgs, FailOn, FollowUpArgs};
 use crate::error::{Error, Result};
 use crate::finding::Severity;
 use crate::ingest::timestamp::{parse_date_days, parse_timestamp_us};
@@ -53,11 +53,7 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
                 .map_err(|_| Error::Usage(format!("--as-of {text}: expected a date (2022-03-01)")))
         })
         .transpose()?;
-    // --fail-on-new replaces --fail-on; `never` means no exit code for findings at all.
-    let (fail_on, fail_on_new) = match args.fail_on_new {
-        None => (severity_of(args.fail_on), None),
-        Some(threshold) => (None, severity_of(threshold)),
-    };
+    let (fail_on, fail_on_new) = exit_thresholds(args.fail_on, &args.follow_up);
     let mut formats = args.format.clone();
     formats.sort();
     formats.dedup();
@@ -72,9 +68,9 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         formats,
         fail_on,
         fail_on_new,
-        baseline: args.baseline.clone(),
-        triage: args.triage.clone(),
-        triage_checked_on: args.triage.as_ref().map(|_| as_of.unwrap_or_else(|| chrono::Utc::now().date_naive())),
+        baseline: args.follow_up.baseline.clone(),
+        triage: args.follow_up.triage.clone(),
+        triage_checked_on: triage_checked_on(&args.follow_up, as_of),
         reveal_identities: args.reveal_identities,
         key_file: args.key_file.clone().or_else(|| sample.then(sample_key).flatten()),
         sign_key: args.sign_key.clone(),
@@ -96,6 +92,21 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         state_out: args.state_out.clone(),
         write_reports: true,
     })
+}
+
+/// (--fail-on, --fail-on-new): --fail-on-new replaces --fail-on; `never` means no exit code for
+/// findings at all.
+pub fn exit_thresholds(fail_on: FailOn, follow_up: &FollowUpArgs) -> (Option<Severity>, Option<Severity>) {
+    match follow_up.fail_on_new {
+        None => (severity_of(fail_on), None),
+        Some(threshold) => (None, severity_of(threshold)),
+    }
+}
+
+/// The day triage decisions' `until` is checked against: `--as-of`, else today (recorded in
+/// the configuration, so that a replay judges the same day).
+pub fn triage_checked_on(follow_up: &FollowUpArgs, as_of: Option<chrono::NaiveDate>) -> Option<chrono::NaiveDate> {
+    follow_up.triage.as_ref().map(|_| as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()))
 }
 
 pub fn severity_of(threshold: FailOn) -> Option<Severity> {

@@ -50,14 +50,14 @@ pub fn merge(args: &MergeArgs) -> Result<AuditOutcome> {
         formats.dedup();
         formats
     };
-    config.fail_on = super::audit::severity_of(args.fail_on);
-    config.fail_on_new = None;
-    config.baseline = None;
-    config.triage = None;
-    config.triage_checked_on = None;
+    (config.fail_on, config.fail_on_new) = super::audit::exit_thresholds(args.fail_on, &args.follow_up);
+    config.baseline = args.follow_up.baseline.clone();
+    config.triage = args.follow_up.triage.clone();
+    // The states were judged as of their --as-of: triage is checked on that day too.
+    config.triage_checked_on = super::audit::triage_checked_on(&args.follow_up, config.as_of);
     config.reveal_identities = args.reveal_identities;
     config.key_file = args.key_file.clone();
-    config.sign_key = None;
+    config.sign_key = args.sign_key.clone();
     config.quiet = args.quiet;
     config.verbose = false;
     let outcome = pipeline::audit(&config)?;

@@ -86,6 +86,65 @@ fn partitions_scanned_apart_and_merged_give_the_audit_byte_for_byte() {
     );
 }
 
+/// `merge` compares with the previous audit as `audit` does: against itself every finding is
+/// ongoing, nothing is new, `--fail-on-new high` exits 0; a triage file is applied and the
+/// signed manifest checks.
+#[test]
+fn a_merge_follows_up_on_the_previous_audit() {
+    let temp = tempfile::tempdir().unwrap();
+    let (first, second) = two_partitions(temp.path());
+    let scan = [&["scan", "--quiet"][..], &JUDGED_BY[..], &["--as-of", "2022-09-01"]].concat();
+    let states = [temp.path().join("1.dwstate"), temp.path().join("2.dwstate")];
+    for (partition, state) in [(&first, &states[0]), (&second, &states[1])] {
+        run(&[&scan[..], &["--events"]].concat(), &[partition, Path::new("--state-out"), state]);
+    }
+    let merge = ["merge", "--quiet", "--format", "json,md", "--key-file", KEY, "--state"];
+    let (month, next) = (temp.path().join("month"), temp.path().join("next"));
+    let output = run(&merge, &[&states[0], &states[1], Path::new("--out"), &month]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let findings = super::read_json(&month.join("findings.json"));
+    let high = findings["findings"].as_array().unwrap().iter().find(|f| f["severity"] == "high").unwrap();
+    let triage = temp.path().join("triage.toml");
+    std::fs::write(
+        &triage,
+        format!(
+            "[[finding]]\nid = \"{}\"\ndecision = \"accepted\"\nreason = \"known\"\nby = \"DPO\"\ndate = 2022-08-01\nuntil = 2022-12-31\n",
+            high["id"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let keys = temp.path().join("keys");
+    run(&["keygen", "--out"], &[&keys]);
+    let output = run(
+        &merge,
+        &[
+            &states[1],
+            &states[0],
+            Path::new("--out"),
+            &next,
+            Path::new("--baseline"),
+            &month,
+            Path::new("--triage"),
+            &triage,
+            Path::new("--fail-on-new"),
+            Path::new("high"),
+            Path::new("--sign-key"),
+            &keys.join("driftwatch-signing.key"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let followed = super::read_json(&next.join("findings.json"));
+    let listed = followed["findings"].as_array().unwrap();
+    assert_eq!(listed.len(), findings["findings"].as_array().unwrap().len());
+    assert!(listed.iter().all(|f| f["status"] == "ongoing"), "against itself, every finding is ongoing");
+    let accepted = listed.iter().find(|f| f["id"] == high["id"]).unwrap();
+    assert_eq!(accepted["triage"]["decision"], "accepted");
+    let manifest = super::read_json(&next.join("manifest.json"));
+    assert!(manifest["baseline"]["manifest_sha256"].as_str().is_some_and(|s| s.len() == 64), "{manifest}");
+    let output = run(&["check-bundle"], &[&next, Path::new("--public-key"), &keys.join("driftwatch-signing.pub")]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
 #[test]
 fn states_from_other_parameters_or_altered_refuse_to_merge() {
     let temp = tempfile::tempdir().unwrap();
