@@ -58,10 +58,24 @@ struct Values {
 
 impl Values {
     fn push(&mut self, segment: Segment) {
+        // A value following the last one, both seen once, extends its segment: a log read in
+        // the order it numbers its events never grows past one segment.
+        if let Some(last) = self.pending.last_mut()
+            && !last.repeated
+            && !segment.repeated
+            && last.last + 1 == segment.first
+        {
+            last.last = segment.last;
+            return;
+        }
         self.pending.push(segment);
         if self.pending.len() > self.segments.len().max(4096) {
             self.fold();
         }
+    }
+
+    fn len(&self) -> usize {
+        self.segments.len() + self.pending.len()
     }
 
     /// The canonical segments, pending values folded in.
@@ -115,11 +129,28 @@ fn canonical(segments: impl Iterator<Item = Segment>) -> Vec<Segment> {
     result
 }
 
+/// The values of `stem` followed by `digits` digits, created empty on first sight (then `true`).
+fn values_of<'m>(
+    by_stem: &'m mut BTreeMap<String, BTreeMap<u8, Values>>,
+    stem: &str,
+    digits: u8,
+) -> (&'m mut Values, bool) {
+    // Looked up by reference first: no allocation for a stem already known.
+    if !by_stem.contains_key(stem) {
+        by_stem.insert(stem.to_string(), BTreeMap::new());
+    }
+    let widths = by_stem.get_mut(stem).expect("inserted above");
+    let new = !widths.contains_key(&digits);
+    (widths.entry(digits).or_default(), new)
+}
+
 /// Every event id seen, as ranges, repeats marked.
 #[derive(Debug, Default)]
 pub struct IdRanges {
     /// By stem, then by how many digits follow it.
     by_stem: BTreeMap<String, BTreeMap<u8, Values>>,
+    /// Stems and segments held: what the ranges cost (`entries`).
+    entries: usize,
 }
 
 /// One (stem, digits) as saved: its stem front-coded against the previous one (bytes shared,
@@ -129,29 +160,44 @@ pub type SavedStem = (usize, String, u8, Vec<(u64, u64, bool)>);
 impl IdRanges {
     pub fn add<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
         let mut current: Option<((&str, u8), &mut Values)> = None;
+        let mut entries = self.entries as isize;
         for id in ids {
             let (stem, digits, value) = split(id);
             let segment = Segment { first: value, last: value, repeated: false };
             // Neighbouring ids share their stem: one map lookup per change of stem.
-            if let Some(((current_stem, current_digits), values)) = &mut current
-                && *current_stem == stem
-                && *current_digits == digits
-            {
-                values.push(segment);
-                continue;
-            }
-            let values = self.by_stem_mut(stem, digits);
+            let values = match current {
+                Some(((current_stem, current_digits), values)) if current_stem == stem && current_digits == digits => {
+                    values
+                }
+                _ => {
+                    let (values, new) = values_of(&mut self.by_stem, stem, digits);
+                    entries += isize::from(new);
+                    values
+                }
+            };
+            let before = values.len() as isize;
             values.push(segment);
+            entries += values.len() as isize - before;
             current = Some(((stem, digits), values));
         }
+        self.entries = entries.max(0) as usize;
     }
 
-    fn by_stem_mut(&mut self, stem: &str, digits: u8) -> &mut Values {
-        // Looked up by reference first: no allocation for a stem already known.
-        if !self.by_stem.contains_key(stem) {
-            self.by_stem.insert(stem.to_string(), BTreeMap::new());
-        }
-        self.by_stem.get_mut(stem).expect("inserted above").entry(digits).or_default()
+    /// Stems and segments held: a numbered log holds a few whatever its size; a log of random
+    /// ids, one per event.
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// Every id, twice when it was seen more than once, in text order of stems.
+    pub fn ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.stems().flat_map(|(stem, digits, values)| {
+            values.folded().into_iter().flat_map(move |segment| {
+                let times = if segment.repeated { 2 } else { 1 };
+                (segment.first..=segment.last)
+                    .flat_map(move |value| std::iter::repeat_n(joined(stem, digits, value), times))
+            })
+        })
     }
 
     /// The (stem, digits) in text order of the stems, with their values.
@@ -192,10 +238,12 @@ impl IdRanges {
             {
                 return None;
             }
-            let values = self.by_stem_mut(&stem, digits);
+            let (values, new) = values_of(&mut self.by_stem, &stem, digits);
+            let before = values.len();
             for (first, last, repeated) in segments {
                 values.push(Segment { first, last, repeated });
             }
+            self.entries += usize::from(new) + values.len().saturating_sub(before);
             previous = stem;
         }
         Some(())

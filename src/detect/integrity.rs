@@ -33,12 +33,73 @@ impl Detector for Integrity {
 struct IntegrityScanner {
     /// The rows of chunks that carry a hash chain, checked as a whole at the end.
     chained: Vec<chain::ChainRow>,
-    /// The duplicate-id check of one audit: hashes, and the text of the few ids it flags.
-    ids: DuplicateIds,
-    /// Every event id as ranges, when the state is saved or another one absorbed: two
-    /// partitions' duplicates are found only from all their ids (`id_ranges.rs`: a few bytes
-    /// per gap in the log's numbering).
-    ranges: Option<IdRanges>,
+    ids: EventIds,
+    /// A saved state was absorbed: the ids stay ranges, whatever they cost.
+    absorbed: bool,
+}
+
+/// How the event ids are kept for the duplicate-id check.
+enum EventIds {
+    /// As ranges of numbers (`id_ranges.rs`): exact, a few bytes for a log that numbers its
+    /// events, and what a saved state holds (two partitions' repeats are found only from all
+    /// their ids).
+    Ranges(IdRanges),
+    /// As 64-bit hashes and the text of the few ids flagged, once the ranges of a log not
+    /// numbered in order pass [`RANGES_LIMIT`] in an audit that neither saves nor merges a
+    /// state: 6.5 bytes an event instead of an entry each.
+    Hashed(DuplicateIds),
+}
+
+impl Default for EventIds {
+    fn default() -> Self {
+        EventIds::Ranges(IdRanges::default())
+    }
+}
+
+impl EventIds {
+    /// Keeps a chunk's ids; as hashes from now on when the ranges pass `hash_past` entries.
+    fn add(&mut self, ids: &StringChunked, hash_past: Option<usize>) {
+        match self {
+            EventIds::Ranges(ranges) => {
+                ranges.add(ids.iter().map(Option::unwrap_or_default));
+                if hash_past.is_some_and(|limit| ranges.entries() > limit) {
+                    *self = EventIds::Hashed(hashed(ranges));
+                }
+            }
+            EventIds::Hashed(hashes) => hashes.add(ids),
+        }
+    }
+
+    fn duplicated(self) -> Duplicated {
+        match self {
+            EventIds::Ranges(ranges) => {
+                let (count, first) = ranges.repeated();
+                Duplicated { count, first }
+            }
+            EventIds::Hashed(hashes) => hashes.duplicated(),
+        }
+    }
+}
+
+/// Stems and segments past which an audit's ranges become hashes (at most about 80 MB of them).
+const RANGES_LIMIT: usize = 1 << 19;
+
+/// The ranges' ids as hashes, each repeated id given twice (so counted as repeated).
+fn hashed(ranges: &IdRanges) -> DuplicateIds {
+    let mut hashed = DuplicateIds::default();
+    let mut batch: Vec<String> = Vec::with_capacity(crate::ingest::DEFAULT_CHUNK_ROWS);
+    let mut flush = |batch: &mut Vec<String>| {
+        hashed.add(&StringChunked::from_iter_values("event_id".into(), batch.iter().map(String::as_str)));
+        batch.clear();
+    };
+    for id in ranges.ids() {
+        batch.push(id);
+        if batch.len() == crate::ingest::DEFAULT_CHUNK_ROWS {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    hashed
 }
 
 /// The integrity state as saved: the chained rows with their file's path (partitions number
@@ -58,21 +119,19 @@ impl Scanner for IntegrityScanner {
             self.chained.extend(chain::rows(&events)?);
         }
         let ids = super::text_column(events, EVENT_ID)?;
-        if context.settings.saving_state && self.ranges.is_none() {
-            self.ranges = Some(IdRanges::default());
-        }
-        match &mut self.ranges {
-            Some(ranges) => ranges.add(ids.iter().map(Option::unwrap_or_default)),
-            None => self.ids.add(ids),
-        }
+        let may_hash = !context.settings.saving_state && !self.absorbed;
+        self.ids.add(ids, may_hash.then_some(RANGES_LIMIT));
         Ok(())
     }
 
     fn save(&self, context: &Context) -> Box<super::state::Saved> {
         let path = |file: usize| context.input_files.get(file).cloned().unwrap_or_default();
         let chained = self.chained.iter().map(|row| (path(row.file), row.clone())).collect();
-        // A scanner that saw no event (a merge of nothing) has no ranges: none to save.
-        let event_ids = self.ranges.as_ref().map(IdRanges::save).unwrap_or_default();
+        let event_ids = match &self.ids {
+            EventIds::Ranges(ranges) => ranges.save(),
+            // Never: hashes are kept only when no state is saved (`scan`).
+            EventIds::Hashed(_) => Vec::new(),
+        };
         super::state::save(&SavedIntegrity { chained, event_ids })
     }
 
@@ -84,15 +143,15 @@ impl Scanner for IntegrityScanner {
             })?;
             self.chained.push(row);
         }
-        // States are absorbed before any event is scanned (`pipeline.rs`): from here on every id
-        // goes to the ranges. Hashes of ids already scanned could not be compared with them.
-        if !self.ids.runs.is_empty() {
+        // States are absorbed before any event is scanned (`pipeline.rs`), so the ids are still
+        // ranges; from here on they stay so.
+        self.absorbed = true;
+        let EventIds::Ranges(ranges) = &mut self.ids else {
             return Err(crate::error::Error::Usage(
-                "integrity state: absorbed after events were scanned without ranges (a bug: please report it)".into(),
+                "integrity state: absorbed after events were hashed (a bug: please report it)".into(),
             ));
-        }
-        self.ranges
-            .get_or_insert_default()
+        };
+        ranges
             .absorb(saved.event_ids)
             .ok_or_else(|| crate::error::Error::Usage("integrity state: a damaged list of event ids".into()))
     }
@@ -102,14 +161,7 @@ impl Scanner for IntegrityScanner {
         self.chained.sort_by_key(|row| (row.file, row.row));
         if self.chained.is_empty() {
             // Without a chain, still make sure every piece of evidence names one event.
-            let duplicated = match self.ranges {
-                Some(ranges) => {
-                    let (count, first) = ranges.repeated();
-                    Duplicated { count, first }
-                }
-                None => self.ids.duplicated(),
-            };
-            return Ok(Integrity.duplicate_ids(duplicated).into_iter().collect());
+            return Ok(Integrity.duplicate_ids(self.ids.duplicated()).into_iter().collect());
         }
         let params = VerifyParams {
             max_gap_us: 24 * 3_600_000_000,
@@ -447,6 +499,25 @@ mod duplicate_tests {
         let duplicated = tracker.duplicated();
         assert_eq!(duplicated.count, names.len());
         assert_eq!(duplicated.first, names[..MAX_EVIDENCE].to_vec());
+    }
+
+    /// A log not numbered in order (random hexadecimal ids, some repeated) passes the limit of
+    /// its ranges and goes on as hashes: the repeats found are the same as ranges alone find,
+    /// and the ids stay ranges where no switch is allowed.
+    #[test]
+    fn unnumbered_ids_past_the_limit_become_hashes_and_find_the_same_repeats() {
+        let hasher = PlFixedStateQuality::default();
+        let names: Vec<String> = (0..3000u64).map(|i| format!("{:x}", hasher.hash_one(i % 2500))).collect();
+        let (mut switching, mut kept) = (EventIds::default(), EventIds::default());
+        for chunk in names.chunks(700) {
+            let chunk = ids(&chunk.iter().map(String::as_str).collect::<Vec<_>>());
+            switching.add(&chunk, Some(1000));
+            kept.add(&chunk, None);
+        }
+        assert!(matches!(switching, EventIds::Hashed(_)) && matches!(kept, EventIds::Ranges(_)));
+        let (switched, ranged) = (switching.duplicated(), kept.duplicated());
+        assert_eq!(ranged.count, 500);
+        assert_eq!(switched, ranged);
     }
 
     #[test]

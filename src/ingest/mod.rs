@@ -393,16 +393,39 @@ impl<'m> FileStream<'m> {
         }
     }
 
-    /// Every format goes through the same loop: its reader's chunks, the source map, the
-    /// normaliser, the counts.
+    /// A file's events, and its SHA-256 for the manifest.
     fn read(
         &mut self,
         path: &Path,
         format: Format,
         on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<FileReport> {
+        // A source map prefixes the ids it makes with the file's hash: then it comes first.
+        if self.map.is_some() {
+            let sha256 = crate::hashing::sha256_file(path)?;
+            let report = self.read_rows(path, format, &sha256, on_chunk)?;
+            return Ok(FileReport { sha256, ..report });
+        }
+        // Else the file is hashed beside its reading (a second read, from the page cache):
+        // 0.2 s of a 10M-event audit no longer spent before the first row.
+        std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| crate::hashing::sha256_file(path));
+            let report = self.read_rows(path, format, "", on_chunk);
+            let sha256 = hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            Ok(FileReport { sha256, ..report? })
+        })
+    }
+
+    /// Every format goes through the same loop: its reader's chunks, the source map, the
+    /// normaliser, the counts. `sha256` is the file's when it has a source map (else empty).
+    fn read_rows(
+        &mut self,
+        path: &Path,
+        format: Format,
+        sha256: &str,
+        on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<FileReport> {
         let display = path.display().to_string();
-        let sha256 = crate::hashing::sha256_file(path)?;
         let options = self.map.map(SourceMap::read_options).unwrap_or_default();
         let input = InputFile { path, display: &display, options: &options };
         let map = self.map;
@@ -431,7 +454,7 @@ impl<'m> FileStream<'m> {
             Ok(())
         })?;
         Ok(FileReport {
-            sha256,
+            sha256: String::new(),
             path: display,
             format: format.name().to_string(),
             rows_read,
