@@ -53,6 +53,44 @@ pub fn grant_verdict(grants: &[&Grant], ts: i64, unit: Option<&str>) -> Option<R
     Some(if ts < first { Reason::NotYetGranted } else { Reason::Revoked })
 }
 
+/// The grants of one (actor, role) as seen from one unit: [`grant_verdict`] with the scopes
+/// already compared, so an event costs one lookup and a few integer comparisons.
+struct GrantWindows {
+    /// [granted_at, revoked_at) of the grants whose scope covers the unit.
+    covering: Vec<(i64, i64)>,
+    /// Those of the other grants (another unit).
+    elsewhere: Vec<(i64, i64)>,
+    /// The earliest grant, if any.
+    first_granted: Option<i64>,
+}
+
+impl GrantWindows {
+    fn of(grants: &[&Grant], unit: Option<&str>) -> GrantWindows {
+        let window = |g: &&Grant| (g.granted_at, g.revoked_at.unwrap_or(i64::MAX));
+        let covers = |g: &&&Grant| g.scope == "*" || unit.is_none_or(|u| g.scope == u);
+        GrantWindows {
+            covering: grants.iter().filter(covers).map(window).collect(),
+            elsewhere: grants.iter().filter(|g| !covers(g)).map(window).collect(),
+            first_granted: grants.iter().map(|g| g.granted_at).min(),
+        }
+    }
+
+    /// What [`grant_verdict`] says of an event at `ts`.
+    fn verdict(&self, ts: i64) -> Option<Reason> {
+        let active = |windows: &[(i64, i64)]| windows.iter().any(|&(from, until)| from <= ts && ts < until);
+        let Some(first) = self.first_granted else { return Some(Reason::NeverGranted) };
+        if active(&self.covering) {
+            None
+        } else if active(&self.elsewhere) {
+            Some(Reason::OutOfScope)
+        } else if ts < first {
+            Some(Reason::NotYetGranted)
+        } else {
+            Some(Reason::Revoked)
+        }
+    }
+}
+
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Offence {
     tally: Tally,
@@ -75,15 +113,14 @@ struct HabilitationScanner {
     offences: BTreeMap<(String, Reason), Offence>,
     /// (version, dataset, role, purpose) codes → a purpose in force allows the role there.
     allowed: PlHashMap<(i32, u32, u32, u32), bool>,
-    /// (actor, role) codes → that actor's grants for that role (indexes into the grants).
-    grants: PlHashMap<(u32, u32), Vec<usize>>,
+    /// (actor, role, unit) codes → that actor's grants for that role, seen from that unit.
+    grants: PlHashMap<(u32, u32, u32), GrantWindows>,
 }
 
 impl Scanner for HabilitationScanner {
     fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
         let columns = EventColumns::of(chunk.events)?;
-        let mut granted: Vec<&Grant> = Vec::new();
         for row in 0..codes.len() {
             let (version, actor, role, dataset) =
                 (codes.version[row], codes.actor[row], codes.role[row], codes.dataset[row]);
@@ -98,15 +135,14 @@ impl Scanner for HabilitationScanner {
             let reason = if !role_allowed {
                 Some(Reason::RoleNotAllowed)
             } else if let Some(habilitations) = context.habilitations {
-                let indexes = self.grants.entry((actor, role)).or_insert_with(|| {
+                let unit = codes.unit[row];
+                let windows = self.grants.entry((actor, role, unit)).or_insert_with(|| {
                     let (actor, role) = (dictionaries.actor.text(actor), dictionaries.role.text(role));
                     let of_pair = |g: &&Grant| Some(g.actor_id.as_str()) == actor && Some(g.role.as_str()) == role;
-                    let grants = habilitations.grants.iter().enumerate();
-                    grants.filter(|(_, g)| of_pair(g)).map(|(index, _)| index).collect()
+                    let granted: Vec<&Grant> = habilitations.grants.iter().filter(of_pair).collect();
+                    GrantWindows::of(&granted, dictionaries.unit.text(unit))
                 });
-                granted.clear();
-                granted.extend(indexes.iter().map(|&i| &habilitations.grants[i]));
-                grant_verdict(&granted, codes.ts[row], dictionaries.unit.text(codes.unit[row]))
+                windows.verdict(codes.ts[row])
             } else {
                 None
             };
@@ -228,6 +264,26 @@ mod tests {
         assert_eq!(grant_verdict(&[&g], 100 * second + second, None), Some(Reason::Revoked));
         assert_eq!(grant_verdict(&[&g], -second, None), Some(Reason::NotYetGranted));
         assert_eq!(grant_verdict(&[], 0, None), Some(Reason::NeverGranted));
+    }
+
+    /// The windows give what grant_verdict gives, for every instant around every edge.
+    #[test]
+    fn grant_windows_judge_as_grant_verdict() {
+        let sets = [
+            vec![],
+            vec![grant(10, Some(20), "*")],
+            vec![grant(10, Some(20), "UC-75"), grant(15, None, "UC-93")],
+            vec![grant(30, None, "UC-75"), grant(5, Some(12), "*"), grant(8, Some(9), "UC-93")],
+        ];
+        for grants in &sets {
+            let grants: Vec<&Grant> = grants.iter().collect();
+            for unit in [None, Some("UC-75"), Some("UC-93"), Some("UC-01")] {
+                let windows = GrantWindows::of(&grants, unit);
+                for ts in 0..40 {
+                    assert_eq!(windows.verdict(ts), grant_verdict(&grants, ts, unit), "{unit:?} at {ts}");
+                }
+            }
+        }
     }
 
     #[test]
