@@ -31,8 +31,10 @@ fn severity(reason: Reason) -> Severity {
     }
 }
 
-/// Judges one event against the grants of its (actor, role), in no particular order.
-pub fn grant_verdict(grants: &[&Grant], ts: i64, unit: Option<&str>) -> Option<Reason> {
+/// Judges one event against the grants of its (actor, role), in no particular order: the rule
+/// as written, one grant at a time — the reference [`GrantWindows`] is tested against.
+#[cfg(test)]
+fn grant_verdict(grants: &[&Grant], ts: i64, unit: Option<&str>) -> Option<Reason> {
     if grants.is_empty() {
         return Some(Reason::NeverGranted);
     }
