@@ -528,6 +528,19 @@ fn circular_offset(a: u32, b: u32) -> i32 {
     d
 }
 
+/// Each minute's count plus those of the 15 minutes either side, around the circle of the day:
+/// the window's sum slides a minute at a time (31 additions a minute before).
+fn smoothed(histogram: &[u32; 1440]) -> Vec<u32> {
+    let at = |i: i32| histogram[i.rem_euclid(1440) as usize];
+    let mut window: u32 = (-15..=15).map(at).sum();
+    let mut smoothed = vec![0u32; 1440];
+    for i in 0..1440 {
+        smoothed[i as usize] = window;
+        window = window + at(i + 16) - at(i - 15);
+    }
+    smoothed
+}
+
 /// Up to three times of day around which runs cluster (circular histogram smoothed ±15 min,
 /// peaks with ≥ 3 runs, refined to the circular median of the runs within ±30 min).
 pub fn anchors(minutes: &[u32]) -> Vec<u32> {
@@ -535,8 +548,7 @@ pub fn anchors(minutes: &[u32]) -> Vec<u32> {
     for &m in minutes {
         histogram[m as usize % 1440] += 1;
     }
-    let smoothed: Vec<u32> =
-        (0..1440).map(|i| (-15i32..=15).map(|d| histogram[((i as i32 + d).rem_euclid(1440)) as usize]).sum()).collect();
+    let smoothed = smoothed(&histogram);
     let mut order: Vec<usize> = (0..1440).filter(|&i| smoothed[i] >= 3).collect();
     order.sort_by(|&a, &b| smoothed[b].cmp(&smoothed[a]).then(a.cmp(&b)));
     let mut peaks: Vec<u32> = Vec::new();
@@ -589,8 +601,9 @@ const SUB_DAILY_STEPS: [u32; 12] = [5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 4
 /// About sixty hypotheses per anchor and base, drawn from where the runs actually fall.
 fn hypotheses(runs: &[Run], base: TimeBase) -> Vec<Hypothesis> {
     let minutes: Vec<u32> = runs.iter().map(|r| minute_of_day(base, r.ts)).collect();
+    let anchors = anchors(&minutes);
     let mut families: Vec<(Family, u32)> = Vec::new();
-    for anchor in anchors(&minutes) {
+    for &anchor in &anchors {
         // The runs of this anchor (within 90 min): their days decide the calendar candidates.
         let days: Vec<NaiveDate> = runs
             .iter()
@@ -639,7 +652,7 @@ fn hypotheses(runs: &[Run], base: TimeBase) -> Vec<Hypothesis> {
     if median_gap > 0.0 && median_gap < 20.0 * 60.0 {
         let (from, to) = active_hours(&minutes);
         for &period in &SUB_DAILY_STEPS {
-            for phase in anchors(&minutes).into_iter().map(|a| a % period).take(1) {
+            for phase in anchors.iter().map(|a| a % period).take(1) {
                 for business_days_only in [false, true] {
                     let family = Family::Fixed {
                         period_min: period,
@@ -814,29 +827,52 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &Busin
 }
 
 /// One-to-one matching, nearest pairs first, within `tolerance`. Returns, per slot, its run.
+///
+/// Slots that share no run with the slots before them start a new group, matched apart: pairs
+/// of two groups never compete, so sorting each group's pairs gives the matching one sort of all
+/// pairs gives, in many small sorts (this was the cadence engine's largest sort).
 fn match_slots(slots: &[i64], runs: &[Run], tolerance: i64) -> Vec<Option<usize>> {
-    let mut candidates: Vec<(i64, usize, usize)> = Vec::new();
+    let mut matching = Matching { slot_run: vec![None; slots.len()], run_taken: vec![false; runs.len()] };
+    let mut group: Vec<(i64, usize, usize)> = Vec::new();
+    // One past the last run a slot of the group can take.
+    let mut group_end = 0;
     let mut low = 0;
     for (slot_index, &slot) in slots.iter().enumerate() {
         while low < runs.len() && runs[low].ts < slot - tolerance {
             low += 1;
         }
+        if low >= group_end {
+            matching.settle(&mut group);
+        }
         let mut run_index = low;
         while run_index < runs.len() && runs[run_index].ts <= slot + tolerance {
-            candidates.push(((runs[run_index].ts - slot).abs(), slot_index, run_index));
+            group.push(((runs[run_index].ts - slot).abs(), slot_index, run_index));
             run_index += 1;
         }
+        group_end = group_end.max(run_index);
     }
-    candidates.sort_unstable();
-    let mut slot_run = vec![None; slots.len()];
-    let mut run_taken = vec![false; runs.len()];
-    for (_, slot_index, run_index) in candidates {
-        if slot_run[slot_index].is_none() && !run_taken[run_index] {
-            slot_run[slot_index] = Some(run_index);
-            run_taken[run_index] = true;
+    matching.settle(&mut group);
+    matching.slot_run
+}
+
+/// The slots' runs so far, and the runs taken.
+struct Matching {
+    slot_run: Vec<Option<usize>>,
+    run_taken: Vec<bool>,
+}
+
+impl Matching {
+    /// Matches a group's (distance, slot, run) pairs, nearest first, and empties it.
+    fn settle(&mut self, group: &mut Vec<(i64, usize, usize)>) {
+        group.sort_unstable();
+        for &(_, slot_index, run_index) in group.iter() {
+            if self.slot_run[slot_index].is_none() && !self.run_taken[run_index] {
+                self.slot_run[slot_index] = Some(run_index);
+                self.run_taken[run_index] = true;
+            }
         }
+        group.clear();
     }
-    slot_run
 }
 
 fn median(values: &[f64]) -> Option<f64> {

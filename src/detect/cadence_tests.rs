@@ -402,3 +402,52 @@ fn the_median_by_selection_is_the_sorted_median() {
     }
     assert_eq!(median(&[]), None);
 }
+
+/// The matching as first written: every (distance, slot, run) pair in one sort, nearest first.
+fn matched_in_one_sort(slots: &[i64], runs: &[Run], tolerance: i64) -> Vec<Option<usize>> {
+    let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
+    for (slot_index, &slot) in slots.iter().enumerate() {
+        for (run_index, run) in runs.iter().enumerate() {
+            if (run.ts - slot).abs() <= tolerance {
+                pairs.push(((run.ts - slot).abs(), slot_index, run_index));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    let (mut slot_run, mut run_taken) = (vec![None; slots.len()], vec![false; runs.len()]);
+    for (_, slot_index, run_index) in pairs {
+        if slot_run[slot_index].is_none() && !run_taken[run_index] {
+            slot_run[slot_index] = Some(run_index);
+            run_taken[run_index] = true;
+        }
+    }
+    slot_run
+}
+
+proptest! {
+    /// Matching slot groups apart gives what one sort of every pair gives, however crowded
+    /// the slots and runs (ties, runs between slots, slots sharing runs).
+    #[test]
+    fn matching_in_groups_equals_one_sort(
+        mut slots in proptest::collection::vec(0i64..400, 0..40),
+        mut times in proptest::collection::vec(0i64..400, 0..40),
+        tolerance in 0i64..30,
+    ) {
+        slots.sort_unstable();
+        slots.dedup();
+        times.sort_unstable();
+        let runs: Vec<Run> = times.iter().map(|&ts| Run { ts, volume: 1.0, members: vec![] }).collect();
+        prop_assert_eq!(match_slots(&slots, &runs, tolerance), matched_in_one_sort(&slots, &runs, tolerance));
+    }
+
+    /// The sliding window sums what adding the 31 minutes around each minute sums.
+    #[test]
+    fn the_smoothed_histogram_is_the_sum_around_each_minute(counts in proptest::collection::vec((0usize..1440, 1u32..5), 0..200)) {
+        let mut histogram = [0u32; 1440];
+        for (minute, count) in counts {
+            histogram[minute] += count;
+        }
+        let around = |i: i32| (-15i32..=15).map(|d| histogram[(i + d).rem_euclid(1440) as usize]).sum::<u32>();
+        prop_assert_eq!(smoothed(&histogram), (0..1440).map(around).collect::<Vec<u32>>());
+    }
+}
