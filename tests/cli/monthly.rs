@@ -218,6 +218,14 @@ fn diff_lists_new_resolved_and_changed_findings() {
     let same = driftwatch().arg("diff").arg(&second).arg(&second).assert().code(0).get_output().stdout.clone();
     assert!(String::from_utf8(same).unwrap().contains("0 new, 0 resolved, 0 changed"));
     driftwatch().arg("diff").arg(&first).arg(temp.path().join("missing")).assert().code(2);
+    // Two audits pseudonymised with different keys: said, since no finding about agents can match.
+    let other_key = temp.path().join("other.key");
+    std::fs::write(&other_key, "another key, another month, another folder of audits\n").unwrap();
+    let third = temp.path().join("c");
+    audit(&third, &["--to", "2022-03-01", "--key-file", other_key.to_str().unwrap()]);
+    let warned = driftwatch().arg("diff").arg(&first).arg(&third).assert().code(1).get_output().stderr.clone();
+    let warned = String::from_utf8(warned).unwrap();
+    assert!(warned.contains("different keys") && warned.contains("cannot match"), "{warned}");
 }
 
 /// The monthly example runs as documented: three month-end audits, each against the previous,

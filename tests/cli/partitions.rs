@@ -98,7 +98,7 @@ fn a_merge_follows_up_on_the_previous_audit() {
     for (partition, state) in [(&first, &states[0]), (&second, &states[1])] {
         run(&[&scan[..], &["--events"]].concat(), &[partition, Path::new("--state-out"), state]);
     }
-    let merge = ["merge", "--quiet", "--format", "json,md", "--key-file", KEY, "--state"];
+    let merge = ["merge", "--quiet", "--format", "json,md,xlsx", "--key-file", KEY, "--state"];
     let (month, next) = (temp.path().join("month"), temp.path().join("next"));
     let output = run(&merge, &[&states[0], &states[1], Path::new("--out"), &month]);
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
@@ -139,6 +139,13 @@ fn a_merge_follows_up_on_the_previous_audit() {
     assert!(listed.iter().all(|f| f["status"] == "ongoing"), "against itself, every finding is ongoing");
     let accepted = listed.iter().find(|f| f["id"] == high["id"]).unwrap();
     assert_eq!(accepted["triage"]["decision"], "accepted");
+    // The workbook carries the same follow-up columns, filled in.
+    let mut workbook = zip::ZipArchive::new(std::fs::File::open(next.join("findings.xlsx")).unwrap()).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(&mut workbook.by_name("xl/sharedStrings.xml").unwrap(), &mut strings).unwrap();
+    for text in ["status", "triage", "triage_reason", "ongoing", "accepted", "known"] {
+        assert!(strings.contains(&format!(">{text}<")), "findings.xlsx has no cell `{text}`");
+    }
     let manifest = super::read_json(&next.join("manifest.json"));
     assert!(manifest["baseline"]["manifest_sha256"].as_str().is_some_and(|s| s.len() == 64), "{manifest}");
     let output = run(&["check-bundle"], &[&next, Path::new("--public-key"), &keys.join("driftwatch-signing.pub")]);
