@@ -232,10 +232,12 @@ impl IdRanges {
         let mut previous = String::new();
         for (shared, rest, digits, segments) in saved {
             let stem = format!("{}{rest}", previous.get(..shared)?);
+            // The width first: 10^digits of a forged width would overflow.
+            if usize::from(digits) > MAX_DIGITS {
+                return None;
+            }
             let ceiling = if digits == 0 { 0 } else { 10u64.pow(u32::from(digits)) - 1 };
-            if usize::from(digits) > MAX_DIGITS
-                || segments.iter().any(|&(first, last, _)| first > last || last > ceiling)
-            {
+            if segments.iter().any(|&(first, last, _)| first > last || last > ceiling) {
                 return None;
             }
             let (values, new) = values_of(&mut self.by_stem, &stem, digits);
@@ -400,5 +402,6 @@ mod tests {
         assert!(ranges.absorb(vec![(2, "E".into(), 3, vec![])]).is_none());
         assert!(ranges.absorb(vec![(0, "E".into(), 3, vec![(5, 4, false)])]).is_none());
         assert!(ranges.absorb(vec![(0, "E".into(), 3, vec![(0, 1000, false)])]).is_none());
+        assert!(ranges.absorb(vec![(0, "E".into(), 200, vec![(0, 1, false)])]).is_none(), "a forged width");
     }
 }
