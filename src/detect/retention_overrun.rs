@@ -73,15 +73,21 @@ struct OverrunScanner {
 impl Scanner for OverrunScanner {
     fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
-        let uses: Vec<u32> = USES.iter().filter_map(|action| dictionaries.action.code_of(action)).collect();
+        // By action code: the action uses the record's content (one index, not a search a row).
+        let mut uses = vec![false; dictionaries.action.len() + 1];
+        for code in USES.iter().filter_map(|action| dictionaries.action.code_of(action)) {
+            if let Some(flag) = uses.get_mut(code as usize) {
+                *flag = true;
+            }
+        }
         let record_days = chunk.events.column(RECORD_DATE).and_then(|c| c.date()).polars("record_date")?.physical();
-        if uses.is_empty() || record_days.null_count() == record_days.len() {
+        if !uses.contains(&true) || record_days.null_count() == record_days.len() {
             return Ok(());
         }
         let columns = EventColumns::of(chunk.events)?;
         for (row, record_day) in record_days.iter().enumerate() {
             let (Some(record_day), version) = (record_day, codes.version[row]) else { continue };
-            if version < 0 || !uses.contains(&codes.action[row]) {
+            if version < 0 || !uses.get(codes.action[row] as usize).copied().unwrap_or(false) {
                 continue;
             }
             let dataset = codes.dataset[row];
@@ -163,7 +169,48 @@ impl RetentionOverrun {
 
 #[cfg(test)]
 mod tests {
-    use super::excess_days;
+    use super::*;
+    use crate::detect::testing;
+
+    /// Only actions that use the content count, each its own finding; a record updated past its
+    /// retention (not a use) or still within it is not an overrun.
+    #[test]
+    fn only_uses_of_records_past_retention_are_overruns() {
+        let register = testing::register(&[r#"
+processing = "files"
+in_force_from = "2000-01-01"
+legal_ref = "law"
+[[dataset]]
+id = "files"
+retention_days = 10
+[[role]]
+id = "agent"
+[[purpose]]
+id = "casework"
+datasets = ["files"]
+roles = ["agent"]
+"#]);
+        let header =
+            "event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count,record_date";
+        let rows = [
+            "e1,2022-01-20T10:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
+            "e2,2022-01-20T10:00:00Z,ann,agent,update,files,,,casework,1,2022-01-01",
+            "e3,2022-01-20T11:00:00Z,ann,agent,export,files,,,casework,1,2022-01-01",
+            "e4,2022-01-05T10:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
+            "e5,2022-01-21T10:00:00Z,ann,agent,delete,files,,,casework,1,2021-01-01",
+        ];
+        let events = testing::judged_events_with(&register, header, &rows);
+        let context =
+            Context { register: &register, habilitations: None, settings: Default::default(), input_files: &[] };
+        let findings = crate::detect::run_one(&RetentionOverrun, &context, &events).unwrap();
+        let found: Vec<(String, u64, Severity)> =
+            findings.iter().map(|f| (f.evidence.join(","), f.events, f.severity)).collect();
+        assert_eq!(
+            found,
+            vec![("e3".to_string(), 1, Severity::High), ("e1".to_string(), 1, Severity::Medium)],
+            "{findings:#?}"
+        );
+    }
 
     #[test]
     fn the_last_day_of_retention_is_still_within_it() {
