@@ -139,29 +139,8 @@ pub struct AuditArgs {
     /// triage decisions' `until` is checked against (default: today)
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Output directory
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub out: PathBuf,
-    /// Language of the report
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
-    /// Write agent identities raw instead of keyed pseudonyms (ag-…)
-    #[arg(long)]
-    pub reveal_identities: bool,
-    /// Pseudonymisation key (else $DRIFTWATCH_KEY, else <out>/.driftwatch-key, created 0600)
-    #[arg(long, value_name = "FILE")]
-    pub key_file: Option<PathBuf>,
-    /// Sign the manifest with this Ed25519 private key (driftwatch keygen): manifest.json.sig
-    #[arg(long, value_name = "FILE")]
-    pub sign_key: Option<PathBuf>,
-    /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
-    pub format: Vec<OutputFormat>,
-    /// Exit with 1 when a finding is at least this severe
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    pub fail_on: FailOn,
     #[command(flatten)]
-    pub follow_up: FollowUpArgs,
+    pub output: OutputArgs,
     /// Saved audit states to start from (driftwatch scan, or last month's --state-out): their
     /// findings are found again together with this run's events, without re-reading their logs
     #[arg(long, num_args = 1.., value_name = "FILE", help_heading = "Month after month")]
@@ -211,15 +190,22 @@ pub struct MergeArgs {
     /// Saved states (driftwatch scan --state-out, audit --state-out)
     #[arg(long, num_args = 1.., required = true, value_name = "FILE")]
     pub state: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// What an audit writes, where, and when it exits 1: the options `audit` and `merge` share.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Output directory
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub out: PathBuf,
     /// Language of the report
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
-    /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
-    pub format: Vec<OutputFormat>,
     /// Write agent identities raw instead of keyed pseudonyms (ag-…)
     #[arg(long)]
     pub reveal_identities: bool,
@@ -229,14 +215,14 @@ pub struct MergeArgs {
     /// Sign the manifest with this Ed25519 private key (driftwatch keygen): manifest.json.sig
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// Outputs to write (comma-separated); quarantine.csv and manifest.json are always written
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = OutputFormat::ALL.to_vec())]
+    pub format: Vec<OutputFormat>,
     /// Exit with 1 when a finding is at least this severe
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
     #[command(flatten)]
     pub follow_up: FollowUpArgs,
-    /// Print nothing on success
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// Month after month: the options `audit` and `merge` share to compare with the previous audit.

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::finding::Severity;
 use crate::ingest::timestamp::{parse_date_days, parse_timestamp_us};
 use crate::pipeline::{self, AuditConfig, AuditOutcome};
+use crate::report::OutputFormat;
 
 pub const SAMPLE_DIR: &str = "sample-data";
 
@@ -53,27 +54,25 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
                 .map_err(|_| Error::Usage(format!("--as-of {text}: expected a date (2022-03-01)")))
         })
         .transpose()?;
-    let (fail_on, fail_on_new) = exit_thresholds(args.fail_on, &args.follow_up);
-    let mut formats = args.format.clone();
-    formats.sort();
-    formats.dedup();
+    let output = &args.output;
+    let (fail_on, fail_on_new) = exit_thresholds(output.fail_on, &output.follow_up);
     Ok(AuditConfig {
         events,
         register,
         habilitations,
         from,
         to,
-        out: args.out.clone(),
-        lang: args.lang,
-        formats,
+        out: output.out.clone(),
+        lang: output.lang,
+        formats: formats(&output.format),
         fail_on,
         fail_on_new,
-        baseline: args.follow_up.baseline.clone(),
-        triage: args.follow_up.triage.clone(),
-        triage_checked_on: triage_checked_on(&args.follow_up, as_of),
-        reveal_identities: args.reveal_identities,
-        key_file: args.key_file.clone().or_else(|| sample.then(sample_key).flatten()),
-        sign_key: args.sign_key.clone(),
+        baseline: output.follow_up.baseline.clone(),
+        triage: output.follow_up.triage.clone(),
+        triage_checked_on: triage_checked_on(&output.follow_up, as_of),
+        reveal_identities: output.reveal_identities,
+        key_file: output.key_file.clone().or_else(|| sample.then(sample_key).flatten()),
+        sign_key: output.sign_key.clone(),
         verbose: args.verbose,
         timezone: args.timezone.clone(),
         cadence_threshold: args.cadence_threshold,
@@ -92,6 +91,14 @@ pub fn config(args: &AuditArgs) -> Result<AuditConfig> {
         state_out: args.state_out.clone(),
         write_reports: true,
     })
+}
+
+/// The outputs asked for, each once, in a fixed order.
+pub fn formats(asked: &[OutputFormat]) -> Vec<OutputFormat> {
+    let mut formats = asked.to_vec();
+    formats.sort();
+    formats.dedup();
+    formats
 }
 
 /// (--fail-on, --fail-on-new): --fail-on-new replaces --fail-on; `never` means no exit code for

@@ -42,22 +42,18 @@ pub fn merge(args: &MergeArgs) -> Result<AuditOutcome> {
     config.state_in = args.state.clone();
     config.state_out = None;
     config.write_reports = true;
-    config.out = args.out.clone();
-    config.lang = args.lang;
-    config.formats = {
-        let mut formats = args.format.clone();
-        formats.sort();
-        formats.dedup();
-        formats
-    };
-    (config.fail_on, config.fail_on_new) = super::audit::exit_thresholds(args.fail_on, &args.follow_up);
-    config.baseline = args.follow_up.baseline.clone();
-    config.triage = args.follow_up.triage.clone();
+    let output = &args.output;
+    config.out = output.out.clone();
+    config.lang = output.lang;
+    config.formats = super::audit::formats(&output.format);
+    (config.fail_on, config.fail_on_new) = super::audit::exit_thresholds(output.fail_on, &output.follow_up);
+    config.baseline = output.follow_up.baseline.clone();
+    config.triage = output.follow_up.triage.clone();
     // The states were judged as of their --as-of: triage is checked on that day too.
-    config.triage_checked_on = super::audit::triage_checked_on(&args.follow_up, config.as_of);
-    config.reveal_identities = args.reveal_identities;
-    config.key_file = args.key_file.clone();
-    config.sign_key = args.sign_key.clone();
+    config.triage_checked_on = super::audit::triage_checked_on(&output.follow_up, config.as_of);
+    config.reveal_identities = output.reveal_identities;
+    config.key_file = output.key_file.clone();
+    config.sign_key = output.sign_key.clone();
     config.quiet = args.quiet;
     config.verbose = false;
     let outcome = pipeline::audit(&config)?;

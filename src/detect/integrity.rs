@@ -129,8 +129,11 @@ impl Scanner for IntegrityScanner {
         let chained = self.chained.iter().map(|row| (path(row.file), row.clone())).collect();
         let event_ids = match &self.ids {
             EventIds::Ranges(ranges) => ranges.save(),
-            // Never: hashes are kept only when no state is saved (`scan`).
-            EventIds::Hashed(_) => Vec::new(),
+            // Never: hashes are kept only when no state is saved (`EventIds::add` is told so).
+            EventIds::Hashed(_) => {
+                debug_assert!(false, "integrity: a state saved after its ids were hashed");
+                Vec::new()
+            }
         };
         super::state::save(&SavedIntegrity { chained, event_ids })
     }

@@ -45,7 +45,8 @@ pub struct Settings {
     /// End of the audit window (`--to`), µs; else the last event.
     pub window_end: Option<i64>,
     /// The scanners' state will be saved (`--state-out`): a scanner that keeps less than its
-    /// state needs when only its findings are asked for keeps it all (integrity: every event id).
+    /// state needs when only its findings are asked for keeps it all (integrity: its event ids
+    /// stay ranges, never turned into hashes).
     pub saving_state: bool,
 }
 
