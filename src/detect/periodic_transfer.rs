@@ -397,6 +397,33 @@ mod tests {
     use super::*;
     use crate::detect::testing::*;
 
+    /// A flow saved and read back has its transfers in time order, whole; columns of different
+    /// lengths or an id step with nothing before it are refused.
+    #[test]
+    fn a_saved_flow_comes_back_whole_and_a_damaged_one_is_refused() {
+        let mut flow = Flow::default();
+        for (index, (ts, id, referenced)) in
+            [(300, "E0012", true), (100, "E0010", false), (200, "x", false)].into_iter().enumerate()
+        {
+            flow.observations.push(Observation { ts, volume: 2.0, index });
+            flow.event_ids.push(id.to_string());
+            flow.referenced.push(referenced);
+        }
+        let saved = flow.saved();
+        assert_eq!(saved.ts_steps, vec![100, 100, 100]);
+        assert_eq!(saved.referenced, "001");
+        let mut back = Flow::default();
+        back.absorb(serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap()).unwrap();
+        assert_eq!(back.event_ids, ["E0010", "x", "E0012"]);
+        assert_eq!(back.observations.iter().map(|o| o.ts).collect::<Vec<_>>(), [100, 200, 300]);
+        let mut short = flow.saved();
+        short.volume.pop();
+        assert!(Flow::default().absorb(short).is_none());
+        let mut orphan = flow.saved();
+        orphan.event_ids[0] = IdStep::Step(1);
+        assert!(Flow::default().absorb(orphan).is_none());
+    }
+
     /// Tuesdays 05:00Z from 2021-09-07 for `weeks` weeks, to `recipient`, with `request_ref`.
     fn weekly_rows(recipient: &str, weeks: u64, with_ref: bool) -> Vec<String> {
         let start = chrono::NaiveDate::from_ymd_opt(2021, 9, 7).unwrap();
