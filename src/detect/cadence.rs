@@ -423,9 +423,11 @@ pub fn detect_flow(
     }
     let mut best: Option<Cadence> = None;
     let mut rejected: Vec<Rejection> = Vec::new();
+    let mut days_of_base = Vec::new();
     for base in [TimeBase::Local(timezone), TimeBase::Utc] {
+        let days = SpanDays::of_runs(base, runs, params, calendar);
         for hypothesis in hypotheses(runs, base) {
-            let Some(candidate) = evaluate_keeping(&hypothesis, runs, params, calendar, false) else { continue };
+            let Some(candidate) = evaluate_keeping(&hypothesis, runs, params, &days, false) else { continue };
             if let Some(why) = rejection(&candidate, params, every_run_referenced) {
                 rejected.push(Rejection {
                     description: hypothesis.describe(),
@@ -441,9 +443,13 @@ pub fn detect_flow(
                 Some(current) => better(current, candidate),
             });
         }
+        days_of_base.push(days);
     }
     // The chosen hypothesis again, with its missed slots listed.
-    let mut best = best.and_then(|b| evaluate_keeping(&b.hypothesis, runs, params, calendar, true))?;
+    let mut best = best.and_then(|b| {
+        let days = days_of_base.iter().find(|days| days.base == b.hypothesis.base)?;
+        evaluate_keeping(&b.hypothesis, runs, params, days, true)
+    })?;
     // The rejected hypotheses that scored above the verdict's, best first: what a reader of the
     // finding would otherwise ask about ("why not every 46 min?").
     rejected.retain(|r| r.score > best.score);
@@ -724,9 +730,93 @@ fn active_hours(minutes: &[u32]) -> (u32, u32) {
 // ---------------------------------------------------------------------------------------------
 // Slots and matching
 
+/// One day of a flow's span as slot layout sees it.
+struct SpanDay {
+    date: NaiveDate,
+    /// 0 = Monday.
+    weekday: u8,
+    /// The ISO week number's parity (every-other-week schedules).
+    iso_week_parity: u8,
+    business: bool,
+    /// The instant of the day's 00:00 in the time base, or None on a day whose clock changes
+    /// (each slot's instant is then looked up on its own).
+    midnight_us: Option<i64>,
+}
+
+/// The days of a flow's span in one time base (and its runs' instants), worked out once per flow and base: every
+/// hypothesis (sixty or so per flow) used to ask the calendar and the time zone again for each
+/// day it lays slots on — two zone lookups a day.
+struct SpanDays<'c> {
+    base: TimeBase,
+    calendar: &'c BusinessCalendar,
+    days: Vec<SpanDay>,
+    /// The instants of the runs the table was made for ([`SpanDays::of_runs`]), in order: slot
+    /// matching reads them packed, not strided through the runs.
+    run_times: Vec<i64>,
+}
+
+impl<'c> SpanDays<'c> {
+    /// `first` to `last` inclusive.
+    fn new(base: TimeBase, first: NaiveDate, last: NaiveDate, calendar: &'c BusinessCalendar) -> SpanDays<'c> {
+        let days = first
+            .iter_days()
+            .take_while(|date| *date <= last)
+            .map(|date| SpanDay {
+                date,
+                weekday: weekday_index(date),
+                iso_week_parity: (date.iso_week().week() % 2) as u8,
+                business: calendar.is_business_day(date),
+                midnight_us: base
+                    .steady_offset_us(date)
+                    .map(|offset| date.and_time(NaiveTime::MIN).and_utc().timestamp_micros() - offset),
+            })
+            .collect();
+        SpanDays { base, calendar, days, run_times: Vec::new() }
+    }
+
+    /// Every day a hypothesis of these runs can lay a slot on: the runs' span widened by the
+    /// largest tolerance (a sub-daily step's quarter period, or the calendar tolerance) and a day
+    /// each side, as `slots` widens it.
+    fn of_runs(base: TimeBase, runs: &[Run], params: &CadenceParams, calendar: &'c BusinessCalendar) -> SpanDays<'c> {
+        let widest =
+            params.calendar_tolerance_us.max(i64::from(SUB_DAILY_STEPS[SUB_DAILY_STEPS.len() - 1]) * MINUTE_US / 4);
+        let (Some(first_run), Some(last_run)) = (runs.first(), runs.last()) else {
+            return SpanDays { base, calendar, days: Vec::new(), run_times: Vec::new() };
+        };
+        let first = base.wall_clock(first_run.ts - widest).date() - Days::new(1);
+        let last = base.wall_clock(last_run.ts + widest).date() + Days::new(1);
+        let run_times = runs.iter().map(|run| run.ts).collect();
+        SpanDays { run_times, ..SpanDays::new(base, first, last, calendar) }
+    }
+
+    fn covers(&self, first: NaiveDate, last: NaiveDate) -> bool {
+        match (self.days.first(), self.days.last()) {
+            (Some(start), Some(end)) => start.date <= first && last <= end.date,
+            _ => false,
+        }
+    }
+
+    /// The days from `first` to `last` inclusive (both covered).
+    fn between(&self, first: NaiveDate, last: NaiveDate) -> &[SpanDay] {
+        let Some(start) = self.days.first().map(|day| day.date) else { return &[] };
+        let index = |date: NaiveDate| (date - start).num_days().clamp(0, self.days.len() as i64) as usize;
+        &self.days[index(first)..index(last + Days::new(1)).max(index(first))]
+    }
+
+    /// The day of `date` (covered).
+    fn day(&self, date: NaiveDate) -> &SpanDay {
+        let start = self.days[0].date;
+        &self.days[(date - start).num_days() as usize]
+    }
+}
+
 /// The dates a calendar family expects a run on, between two dates inclusive.
-fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &BusinessCalendar) -> Vec<NaiveDate> {
-    let every_day = || first.iter_days().take_while(move |d| *d <= last);
+fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, days: &SpanDays) -> Vec<NaiveDate> {
+    let calendar = days.calendar;
+    let span = days.between(first, last);
+    let every_day = || span.iter().map(|day| day.date);
+    let days_where =
+        |keep: &dyn Fn(&SpanDay) -> bool| span.iter().filter(|day| keep(day)).map(|day| day.date).collect();
     let months = || {
         // Cannot fail: day 1 exists in every month.
         let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).expect("month start");
@@ -744,12 +834,12 @@ fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &Bus
     let month_end = |start: NaiveDate| start.checked_add_months(chrono::Months::new(1)).expect("month") - Days::new(1);
     let dates: Vec<NaiveDate> = match family {
         Family::Daily => every_day().collect(),
-        Family::BusinessDay => every_day().filter(|d| calendar.is_business_day(*d)).collect(),
-        Family::Weekdays { mask } => every_day().filter(|d| mask & (1 << weekday_index(*d)) != 0).collect(),
-        Family::Weekly { weekday } => every_day().filter(|d| weekday_index(*d) == *weekday).collect(),
-        Family::Biweekly { weekday, parity } => every_day()
-            .filter(|d| weekday_index(*d) == *weekday && (d.iso_week().week() % 2) as u8 == *parity)
-            .collect(),
+        Family::BusinessDay => days_where(&|day| day.business),
+        Family::Weekdays { mask } => days_where(&|day| mask & (1 << day.weekday) != 0),
+        Family::Weekly { weekday } => days_where(&|day| day.weekday == *weekday),
+        Family::Biweekly { weekday, parity } => {
+            days_where(&|day| day.weekday == *weekday && day.iso_week_parity == *parity)
+        }
         Family::MonthlyDay { day, roll } => months()
             .filter_map(|start| NaiveDate::from_ymd_opt(start.year(), start.month(), *day))
             .map(|nominal| match roll {
@@ -760,19 +850,17 @@ fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &Bus
             .collect(),
         Family::MonthlyNthWeekday { nth, weekday } => months()
             .filter_map(|start| {
-                let days: Vec<NaiveDate> = start
+                let matching: Vec<NaiveDate> = start
                     .iter_days()
                     .take_while(|d| d.month() == start.month())
                     .filter(|d| weekday_index(*d) == *weekday)
                     .collect();
-                if *nth < 0 { days.last().copied() } else { days.get(*nth as usize - 1).copied() }
+                if *nth < 0 { matching.last().copied() } else { matching.get(*nth as usize - 1).copied() }
             })
             .collect(),
         Family::FirstBusinessDay => months().map(|start| calendar.roll(start, true)).collect(),
         Family::LastBusinessDay => months().map(|start| calendar.roll(month_end(start), false)).collect(),
-        Family::Fixed { business_days_only, .. } => {
-            every_day().filter(|d| !business_days_only || calendar.is_business_day(*d)).collect()
-        }
+        Family::Fixed { business_days_only, .. } => days_where(&|day| !business_days_only || day.business),
         Family::Interval { .. }
         | Family::OncePerWeek { .. }
         | Family::OncePerFortnight { .. }
@@ -783,7 +871,7 @@ fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, calendar: &Bus
 }
 
 /// Expected slot instants between the first and last run (± tolerance), sorted.
-fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &BusinessCalendar) -> Vec<i64> {
+fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, days: &SpanDays) -> Vec<i64> {
     let (start, end) = (runs[0].ts - tolerance, runs[runs.len() - 1].ts + tolerance);
     let base = hypothesis.base;
     let mut instants: Vec<i64> = match &hypothesis.family {
@@ -801,17 +889,25 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &Busin
                 }
                 _ => vec![hypothesis.minute],
             };
+            // The table must cover the days asked for; a hypothesis whose tolerance reaches
+            // past the flow's table (none does today) gets a table of its own.
+            let own_table;
+            let days = if days.covers(first, last) {
+                days
+            } else {
+                own_table = SpanDays::new(base, first, last, days.calendar);
+                &own_table
+            };
             let mut instants = Vec::new();
-            for date in slot_dates(family, first, last, calendar) {
+            for date in slot_dates(family, first, last, days) {
                 // Cannot fail: m is a minute of the day (below 1440).
                 let wall = |m: u32| date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid minute"));
-                // One time-zone lookup per day, not per slot: on a day without a clock change
-                // every wall time has the day's offset (a step of minutes has hundreds of slots
-                // a day, and this is where the periodic detector spent its time).
-                match base.steady_offset_us(date) {
-                    Some(offset) => {
-                        // Wall minute m of the day is midnight plus m minutes: no date arithmetic per slot.
-                        let midnight = wall(0).and_utc().timestamp_micros() - offset;
+                // One time-zone lookup per day, not per slot, and per flow, not per hypothesis:
+                // on a day without a clock change every wall time has the day's offset (a step of
+                // minutes has hundreds of slots a day).
+                match days.day(date).midnight_us {
+                    // Wall minute m of the day is midnight plus m minutes: no date arithmetic per slot.
+                    Some(midnight) => {
                         instants.extend(minutes_of_day.iter().map(|m| midnight + i64::from(*m) * MINUTE_US))
                     }
                     None => instants.extend(minutes_of_day.iter().map(|m| base.instant(wall(*m)))),
@@ -831,28 +927,52 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, calendar: &Busin
 /// Slots that share no run with the slots before them start a new group, matched apart: pairs
 /// of two groups never compete, so sorting each group's pairs gives the matching one sort of all
 /// pairs gives, in many small sorts (this was the cadence engine's largest sort).
+#[cfg(test)]
 fn match_slots(slots: &[i64], runs: &[Run], tolerance: i64) -> Vec<Option<usize>> {
+    let times: Vec<i64> = runs.iter().map(|run| run.ts).collect();
+    match_slot_times(slots, &times, tolerance)
+}
+
+/// [`match_slots`] over the runs' instants (sorted).
+fn match_slot_times(slots: &[i64], runs: &[i64], tolerance: i64) -> Vec<Option<usize>> {
     let mut matching = Matching { slot_run: vec![None; slots.len()], run_taken: vec![false; runs.len()] };
     let mut group: Vec<(i64, usize, usize)> = Vec::new();
     // One past the last run a slot of the group can take.
     let mut group_end = 0;
     let mut low = 0;
     for (slot_index, &slot) in slots.iter().enumerate() {
-        while low < runs.len() && runs[low].ts < slot - tolerance {
-            low += 1;
-        }
+        low = first_at_least(runs, low, slot - tolerance);
         if low >= group_end {
             matching.settle(&mut group);
         }
         let mut run_index = low;
-        while run_index < runs.len() && runs[run_index].ts <= slot + tolerance {
-            group.push(((runs[run_index].ts - slot).abs(), slot_index, run_index));
+        while run_index < runs.len() && runs[run_index] <= slot + tolerance {
+            group.push(((runs[run_index] - slot).abs(), slot_index, run_index));
             run_index += 1;
         }
         group_end = group_end.max(run_index);
     }
     matching.settle(&mut group);
     matching.slot_run
+}
+
+/// The first index from `from` on whose instant is at least `bound` (`times` sorted). A
+/// galloping search: a weekly hypothesis over a flow of thousands of runs jumps the runs between
+/// its slots instead of stepping through them (this walk was the cadence engine's hottest loop).
+fn first_at_least(times: &[i64], from: usize, bound: i64) -> usize {
+    if from >= times.len() || times[from] >= bound {
+        return from;
+    }
+    // times[below] < bound throughout; look further, doubling the step, until past the bound.
+    let (mut below, mut step) = (from, 1);
+    let mut beyond = from + 1;
+    while beyond < times.len() && times[beyond] < bound {
+        below = beyond;
+        step *= 2;
+        beyond = below + step;
+    }
+    let beyond = beyond.min(times.len());
+    below + 1 + times[below + 1..beyond].partition_point(|t| *t < bound)
 }
 
 /// The slots' runs so far, and the runs taken.
@@ -917,7 +1037,8 @@ pub fn evaluate(
     params: &CadenceParams,
     calendar: &BusinessCalendar,
 ) -> Option<Cadence> {
-    evaluate_keeping(hypothesis, runs, params, calendar, true)
+    let days = SpanDays::of_runs(hypothesis.base, runs, params, calendar);
+    evaluate_keeping(hypothesis, runs, params, &days, true)
 }
 
 /// [`evaluate`]; without `keep_missed`, the missed slots are counted but not listed (a step of
@@ -926,15 +1047,15 @@ fn evaluate_keeping(
     hypothesis: &Hypothesis,
     runs: &[Run],
     params: &CadenceParams,
-    calendar: &BusinessCalendar,
+    days: &SpanDays,
     keep_missed: bool,
 ) -> Option<Cadence> {
     if let Some((period, anchor_min)) = hypothesis.family.occupancy_period() {
-        return evaluate_occupancy(hypothesis, period, anchor_min, runs, params, calendar);
+        return evaluate_occupancy(hypothesis, period, anchor_min, runs, params, days.calendar);
     }
     let tolerance = tolerance_of(&hypothesis.family, params);
-    let slots = slots(hypothesis, runs, tolerance, calendar);
-    let assignment = match_slots(&slots, runs, tolerance);
+    let slots = slots(hypothesis, runs, tolerance, days);
+    let assignment = match_slot_times(&slots, &days.run_times, tolerance);
     let first = assignment.iter().position(Option::is_some)?;
     let last = assignment.iter().rposition(Option::is_some)?;
     // Unmatched slots before the first hit and after the last are trimmed: a job that started

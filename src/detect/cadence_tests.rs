@@ -440,6 +440,19 @@ proptest! {
         prop_assert_eq!(match_slots(&slots, &runs, tolerance), matched_in_one_sort(&slots, &runs, tolerance));
     }
 
+    /// The galloping search lands where stepping one run at a time lands.
+    #[test]
+    fn galloping_finds_what_stepping_finds(
+        mut times in proptest::collection::vec(0i64..1000, 0..200),
+        from in 0usize..210,
+        bound in -10i64..1010,
+    ) {
+        times.sort_unstable();
+        let from = from.min(times.len());
+        let stepped = from + times[from..].iter().position(|t| *t >= bound).unwrap_or(times.len() - from);
+        prop_assert_eq!(first_at_least(&times, from, bound), stepped);
+    }
+
     /// The sliding window sums what adding the 31 minutes around each minute sums.
     #[test]
     fn the_smoothed_histogram_is_the_sum_around_each_minute(counts in proptest::collection::vec((0usize..1440, 1u32..5), 0..200)) {
@@ -450,4 +463,31 @@ proptest! {
         let around = |i: i32| (-15i32..=15).map(|d| histogram[(i + d).rem_euclid(1440) as usize]).sum::<u32>();
         prop_assert_eq!(smoothed(&histogram), (0..1440).map(around).collect::<Vec<u32>>());
     }
+}
+
+/// The day table a flow's hypotheses share says, of each day, what asking the calendar and the
+/// time zone says: Paris's two clock changes of 2022 have no steady midnight, every other day's
+/// midnight is the instant of its 00:00; a span's days are the dates asked for, both included.
+#[test]
+fn the_day_table_agrees_with_the_calendar_and_the_zone() {
+    let calendar = calendar();
+    let paris = TimeBase::Local(PARIS);
+    let (first, last) = (NaiveDate::from_ymd_opt(2022, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2022, 12, 31).unwrap());
+    let table = SpanDays::new(paris, first, last, &calendar);
+    let unsteady: Vec<NaiveDate> = table.days.iter().filter(|d| d.midnight_us.is_none()).map(|d| d.date).collect();
+    assert_eq!(
+        unsteady,
+        vec![NaiveDate::from_ymd_opt(2022, 3, 27).unwrap(), NaiveDate::from_ymd_opt(2022, 10, 30).unwrap()]
+    );
+    for day in &table.days {
+        assert_eq!(day.business, calendar.is_business_day(day.date));
+        assert_eq!(day.weekday, weekday_index(day.date));
+        if let Some(midnight) = day.midnight_us {
+            assert_eq!(midnight, paris.instant(day.date.and_time(NaiveTime::MIN)), "{}", day.date);
+        }
+    }
+    let (from, to) = (NaiveDate::from_ymd_opt(2022, 2, 27).unwrap(), NaiveDate::from_ymd_opt(2022, 3, 2).unwrap());
+    let dates: Vec<NaiveDate> = table.between(from, to).iter().map(|d| d.date).collect();
+    assert_eq!(dates, from.iter_days().take(4).collect::<Vec<_>>());
+    assert!(table.covers(first, last) && !table.covers(first, last + chrono::Days::new(1)));
 }
