@@ -279,8 +279,13 @@ pub fn audit(config: &AuditConfig) -> Result<AuditOutcome> {
         let events = windowing.measure(|| within_window(chunk, config))?;
         let (events, codes) = judging.measure(|| judge.judge(events))?;
         let chunk = detect::chunk::Chunk { events: &events, codes: &codes, dictionaries: &judge.dictionaries };
-        summarising.measure(|| seen.scan(&chunk, &register))?;
-        scanners.scan(&context, &chunk)
+        if config.verbose {
+            summarising.measure(|| seen.scan(&chunk, &register))?;
+            return scanners.scan(&context, &chunk);
+        }
+        // The run summary beside the detectors: it is one more reader of the same chunk.
+        let (summarised, scanned) = rayon::join(|| seen.scan(&chunk, &register), || scanners.scan(&context, &chunk));
+        summarised.and(scanned)
     };
     // Under --verbose, one stage at a time, so that each one's CPU time is its own.
     let mut streamed = if config.verbose {

@@ -262,9 +262,13 @@ impl<'r> Judge<'r> {
             .zip(&codes.ts)
             .map(|(&dataset, &ts)| versions::in_force_at(&self.declaring[dataset as usize], ts).unwrap_or(-1))
             .collect();
-        let column: Int32Chunked = codes.version.iter().map(|&v| (v >= 0).then_some(v)).collect();
+        // The version column from the codes as they are, -1 masked as null (no per-row Option).
+        let judged = codes.version.iter().all(|&v| v >= 0);
+        let validity =
+            (!judged).then(|| polars_arrow::bitmap::Bitmap::from_iter(codes.version.iter().map(|&v| v >= 0)));
+        let column = Int32Chunked::from_vec_validity(REGISTER_VERSION.into(), codes.version.clone(), validity);
         let mut frame = events.with_row_index(super::ROW.into(), None).polars("numbering the events")?;
-        frame.with_column(column.with_name(REGISTER_VERSION.into()).into_column()).polars("judging events")?;
+        frame.with_column(column.into_column()).polars("judging events")?;
         Ok((frame, codes))
     }
 }

@@ -152,10 +152,13 @@ fn normalise_column(
             // A value above i64::MAX (only an unsigned column holds one) casts to null, marked above.
             let values = input.cast(&DataType::Int64).polars(format!("{file}: converting `{name}` to Int64"))?;
             // Counts are never negative, whatever the format says.
+            // Cannot fail: the column was just cast to Int64.
+            let values = values.i64().expect("cast to Int64");
+            if values.downcast_iter().all(|array| array.non_null_values_iter().all(|n| n >= 0)) {
+                // The usual case: nothing to quarantine, the column kept as it is (no copy).
+                return finish_column(values.clone().with_name(name.into()).into_column(), name, required, rejects);
+            }
             let checked: Int64Chunked = values
-                .i64()
-                // Cannot fail: the column was just cast to Int64.
-                .expect("cast to Int64")
                 .iter()
                 .enumerate()
                 .map(|(row, value)| match value {
@@ -179,7 +182,12 @@ fn normalise_column(
         (_, DataType::Null) => Column::full_null(name.into(), input.len(), &event::dtype_of(kind)),
         _ => return Err(wrong_type()),
     };
-    let mut column = if name == event::ACTION { check_actions(&column, rejects)? } else { column };
+    let column = if name == event::ACTION { check_actions(&column, rejects)? } else { column };
+    finish_column(column, name, required, rejects)
+}
+
+/// The checks every normalised column ends with.
+fn finish_column(mut column: Column, name: &'static str, required: bool, rejects: &mut Rejects) -> Result<Column> {
     // A sorted flag read from a file is the file's claim, not a fact: later minima and maxima
     // must look at the values.
     column.set_sorted_flag(polars::series::IsSorted::Not);
