@@ -1564,7 +1564,8 @@ fn check_bundle_verifies_the_signature_and_every_output() {
     assert!(text(&output).contains("unsigned manifest"), "{}", text(&output));
 }
 
-/// `--verbose` gives each stage's CPU time and each detector's own, on stderr only.
+/// `--verbose` gives each stage's CPU time and each detector's own (split into its scan and its
+/// finish), on stderr only.
 #[test]
 fn verbose_reports_each_detectors_cpu_time() {
     let temp = tempfile::tempdir().unwrap();
@@ -1573,7 +1574,10 @@ fn verbose_reports_each_detectors_cpu_time() {
     assert!(stderr.contains("events read, judged and scanned: ") && stderr.contains(" s CPU)"), "{stderr}");
     for detector in ["register_gap", "category_creep", "periodic_transfer", "integrity"] {
         assert!(
-            stderr.lines().any(|l| l.contains(&format!("{detector}: ")) && l.contains(" s CPU, ")),
+            stderr.lines().any(|l| l.contains(&format!("{detector}: "))
+                && l.contains(" s CPU, ")
+                && l.contains("(scan ")
+                && l.contains(" s CPU, finish ")),
             "{detector}: {stderr}"
         );
     }

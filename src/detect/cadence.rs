@@ -423,11 +423,13 @@ pub fn detect_flow(
     }
     let mut best: Option<Cadence> = None;
     let mut rejected: Vec<Rejection> = Vec::new();
+    // The runs' instants packed: slot matching reads them for every hypothesis.
+    let times: Vec<i64> = runs.iter().map(|run| run.ts).collect();
     let mut days_of_base = Vec::new();
     for base in [TimeBase::Local(timezone), TimeBase::Utc] {
         let days = SpanDays::of_runs(base, runs, params, calendar);
         for hypothesis in hypotheses(runs, base) {
-            let Some(candidate) = evaluate_keeping(&hypothesis, runs, params, &days, false) else { continue };
+            let Some(candidate) = evaluate_keeping(&hypothesis, runs, &times, params, &days, false) else { continue };
             if let Some(why) = rejection(&candidate, params, every_run_referenced) {
                 rejected.push(Rejection {
                     description: hypothesis.describe(),
@@ -448,7 +450,7 @@ pub fn detect_flow(
     // The chosen hypothesis again, with its missed slots listed.
     let mut best = best.and_then(|b| {
         let days = days_of_base.iter().find(|days| days.base == b.hypothesis.base)?;
-        evaluate_keeping(&b.hypothesis, runs, params, days, true)
+        evaluate_keeping(&b.hypothesis, runs, &times, params, days, true)
     })?;
     // The rejected hypotheses that scored above the verdict's, best first: what a reader of the
     // finding would otherwise ask about ("why not every 46 min?").
@@ -743,16 +745,13 @@ struct SpanDay {
     midnight_us: Option<i64>,
 }
 
-/// The days of a flow's span in one time base (and its runs' instants), worked out once per flow and base: every
+/// The days of a flow's span in one time base, worked out once per flow and base: every
 /// hypothesis (sixty or so per flow) used to ask the calendar and the time zone again for each
 /// day it lays slots on — two zone lookups a day.
 struct SpanDays<'c> {
     base: TimeBase,
     calendar: &'c BusinessCalendar,
     days: Vec<SpanDay>,
-    /// The instants of the runs the table was made for ([`SpanDays::of_runs`]), in order: slot
-    /// matching reads them packed, not strided through the runs.
-    run_times: Vec<i64>,
 }
 
 impl<'c> SpanDays<'c> {
@@ -771,7 +770,7 @@ impl<'c> SpanDays<'c> {
                     .map(|offset| date.and_time(NaiveTime::MIN).and_utc().timestamp_micros() - offset),
             })
             .collect();
-        SpanDays { base, calendar, days, run_times: Vec::new() }
+        SpanDays { base, calendar, days }
     }
 
     /// Every day a hypothesis of these runs can lay a slot on: the runs' span widened by the
@@ -781,12 +780,11 @@ impl<'c> SpanDays<'c> {
         let widest =
             params.calendar_tolerance_us.max(i64::from(SUB_DAILY_STEPS[SUB_DAILY_STEPS.len() - 1]) * MINUTE_US / 4);
         let (Some(first_run), Some(last_run)) = (runs.first(), runs.last()) else {
-            return SpanDays { base, calendar, days: Vec::new(), run_times: Vec::new() };
+            return SpanDays { base, calendar, days: Vec::new() };
         };
         let first = base.wall_clock(first_run.ts - widest).date() - Days::new(1);
         let last = base.wall_clock(last_run.ts + widest).date() + Days::new(1);
-        let run_times = runs.iter().map(|run| run.ts).collect();
-        SpanDays { run_times, ..SpanDays::new(base, first, last, calendar) }
+        SpanDays::new(base, first, last, calendar)
     }
 
     fn covers(&self, first: NaiveDate, last: NaiveDate) -> bool {
@@ -814,7 +812,6 @@ impl<'c> SpanDays<'c> {
 fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, days: &SpanDays) -> Vec<NaiveDate> {
     let calendar = days.calendar;
     let span = days.between(first, last);
-    let every_day = || span.iter().map(|day| day.date);
     let days_where =
         |keep: &dyn Fn(&SpanDay) -> bool| span.iter().filter(|day| keep(day)).map(|day| day.date).collect();
     let months = || {
@@ -833,7 +830,7 @@ fn slot_dates(family: &Family, first: NaiveDate, last: NaiveDate, days: &SpanDay
     // Cannot fail: dates of events (years 1-9999) are far from chrono's limit (year 262,143).
     let month_end = |start: NaiveDate| start.checked_add_months(chrono::Months::new(1)).expect("month") - Days::new(1);
     let dates: Vec<NaiveDate> = match family {
-        Family::Daily => every_day().collect(),
+        Family::Daily => days_where(&|_| true),
         Family::BusinessDay => days_where(&|day| day.business),
         Family::Weekdays { mask } => days_where(&|day| mask & (1 << day.weekday) != 0),
         Family::Weekly { weekday } => days_where(&|day| day.weekday == *weekday),
@@ -1038,14 +1035,17 @@ pub fn evaluate(
     calendar: &BusinessCalendar,
 ) -> Option<Cadence> {
     let days = SpanDays::of_runs(hypothesis.base, runs, params, calendar);
-    evaluate_keeping(hypothesis, runs, params, &days, true)
+    let times: Vec<i64> = runs.iter().map(|run| run.ts).collect();
+    evaluate_keeping(hypothesis, runs, &times, params, &days, true)
 }
 
-/// [`evaluate`]; without `keep_missed`, the missed slots are counted but not listed (a step of
+/// [`evaluate`], given the runs' instants (`times`, packed for slot matching) and the flow's
+/// day table; without `keep_missed`, the missed slots are counted but not listed (a step of
 /// minutes over years misses hundreds of thousands: only the chosen hypothesis lists them).
 fn evaluate_keeping(
     hypothesis: &Hypothesis,
     runs: &[Run],
+    times: &[i64],
     params: &CadenceParams,
     days: &SpanDays,
     keep_missed: bool,
@@ -1055,7 +1055,7 @@ fn evaluate_keeping(
     }
     let tolerance = tolerance_of(&hypothesis.family, params);
     let slots = slots(hypothesis, runs, tolerance, days);
-    let assignment = match_slot_times(&slots, &days.run_times, tolerance);
+    let assignment = match_slot_times(&slots, times, tolerance);
     let first = assignment.iter().position(Option::is_some)?;
     let last = assignment.iter().rposition(Option::is_some)?;
     // Unmatched slots before the first hit and after the last are trimmed: a job that started

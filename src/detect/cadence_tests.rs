@@ -491,3 +491,26 @@ fn the_day_table_agrees_with_the_calendar_and_the_zone() {
     assert_eq!(dates, from.iter_days().take(4).collect::<Vec<_>>());
     assert!(table.covers(first, last) && !table.covers(first, last + chrono::Days::new(1)));
 }
+
+/// A day table that does not cover a hypothesis's span is not used for it: the slots laid out
+/// from a table of its own are those a covering table gives (daily 06:00 and a 30-minute step,
+/// across Paris's spring clock change).
+#[test]
+fn slots_past_the_day_table_are_laid_out_from_a_table_of_their_own() {
+    let calendar = calendar();
+    let paris = TimeBase::Local(PARIS);
+    let at = |d: u32, h: u32| paris.instant(NaiveDate::from_ymd_opt(2022, 3, d).unwrap().and_hms_opt(h, 0, 0).unwrap());
+    let runs: Vec<Run> = (20..31).map(|d| Run { ts: at(d, 6), volume: 1.0, members: vec![] }).collect();
+    let params = CadenceParams::default();
+    let covering = SpanDays::of_runs(paris, &runs, &params, &calendar);
+    let one_day = NaiveDate::from_ymd_opt(2022, 3, 25).unwrap();
+    let narrow = SpanDays::new(paris, one_day, one_day, &calendar);
+    let fixed = Family::Fixed { period_min: 30, phase_min: 0, from_min: 0, to_min: 1439, business_days_only: false };
+    for family in [Family::Daily, fixed] {
+        let hypothesis = Hypothesis { family: family.clone(), minute: 360, base: paris };
+        let tolerance = tolerance_of(&family, &params);
+        let expected = slots(&hypothesis, &runs, tolerance, &covering);
+        assert!(expected.len() >= 11, "{family:?}");
+        assert_eq!(slots(&hypothesis, &runs, tolerance, &narrow), expected, "{family:?}");
+    }
+}
