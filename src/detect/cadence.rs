@@ -321,7 +321,7 @@ pub struct Cadence {
     pub spread_minutes: f64,
     /// Expected slots with no run (instants, µs).
     pub missed: Vec<i64>,
-    /// Runs matched to no slot (indexes into the runs).
+    /// Runs matched to no slot (indexes into the runs); listed for the chosen hypothesis only.
     pub ad_hoc: Vec<usize>,
     /// (slot, run index) pairs, in slot order.
     pub hits: Vec<(i64, usize)>,
@@ -895,8 +895,11 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, days: &SpanDays)
                 own_table = SpanDays::new(base, first, last, days.calendar);
                 &own_table
             };
-            let mut instants = Vec::new();
-            for date in slot_dates(family, first, last, days) {
+            let dates = slot_dates(family, first, last, days);
+            // Sized once: a step of minutes over years lays hundreds of thousands of slots, and
+            // growing the vector as they came copied them again at every doubling.
+            let mut instants = Vec::with_capacity(dates.len() * minutes_of_day.len());
+            for date in dates {
                 // Cannot fail: m is a minute of the day (below 1440).
                 let wall = |m: u32| date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid minute"));
                 // One time-zone lookup per day, not per slot, and per flow, not per hypothesis:
@@ -1050,9 +1053,38 @@ fn evaluate_keeping(
     days: &SpanDays,
     keep_missed: bool,
 ) -> Option<Cadence> {
-    if let Some((period, anchor_min)) = hypothesis.family.occupancy_period() {
-        return evaluate_occupancy(hypothesis, period, anchor_min, runs, params, days.calendar);
+    let mut cadence = match hypothesis.family.occupancy_period() {
+        Some((period, anchor_min)) => {
+            evaluate_occupancy(hypothesis, period, anchor_min, runs, times, params, days.calendar)?
+        }
+        None => evaluate_slots(hypothesis, runs, times, params, days, keep_missed)?,
+    };
+    // Only the chosen hypothesis says which runs it leaves unexplained: the others are scored
+    // and ranked, and listing a flow's runs for each of them was an allocation per hypothesis.
+    if keep_missed {
+        cadence.ad_hoc = unmatched_runs(&cadence.hits, runs.len());
     }
+    Some(cadence)
+}
+
+/// The runs no hit took, in order.
+fn unmatched_runs(hits: &[(i64, usize)], runs: usize) -> Vec<usize> {
+    let mut matched = vec![false; runs];
+    for (_, run) in hits {
+        matched[*run] = true;
+    }
+    (0..runs).filter(|run| !matched[*run]).collect()
+}
+
+/// [`evaluate_keeping`] for a hypothesis of slots (every family but once-per-period ones).
+fn evaluate_slots(
+    hypothesis: &Hypothesis,
+    runs: &[Run],
+    times: &[i64],
+    params: &CadenceParams,
+    days: &SpanDays,
+    keep_missed: bool,
+) -> Option<Cadence> {
     let tolerance = tolerance_of(&hypothesis.family, params);
     let slots = slots(hypothesis, runs, tolerance, days);
     let assignment = match_slot_times(&slots, times, tolerance);
@@ -1090,12 +1122,12 @@ fn evaluate_occupancy(
     period: Period,
     anchor_min: i64,
     runs: &[Run],
+    times: &[i64],
     params: &CadenceParams,
     calendar: &BusinessCalendar,
 ) -> Option<Cadence> {
-    let times: Vec<i64> = runs.iter().map(|r| r.ts).collect();
     let windows = occupancy::windows(period, anchor_min, hypothesis.base, times[0], times[times.len() - 1], calendar);
-    let assignment = occupancy::match_windows(&windows, &times);
+    let assignment = occupancy::match_windows(&windows, times);
     let first = assignment.iter().position(Option::is_some)?;
     let last = assignment.iter().rposition(Option::is_some)?;
     let (mut hits, mut missed, mut excused) = (Vec::new(), Vec::new(), Vec::new());
@@ -1226,11 +1258,6 @@ fn score(
     } else {
         Verdict::Punctual
     };
-    let mut matched_runs = vec![false; n];
-    for (_, run) in &hits {
-        matched_runs[*run] = true;
-    }
-    let ad_hoc = (0..n).filter(|r| !matched_runs[*r]).collect();
     Cadence {
         hypothesis: hypothesis.clone(),
         score,
@@ -1242,7 +1269,8 @@ fn score(
         explained,
         spread_minutes: spread,
         missed,
-        ad_hoc,
+        // Filled in for the chosen hypothesis only (`evaluate_keeping`).
+        ad_hoc: Vec::new(),
         hits,
         excused,
         rejected: Vec::new(),

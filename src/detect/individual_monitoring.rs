@@ -16,12 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Datelike;
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionary, Verdicts};
-use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
+use super::chunk::{Dictionary, Verdicts};
+use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
-use crate::event::{ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT};
 use crate::finding::{Finding, FindingDraft, Severity, facts};
-use crate::register::versions::REGISTER_VERSION;
 use crate::register::{Monitoring, Purpose, RegisterVersion};
 
 pub struct IndividualMonitoring;
@@ -44,13 +42,11 @@ pub fn aggregate_only_purpose<'a>(
         .or_else(|| version.purposes_for_dataset(dataset).find(aggregate_only))
 }
 
-/// `report_kind` when the log has it, else nulls.
-pub fn report_kind(events: &DataFrame) -> Expr {
-    if events.column(REPORT_KIND).is_ok() {
-        col(REPORT_KIND).cast(DataType::String)
-    } else {
-        lit(NULL).cast(DataType::String).alias(REPORT_KIND)
-    }
+/// `report_kind` when the log has it, as text.
+fn report_kinds(events: &DataFrame) -> Result<Option<StringChunked>> {
+    let Ok(column) = events.column(REPORT_KIND) else { return Ok(None) };
+    let text = column.cast(&DataType::String).polars(format!("reading `{REPORT_KIND}` as text"))?;
+    Ok(Some(text.str().polars(REPORT_KIND)?.clone()))
 }
 
 #[derive(Default, serde::Serialize, serde::Deserialize)]
@@ -104,30 +100,6 @@ struct WatchScanner {
 }
 
 impl WatchScanner {
-    /// The chunk's events under a management role of their version, or None if there is none:
-    /// the columns the scan reads, for those rows only.
-    fn rows_in_management_roles(&mut self, context: &Context, chunk: &Chunk) -> Result<Option<DataFrame>> {
-        let (codes, roles) = (chunk.codes, &chunk.dictionaries.role);
-        let mut any = false;
-        let mask: BooleanChunked = (0..codes.len())
-            .map(|row| {
-                let managed = usize::try_from(codes.version[row])
-                    .is_ok_and(|version| self.is_management(context, roles, version, codes.role[row]));
-                any |= managed;
-                managed
-            })
-            .collect();
-        if !any {
-            return Ok(None);
-        }
-        let mut read = vec![ROW, REGISTER_VERSION, ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, DATASET, PURPOSE, TARGET_AGENT];
-        if chunk.events.column(REPORT_KIND).is_ok() {
-            read.push(REPORT_KIND);
-        }
-        let selected = chunk.events.select(read).polars("selecting the columns of reports")?;
-        selected.filter(&mask).map(Some).polars("selecting events under management roles")
-    }
-
     /// Whether `role` (a code) is a management role in `version`, judged once per pair.
     fn is_management(&mut self, context: &Context, roles: &Dictionary, version: usize, role: u32) -> bool {
         if self.management.len() <= version {
@@ -140,74 +112,52 @@ impl WatchScanner {
     }
 }
 
+/// Whether an event watches an agent: a target other than the actor, a ranking, or a per-agent
+/// report naming no single target.
+fn watches(target: Option<&str>, actor: &str, kind: Option<&str>) -> bool {
+    target.is_some_and(|target| target != actor)
+        || kind == Some("ranking")
+        || (kind == Some("per_agent") && target.is_none())
+}
+
 impl Scanner for WatchScanner {
     fn scan(&mut self, context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
-        let events = chunk.events;
-        // Only management roles can watch agents: most chunks stop here, the rest shrink to them.
-        let Some(managed) = self.rows_in_management_roles(context, chunk)? else { return Ok(()) };
-        let kind = report_kind(events);
-        let watching = col(TARGET_AGENT)
-            .is_not_null()
-            .and(col(TARGET_AGENT).neq(col(ACTOR_ID)))
-            .or(col(REPORT_KIND).eq(lit("ranking")))
-            .or(col(REPORT_KIND).eq(lit("per_agent")).and(col(TARGET_AGENT).is_null()));
-        let candidates = managed
-            .lazy()
-            .select([
-                col(ROW),
-                col(REGISTER_VERSION),
-                col(ACTOR_ID),
-                col(ACTOR_ROLE),
-                col(ACTOR_UNIT),
-                col(DATASET),
-                col(PURPOSE),
-                col(TARGET_AGENT),
-                kind,
-            ])
-            .filter(col(REGISTER_VERSION).is_not_null().and(watching))
-            .collect()
-            .polars("selecting reports on single agents")?;
-        let text = |name: &str| super::text_column(&candidates, name);
-        let (actors, roles, units, datasets, purposes, targets, kinds) = (
-            text(ACTOR_ID)?,
-            text(ACTOR_ROLE)?,
-            text(ACTOR_UNIT)?,
-            text(DATASET)?,
-            text(PURPOSE)?,
-            text(TARGET_AGENT)?,
-            text(REPORT_KIND)?,
-        );
-        let rows = candidates.column(ROW).and_then(|c| c.idx()).polars("rows")?;
-        let versions = candidates.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
-        let columns = EventColumns::of(events)?;
-        for index in 0..candidates.height() {
-            // Cannot fail: the filter above kept only rows where this column is not null.
-            let version = context.register.get(versions.get(index).expect("filtered") as usize);
-            let (role, dataset) = (roles.get(index).unwrap_or_default(), datasets.get(index).unwrap_or_default());
-            let management = version.doc.roles.iter().any(|r| r.id == role && r.management);
-            let Some(purpose) = aggregate_only_purpose(version, dataset, purposes.get(index)).filter(|_| management)
-            else {
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        let kinds = report_kinds(chunk.events)?;
+        let columns = EventColumns::of(chunk.events)?;
+        for row in 0..codes.len() {
+            // Only management roles can watch agents: most rows stop here, judged by their codes.
+            let Ok(version_index) = usize::try_from(codes.version[row]) else { continue };
+            if !self.is_management(context, &dictionaries.role, version_index, codes.role[row]) {
                 continue;
-            };
-            let actor = actors.get(index).unwrap_or_default().to_string();
-            let watcher = self.watchers.entry((actor, dataset.to_string())).or_default();
-            // Cannot fail: every row of the frame carries its row number.
-            let row = rows.get(index).expect("row") as usize;
+            }
+            let kind = kinds.as_ref().and_then(|kinds| kinds.get(row));
+            let (actor, target) =
+                (dictionaries.actor.name(codes.actor[row]), dictionaries.target_agent.text(codes.target_agent[row]));
+            if !watches(target, actor, kind) {
+                continue;
+            }
+            let version = context.register.get(version_index);
+            let dataset = dictionaries.dataset.name(codes.dataset[row]);
+            let named_purpose = dictionaries.purpose.text(codes.purpose[row]);
+            let Some(purpose) = aggregate_only_purpose(version, dataset, named_purpose) else { continue };
+            let watcher = self.watchers.entry((actor.to_string(), dataset.to_string())).or_default();
             columns.add_to(&mut watcher.tally, row);
-            let ts = columns.ts.get(row).unwrap_or_default();
+            let ts = codes.ts[row];
             // Cannot fail: event instants are checked at ingest to lie in years 1-9999.
             let date = chrono::DateTime::from_timestamp_micros(ts).expect("timestamp").date_naive();
             let month = format!("{:04}-{:02}", date.year(), date.month());
             watcher.months.insert(month.clone());
             let in_month = watcher.targets_by_month.entry(month).or_default();
-            if let Some(target) = targets.get(index) {
+            if let Some(target) = target {
                 watcher.targets.insert(target.to_string());
                 in_month.insert(target.to_string());
             }
-            if kinds.get(index) == Some("ranking") {
+            if kind == Some("ranking") {
                 watcher.rankings += 1;
             }
-            *watcher.units.entry(units.get(index).unwrap_or("(no unit)").to_string()).or_default() += 1;
+            let unit = dictionaries.unit.text(codes.unit[row]).unwrap_or("(no unit)");
+            *watcher.units.entry(unit.to_string()).or_default() += 1;
             let cited = (ts, (purpose.id.clone(), purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref())));
             match &mut watcher.purpose {
                 Some(latest) => super::state::latest(latest, cited),
@@ -346,5 +296,58 @@ legal_ref = "CNIL: aggregated statistics only"
         assert_eq!((found[0].actor.as_deref(), found[0].events), (Some("uh1"), 2));
         assert_eq!(found[0].details()["smallest_cell"], 2);
         assert_eq!(found[0].evidence, vec!["e1", "e2"]);
+    }
+
+    #[test]
+    fn watching_is_another_agent_a_ranking_or_a_per_agent_report_without_target() {
+        assert!(watches(Some("ag1"), "uh1", None));
+        assert!(watches(Some("ag1"), "uh1", Some("aggregate")), "a target is a target, whatever the kind");
+        assert!(!watches(Some("uh1"), "uh1", None), "one's own activity");
+        assert!(!watches(Some("uh1"), "uh1", Some("per_agent")), "one's own per-agent report");
+        assert!(watches(Some("uh1"), "uh1", Some("ranking")), "a ranking ranks the others too");
+        assert!(watches(None, "uh1", Some("ranking")));
+        assert!(watches(None, "uh1", Some("per_agent")), "per agent, no single target: every agent");
+        assert!(!watches(None, "uh1", Some("aggregate")));
+        assert!(!watches(None, "uh1", None));
+    }
+
+    /// The detectors walk their rows by position across the arrays under a column: a frame of
+    /// several arrays (as a chunk read from many row groups) gives the findings a single one does.
+    #[test]
+    fn rows_are_found_where_they_lie_in_columns_of_several_arrays() {
+        let rows = [
+            "e1,2022-01-10T09:00:00Z,uh1,unit_head,report,activity_reports,,3,aggregate",
+            // a size with a single target is not a cell; a dataset no version declares is not judged
+            "e2,2022-01-11T09:00:00Z,uh1,unit_head,report,activity_reports,ag1,2,per_agent",
+            "e3,2022-01-12T09:00:00Z,uh2,unit_head,report,other_dataset,,1,aggregate",
+            "e4,2022-02-10T09:00:00Z,uh1,unit_head,report,activity_reports,,2,aggregate",
+            "e5,2022-02-11T09:00:00Z,uh2,unit_head,report,activity_reports,ag3,,per_agent",
+            "e6,2022-02-12T09:00:00Z,uh3,unit_head,report,activity_reports,,,ranking",
+        ];
+        let register = register(&[REGISTER]);
+        let events = judged_events_with(&register, HEADER, &rows);
+        let split = events.slice(0, 2).vstack(&events.slice(2, 2)).unwrap().vstack(&events.slice(4, 2)).unwrap();
+        assert_eq!(split.column(crate::event::GROUP_SIZE).unwrap().as_materialized_series().n_chunks(), 3);
+        let context =
+            Context { register: &register, habilitations: None, settings: Default::default(), input_files: &[] };
+        for detector in [&IndividualMonitoring as &dyn Detector, &super::super::small_cell::SmallCell] {
+            let one = crate::detect::run_one(detector, &context, &events).unwrap();
+            let three = crate::detect::run_one(detector, &context, &split).unwrap();
+            assert_eq!(three, one, "{}", detector.name());
+            assert!(!one.is_empty(), "{}", detector.name());
+        }
+        let cells = crate::detect::run_one(&super::super::small_cell::SmallCell, &context, &split).unwrap();
+        assert_eq!(cells.len(), 1);
+        assert_eq!(cells[0].evidence, vec!["e1", "e4"]);
+        let watchers = crate::detect::run_one(&IndividualMonitoring, &context, &split).unwrap();
+        let watched: Vec<_> = watchers.iter().map(|f| (f.actor.clone().unwrap(), f.evidence.clone())).collect();
+        assert_eq!(
+            watched,
+            vec![
+                ("uh1".to_string(), vec!["e2".to_string()]),
+                ("uh2".to_string(), vec!["e5".to_string()]),
+                ("uh3".to_string(), vec!["e6".to_string()]),
+            ]
+        );
     }
 }

@@ -180,8 +180,6 @@ impl Scanner for HabilitationScanner {
     }
 }
 
-/// Checks the events of one slice of the judged frame against the roles the register allows
-/// and the actors' grants.
 /// Whether a purpose in force allows `role` on `dataset`: the purpose the event names if it
 /// covers the dataset, else any purpose covering it.
 fn role_allowed(

@@ -7,14 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
+use super::chunk::NULL;
 use super::individual_monitoring::aggregate_only_purpose;
-use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
+use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
-use crate::event::{ACTOR_ID, DATASET, GROUP_SIZE, PURPOSE, TARGET_AGENT};
+use crate::event::GROUP_SIZE;
 use crate::finding::{Finding, FindingDraft, Severity, facts};
-use crate::register::versions::REGISTER_VERSION;
 
 pub struct SmallCell;
 
@@ -57,49 +55,34 @@ struct CellScanner {
 
 impl Scanner for CellScanner {
     fn scan(&mut self, context: &Context, chunk: &super::chunk::Chunk) -> Result<()> {
-        let events = chunk.events;
-        let aggregated = events
-            .clone()
-            .lazy()
-            .select([
-                col(ROW),
-                col(REGISTER_VERSION),
-                col(ACTOR_ID),
-                col(DATASET),
-                col(PURPOSE),
-                col(GROUP_SIZE),
-                col(TARGET_AGENT),
-            ])
-            .filter(
-                col(REGISTER_VERSION).is_not_null().and(col(GROUP_SIZE).is_not_null()).and(col(TARGET_AGENT).is_null()),
-            )
-            .collect()
-            .polars("selecting aggregated reports")?;
-        let text = |name: &str| super::text_column(&aggregated, name);
-        let (actors, datasets, purposes) = (text(ACTOR_ID)?, text(DATASET)?, text(PURPOSE)?);
-        let sizes = aggregated.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
-        let versions = aggregated.column(REGISTER_VERSION).and_then(|c| c.i32()).polars("versions")?;
-        let rows = aggregated.column(ROW).and_then(|c| c.idx()).polars("rows")?;
-        let columns = EventColumns::of(events)?;
-        for index in 0..aggregated.height() {
-            // Cannot fail: the filter above kept only rows where this column is not null.
-            let version = context.register.get(versions.get(index).expect("filtered") as usize);
-            let dataset = datasets.get(index).unwrap_or_default();
-            // Cannot fail: the filter above kept only rows where this column is not null.
-            let size = sizes.get(index).expect("filtered");
-            let Some(purpose) = aggregate_only_purpose(version, dataset, purposes.get(index)) else { continue };
+        let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        let sizes = chunk.events.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
+        let columns = EventColumns::of(chunk.events)?;
+        // An aggregated report: a group size, no single target, a register version in force.
+        // Sizes are read array by array (a chunked array's own iterator dispatches per value).
+        let rows = sizes.downcast_iter().scan(0, |start, array| {
+            let first = *start;
+            *start += array.len();
+            Some(array.iter().enumerate().map(move |(offset, size)| (first + offset, size.copied())))
+        });
+        for (row, size) in rows.flatten() {
+            let Some(size) = size else { continue };
+            let Ok(version) = usize::try_from(codes.version[row]) else { continue };
+            if codes.target_agent[row] != NULL {
+                continue;
+            }
+            let version = context.register.get(version);
+            let dataset = dictionaries.dataset.name(codes.dataset[row]);
+            let named_purpose = dictionaries.purpose.text(codes.purpose[row]);
+            let Some(purpose) = aggregate_only_purpose(version, dataset, named_purpose) else { continue };
             let Some(minimum) = purpose.min_group_size.filter(|m| size < i64::from(*m)) else { continue };
-            let cells = self
-                .by_actor
-                .entry((actors.get(index).unwrap_or_default().to_string(), dataset.to_string()))
-                .or_default();
+            let actor = dictionaries.actor.name(codes.actor[row]);
+            let cells = self.by_actor.entry((actor.to_string(), dataset.to_string())).or_default();
             if cells.tally.is_empty() || size < cells.smallest {
                 cells.smallest = size;
             }
-            // Cannot fail: every row of the frame carries its row number.
-            let row = rows.get(index).expect("row") as usize;
             let legal_ref = purpose.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
-            let declared = (columns.ts.get(row).unwrap_or_default(), (minimum, purpose.id.clone(), legal_ref));
+            let declared = (codes.ts[row], (minimum, purpose.id.clone(), legal_ref));
             if cells.tally.is_empty() {
                 cells.declared = declared;
             } else {
