@@ -10,7 +10,7 @@
 //! scanner may keep them across chunks; code 0 is a null value.
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, Utf8ViewArray};
+use polars_arrow::array::{Array, Utf8ViewArray, View};
 
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, OUTBOUND_ACTIONS};
@@ -49,6 +49,50 @@ impl LongViews {
         self.misses += 1;
         let code = intern();
         self.codes.insert(view, code);
+        code
+    }
+}
+
+/// The caches in front of a dictionary while one array is coded.
+struct ViewCoder {
+    /// A direct-mapped cache of recent views: most rows repeat a value seen a few rows before,
+    /// and then cost one multiply and one compare.
+    recent: Box<[(u128, u32); RECENT_VIEWS]>,
+    long_views: LongViews,
+}
+
+impl Default for ViewCoder {
+    fn default() -> Self {
+        // A fixed-size table: indexed by a 12-bit slot, it needs no bounds check.
+        ViewCoder { recent: Box::new([(NO_VIEW, NULL); RECENT_VIEWS]), long_views: LongViews::default() }
+    }
+}
+
+impl ViewCoder {
+    /// The code of the (valid) value at `row`, whose view is `view`.
+    #[inline]
+    fn code(&mut self, dictionary: &mut Dictionary, array: &Utf8ViewArray, row: usize, view: &View) -> u32 {
+        let key = view.as_u128();
+        let slot = (((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
+        let cached = &mut self.recent[slot];
+        if cached.0 == key {
+            return cached.1;
+        }
+        // SAFETY: `row` is within the array (it indexes its views).
+        let text = || unsafe { array.value_unchecked(row) };
+        let code = if view.is_inline() {
+            match dictionary.inline.get(&key) {
+                Some(code) => *code,
+                None => {
+                    let code = dictionary.intern(text());
+                    dictionary.inline.insert(key, code);
+                    code
+                }
+            }
+        } else {
+            self.long_views.code(key, || dictionary.intern(text()))
+        };
+        *cached = (key, code);
         code
     }
 }
@@ -105,41 +149,19 @@ impl Dictionary {
 
     /// Appends the codes of one text array's values to `codes`.
     fn code_array(&mut self, array: &Utf8ViewArray, codes: &mut Vec<u32>) {
-        // In front of the hash maps, a direct-mapped cache of recent views: most rows repeat a
-        // value seen a few rows before, and then cost one multiply and one compare.
-        let mut recent = vec![(NO_VIEW, NULL); RECENT_VIEWS];
-        let slot =
-            |key: u128| (((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
-        let mut long_views = LongViews::default();
-        let validity = array.validity().filter(|valid| valid.unset_bits() > 0);
-        codes.reserve(array.len());
-        for (row, view) in array.views().iter().enumerate() {
-            if validity.is_some_and(|valid| !valid.get_bit(row)) {
-                codes.push(NULL);
-                continue;
-            }
-            let key = view.as_u128();
-            let cached = &mut recent[slot(key)];
-            if cached.0 == key {
-                codes.push(cached.1);
-                continue;
-            }
-            // SAFETY: `row` is within the array (it indexes its views).
-            let text = || unsafe { array.value_unchecked(row) };
-            let code = if view.is_inline() {
-                match self.inline.get(&key) {
-                    Some(code) => *code,
-                    None => {
-                        let code = self.intern(text());
-                        self.inline.insert(key, code);
-                        code
-                    }
-                }
-            } else {
-                long_views.code(key, || self.intern(text()))
-            };
-            *cached = (key, code);
-            codes.push(code);
+        let mut coder = ViewCoder::default();
+        let views = array.views().iter().enumerate();
+        // Two loops, with and without nulls, each an `extend` of known length: no test of a
+        // validity mask on the rows of a column without nulls, no capacity check per row.
+        match array.validity().filter(|valid| valid.unset_bits() > 0) {
+            None => codes.extend(views.map(|(row, view)| coder.code(self, array, row, view))),
+            Some(valid) => codes.extend(
+                views.zip(valid.iter()).map(
+                    |((row, view), present)| {
+                        if present { coder.code(self, array, row, view) } else { NULL }
+                    },
+                ),
+            ),
         }
     }
 

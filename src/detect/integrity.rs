@@ -61,7 +61,8 @@ impl EventIds {
     fn add(&mut self, ids: &StringChunked, hash_past: Option<usize>) {
         match self {
             EventIds::Ranges(ranges) => {
-                ranges.add(ids.iter().map(Option::unwrap_or_default));
+                // Array by array: the chunked array's own iterator dispatches per value.
+                ranges.add(ids.downcast_iter().flat_map(|array| array.iter().map(Option::unwrap_or_default)));
                 if hash_past.is_some_and(|limit| ranges.entries() > limit) {
                     *self = EventIds::Hashed(hashed(ranges));
                 }

@@ -378,6 +378,21 @@ impl<'a> EventColumns<'a> {
     }
 }
 
+/// A numeric column's values with their row numbers, read array by array: the chunked array's
+/// own iterator dispatches per value, a cost the detectors paid on every row of every chunk.
+pub fn numbered_values<T: PolarsNumericType>(
+    column: &ChunkedArray<T>,
+) -> impl Iterator<Item = (usize, Option<T::Native>)> + '_ {
+    column
+        .downcast_iter()
+        .scan(0, |start, array| {
+            let first = *start;
+            *start += array.len();
+            Some(array.iter().enumerate().map(move |(offset, value)| (first + offset, value.copied())))
+        })
+        .flatten()
+}
+
 /// A text column of a collected frame, with an error naming it.
 pub fn text_column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a StringChunked> {
     frame.column(name).and_then(|c| c.str()).polars(format!("column `{name}`"))

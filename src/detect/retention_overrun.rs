@@ -85,7 +85,7 @@ impl Scanner for OverrunScanner {
             return Ok(());
         }
         let columns = EventColumns::of(chunk.events)?;
-        for (row, record_day) in record_days.iter().enumerate() {
+        for (row, record_day) in super::numbered_values(record_days) {
             let (Some(record_day), version) = (record_day, codes.version[row]) else { continue };
             if version < 0 || !uses.get(codes.action[row] as usize).copied().unwrap_or(false) {
                 continue;

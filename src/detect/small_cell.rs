@@ -59,13 +59,7 @@ impl Scanner for CellScanner {
         let sizes = chunk.events.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
         let columns = EventColumns::of(chunk.events)?;
         // An aggregated report: a group size, no single target, a register version in force.
-        // Sizes are read array by array (a chunked array's own iterator dispatches per value).
-        let rows = sizes.downcast_iter().scan(0, |start, array| {
-            let first = *start;
-            *start += array.len();
-            Some(array.iter().enumerate().map(move |(offset, size)| (first + offset, size.copied())))
-        });
-        for (row, size) in rows.flatten() {
+        for (row, size) in super::numbered_values(sizes) {
             let Some(size) = size else { continue };
             let Ok(version) = usize::try_from(codes.version[row]) else { continue };
             if codes.target_agent[row] != NULL {

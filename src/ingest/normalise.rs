@@ -271,6 +271,14 @@ fn native_instants(input: &Column, name: &'static str, rejects: &mut Rejects) ->
 /// Native dates (or the dates of native timestamps, rounded down as a cast does); one outside
 /// years 1–9999 is quarantined.
 fn native_dates(input: &Column, name: &'static str, rejects: &mut Rejects) -> PolarsResult<Column> {
+    if let DataType::Date = input.dtype() {
+        let days = input.date()?.physical();
+        let in_range = |day: i32| (FIRST_DAY..=LAST_DAY).contains(&i64::from(day));
+        if days.downcast_iter().all(|array| array.non_null_values_iter().all(in_range)) {
+            // The usual case: dates already, all in range, kept as they are (no copy).
+            return Ok(input.clone().with_name(name.into()));
+        }
+    }
     let (ticks, unit) = native_ticks(input)?;
     let day = |value: i64| match unit {
         NativeUnit::Days => value,
@@ -439,12 +447,42 @@ fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
             }
             first_row += array.len();
         }
-    } else {
+    } else if column.null_count() > 0 {
         let nulls = column.is_null();
         for (row, is_null) in nulls.iter().enumerate() {
             if is_null == Some(true) {
                 rejects.mark(row, name, None, "empty required field");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dates(days: &[Option<i32>]) -> Column {
+        Column::new(event::RECORD_DATE.into(), days).cast(&DataType::Date).unwrap()
+    }
+
+    fn days_of(column: &Column) -> Vec<Option<i32>> {
+        column.date().unwrap().physical().iter().collect()
+    }
+
+    /// Native dates within years 1–9999 are kept as read; one beyond is quarantined and nulled,
+    /// the others kept, whichever path the column takes.
+    #[test]
+    fn native_dates_in_range_are_kept_and_the_others_quarantined() {
+        let within = [Some(FIRST_DAY as i32), None, Some(19_000), Some(LAST_DAY as i32)];
+        let mut rejects = Rejects::default();
+        let kept = native_dates(&dates(&within), event::RECORD_DATE, &mut rejects).unwrap();
+        assert!(rejects.0.is_empty());
+        assert_eq!((kept.dtype(), days_of(&kept)), (&DataType::Date, within.to_vec()));
+
+        let beyond = [Some(19_000), Some(LAST_DAY as i32 + 1), None, Some(FIRST_DAY as i32 - 1)];
+        let checked = native_dates(&dates(&beyond), event::RECORD_DATE, &mut rejects).unwrap();
+        assert_eq!(days_of(&checked), vec![Some(19_000), None, None, None]);
+        assert_eq!(rejects.0.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+        assert!(rejects.0[&1].reason.contains("outside years 1-9999"), "{:?}", rejects.0[&1].reason);
     }
 }
