@@ -151,8 +151,8 @@ impl Dictionary {
     fn code_array(&mut self, array: &Utf8ViewArray, codes: &mut Vec<u32>) {
         let mut coder = ViewCoder::default();
         let views = array.views().iter().enumerate();
-        // Two loops, with and without nulls, each an `extend` of known length: no test of a
-        // validity mask on the rows of a column without nulls, no capacity check per row.
+        // Two loops, with and without nulls: no test of a validity mask on the rows of a column
+        // without nulls (the vector sized once from the views' count either way).
         match array.validity().filter(|valid| valid.unset_bits() > 0) {
             None => codes.extend(views.map(|(row, view)| coder.code(self, array, row, view))),
             Some(valid) => codes.extend(
