@@ -154,7 +154,7 @@ fn normalise_column(
             // Counts are never negative, whatever the format says.
             // Cannot fail: the column was just cast to Int64.
             let values = values.i64().expect("cast to Int64");
-            if values.downcast_iter().all(|array| array.non_null_values_iter().all(|n| n >= 0)) {
+            if every_value(values, |n| n >= 0) {
                 // The usual case: nothing to quarantine, the column kept as it is (no copy).
                 return finish_column(values.clone().with_name(name.into()).into_column(), name, required, rejects);
             }
@@ -258,14 +258,19 @@ fn native_instants(input: &Column, name: &'static str, rejects: &mut Rejects) ->
     let in_range = |us: i64| (FIRST_DAY * DAY_US..(LAST_DAY + 1) * DAY_US).contains(&us);
     let converted = |value: i64| unit.micros(value).filter(|us| in_range(*us));
     let reason = format!("timestamp outside years 1-9999 ({} since 1970)", unit.name());
-    let micros: Int64Chunked = if matches!(unit, NativeUnit::Time(TimeUnit::Microseconds))
-        && ticks.downcast_iter().all(|a| a.non_null_values_iter().all(in_range))
-    {
-        ticks // the usual case: already microseconds, all in range, no copy
-    } else {
-        checked_values(&ticks, name, &reason, rejects, converted)
-    };
+    let micros: Int64Chunked =
+        if matches!(unit, NativeUnit::Time(TimeUnit::Microseconds)) && every_value(&ticks, in_range) {
+            ticks // the usual case: already microseconds, all in range, no copy
+        } else {
+            checked_values(&ticks, name, &reason, rejects, converted)
+        };
     Ok(micros.with_name(name.into()).into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_column())
+}
+
+/// Whether every non-null value passes `keep`: the test before keeping a column as read (the
+/// usual case), array by array, without building a value per row.
+fn every_value<T: PolarsNumericType>(values: &ChunkedArray<T>, keep: impl Fn(T::Native) -> bool) -> bool {
+    values.downcast_iter().all(|array| array.non_null_values_iter().all(&keep))
 }
 
 /// Native dates (or the dates of native timestamps, rounded down as a cast does); one outside
@@ -274,7 +279,7 @@ fn native_dates(input: &Column, name: &'static str, rejects: &mut Rejects) -> Po
     if let DataType::Date = input.dtype() {
         let days = input.date()?.physical();
         let in_range = |day: i32| (FIRST_DAY..=LAST_DAY).contains(&i64::from(day));
-        if days.downcast_iter().all(|array| array.non_null_values_iter().all(in_range)) {
+        if every_value(days, in_range) {
             // The usual case: dates already, all in range, kept as they are (no copy).
             return Ok(input.clone().with_name(name.into()));
         }
