@@ -930,30 +930,46 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, days: &SpanDays)
 #[cfg(test)]
 fn match_slots(slots: &[i64], runs: &[Run], tolerance: i64) -> Vec<Option<usize>> {
     let times: Vec<i64> = runs.iter().map(|run| run.ts).collect();
-    match_slot_times(slots, &times, tolerance)
+    let mut slot_run = vec![None; slots.len()];
+    for (slot_index, run) in match_slot_times(slots, &times, tolerance) {
+        slot_run[slot_index] = Some(run);
+    }
+    slot_run
 }
 
-/// [`match_slots`] over the runs' instants (sorted).
-fn match_slot_times(slots: &[i64], runs: &[i64], tolerance: i64) -> Vec<Option<usize>> {
-    let mut matching = Matching { slot_run: vec![None; slots.len()], run_taken: vec![false; runs.len()] };
-    let mut group: Vec<(i64, usize, usize)> = Vec::new();
+/// [`match_slots`] over the runs' instants (sorted), as the matched (slot, run) pairs in slot
+/// order: a step of minutes over years lays hundreds of thousands of slots for a few thousand
+/// runs, and a per-slot answer was mostly empty entries, written and then read again.
+fn match_slot_times(slots: &[i64], runs: &[i64], tolerance: i64) -> Vec<(usize, usize)> {
+    let mut matching = Matching { hits: Vec::new(), pairs: Vec::new() };
+    // The group's slots, each with its candidate runs (`low..high`), matched when it closes.
+    let mut group: Vec<Candidates> = Vec::new();
     // One past the last run a slot of the group can take.
     let mut group_end = 0;
     let mut low = 0;
     for (slot_index, &slot) in slots.iter().enumerate() {
         low = first_at_least(runs, low, slot - tolerance);
         if low >= group_end {
-            matching.settle(&mut group);
+            matching.settle(&mut group, slots, runs);
         }
-        let mut run_index = low;
-        while run_index < runs.len() && runs[run_index] <= slot + tolerance {
-            group.push(((runs[run_index] - slot).abs(), slot_index, run_index));
-            run_index += 1;
+        let mut high = low;
+        while high < runs.len() && runs[high] <= slot + tolerance {
+            high += 1;
         }
-        group_end = group_end.max(run_index);
+        if high > low {
+            group.push(Candidates { slot_index, low, high });
+        }
+        group_end = group_end.max(high);
     }
-    matching.settle(&mut group);
-    matching.slot_run
+    matching.settle(&mut group, slots, runs);
+    matching.hits
+}
+
+/// A slot and the runs within its tolerance (`low..high` of the sorted runs).
+struct Candidates {
+    slot_index: usize,
+    low: usize,
+    high: usize,
 }
 
 /// The first index from `from` on whose instant is at least `bound` (`times` sorted). A
@@ -975,20 +991,50 @@ fn first_at_least(times: &[i64], from: usize, bound: i64) -> usize {
     below + 1 + times[below + 1..beyond].partition_point(|t| *t < bound)
 }
 
-/// The slots' runs so far, and the runs taken.
+/// The (slot, run) pairs matched so far, in slot order, and room for a crowded group's pairs.
 struct Matching {
-    slot_run: Vec<Option<usize>>,
-    run_taken: Vec<bool>,
+    hits: Vec<(usize, usize)>,
+    pairs: Vec<(i64, usize, usize)>,
 }
 
 impl Matching {
-    /// Matches a group's (distance, slot, run) pairs, nearest first, and empties it.
-    fn settle(&mut self, group: &mut Vec<(i64, usize, usize)>) {
-        group.sort_unstable();
-        for &(_, slot_index, run_index) in group.iter() {
-            if self.slot_run[slot_index].is_none() && !self.run_taken[run_index] {
-                self.slot_run[slot_index] = Some(run_index);
-                self.run_taken[run_index] = true;
+    /// Matches a group's slots to its runs, nearest pairs first, and empties it. Groups share
+    /// no run, so only the group's own runs can be taken already; groups come in slot order.
+    ///
+    /// A group of one slot (every slot of a schedule whose windows do not overlap, which is
+    /// nearly all of them) takes its nearest run, the earliest of equals: what sorting its pairs
+    /// by (distance, run) would pick first, without listing them. A crowded group sorts its
+    /// (distance, slot, run) pairs.
+    fn settle(&mut self, group: &mut Vec<Candidates>, slots: &[i64], runs: &[i64]) {
+        let distance = |slot_index: usize, run: usize| (runs[run] - slots[slot_index]).abs();
+        match group.as_slice() {
+            [] => {}
+            [only] => {
+                let nearest = (only.low..only.high).min_by_key(|&run| (distance(only.slot_index, run), run));
+                self.hits.extend(nearest.map(|run| (only.slot_index, run)));
+            }
+            crowded => {
+                let first_run = crowded.iter().map(|c| c.low).min().unwrap_or(0);
+                let last_run = crowded.iter().map(|c| c.high).max().unwrap_or(0);
+                let mut run_taken = vec![false; last_run - first_run];
+                let mut slot_taken = vec![false; crowded.len()];
+                self.pairs.clear();
+                for c in crowded {
+                    self.pairs.extend((c.low..c.high).map(|run| (distance(c.slot_index, run), c.slot_index, run)));
+                }
+                self.pairs.sort_unstable();
+                let group_start = self.hits.len();
+                for &(_, slot_index, run) in &self.pairs {
+                    // The slot's place in the group, whose slots are in order (a crowded
+                    // group is a handful of slots).
+                    let position = crowded.partition_point(|c| c.slot_index < slot_index);
+                    if !slot_taken[position] && !run_taken[run - first_run] {
+                        slot_taken[position] = true;
+                        run_taken[run - first_run] = true;
+                        self.hits.push((slot_index, run));
+                    }
+                }
+                self.hits[group_start..].sort_unstable();
             }
         }
         group.clear();
@@ -1076,6 +1122,11 @@ fn unmatched_runs(hits: &[(i64, usize)], runs: usize) -> Vec<usize> {
     (0..runs).filter(|run| !matched[*run]).collect()
 }
 
+/// The slots between the first hit and the last that no run took (`matched` in slot order).
+fn missed_slots(slots: &[i64], matched: &[(usize, usize)]) -> Vec<i64> {
+    matched.windows(2).flat_map(|pair| slots[pair[0].0 + 1..pair[1].0].iter().copied()).collect()
+}
+
 /// [`evaluate_keeping`] for a hypothesis of slots (every family but once-per-period ones).
 fn evaluate_slots(
     hypothesis: &Hypothesis,
@@ -1087,20 +1138,13 @@ fn evaluate_slots(
 ) -> Option<Cadence> {
     let tolerance = tolerance_of(&hypothesis.family, params);
     let slots = slots(hypothesis, runs, tolerance, days);
-    let assignment = match_slot_times(&slots, times, tolerance);
-    let first = assignment.iter().position(Option::is_some)?;
-    let last = assignment.iter().rposition(Option::is_some)?;
+    let matched = match_slot_times(&slots, times, tolerance);
     // Unmatched slots before the first hit and after the last are trimmed: a job that started
     // or stopped inside the window did not miss them.
-    let window = &assignment[first..=last];
-    let hits: Vec<(i64, usize)> =
-        window.iter().enumerate().filter_map(|(i, run)| run.map(|r| (slots[first + i], r))).collect();
-    let missed_count = window.len() - hits.len();
-    let missed: Vec<i64> = if keep_missed {
-        window.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| slots[first + i]).collect()
-    } else {
-        Vec::new()
-    };
+    let (first, last) = (matched.first()?.0, matched.last()?.0);
+    let hits: Vec<(i64, usize)> = matched.iter().map(|&(slot, run)| (slots[slot], run)).collect();
+    let missed_count = (last - first + 1) - hits.len();
+    let missed: Vec<i64> = if keep_missed { missed_slots(&slots, &matched) } else { Vec::new() };
     let scale = match hypothesis.family {
         // A machine's step is phase-locked: a cron fires within seconds, so tightness falls to
         // ½ at a spread of a sixth of the step, at most 10 minutes (a crawler "about every

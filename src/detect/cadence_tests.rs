@@ -59,6 +59,16 @@ fn slots_are_matched_one_to_one_nearest_first() {
 }
 
 #[test]
+fn missed_slots_lie_between_the_first_hit_and_the_last() {
+    // Slots 0 and 5 are outside the hits (a job not yet started, or stopped): not missed.
+    let slots = [10, 20, 30, 40, 50, 60];
+    assert_eq!(missed_slots(&slots, &[(1, 0), (3, 1), (4, 2)]), vec![30]);
+    assert_eq!(missed_slots(&slots, &[(1, 0), (4, 1)]), vec![30, 40]);
+    assert_eq!(missed_slots(&slots, &[(2, 0)]), Vec::<i64>::new());
+    assert_eq!(missed_slots(&slots, &[]), Vec::<i64>::new());
+}
+
+#[test]
 fn every_family_is_recognised() {
     for scenario in CadenceScenario::ALL.iter().filter(|s| s.is_positive()) {
         let found = detect_scenario(*scenario, 1).unwrap_or_else(|| panic!("{}: no cadence", scenario.name()));
@@ -435,6 +445,21 @@ proptest! {
     ) {
         slots.sort_unstable();
         slots.dedup();
+        times.sort_unstable();
+        let runs: Vec<Run> = times.iter().map(|&ts| Run { ts, volume: 1.0, members: vec![] }).collect();
+        prop_assert_eq!(match_slots(&slots, &runs, tolerance), matched_in_one_sort(&slots, &runs, tolerance));
+    }
+
+    /// Slots further apart than twice the tolerance (a schedule's usual shape) are groups of
+    /// one, matched without sorting: the nearest run, the earliest of equals, as one sort gives;
+    /// ties on both sides and runs at the same instant included.
+    #[test]
+    fn lone_slots_take_what_one_sort_gives(
+        gaps in proptest::collection::vec(0i64..20, 0..30),
+        mut times in proptest::collection::vec(0i64..2000, 0..80),
+        tolerance in 0i64..20,
+    ) {
+        let slots: Vec<i64> = gaps.iter().scan(0, |at, gap| { *at += 2 * tolerance + 1 + gap; Some(*at) }).collect();
         times.sort_unstable();
         let runs: Vec<Run> = times.iter().map(|&ts| Run { ts, volume: 1.0, members: vec![] }).collect();
         prop_assert_eq!(match_slots(&slots, &runs, tolerance), matched_in_one_sort(&slots, &runs, tolerance));
