@@ -922,6 +922,120 @@ fn slots(hypothesis: &Hypothesis, runs: &[Run], tolerance: i64, days: &SpanDays)
     instants
 }
 
+/// The slots some run can take — what [`slots`] lays out, less the slots no run comes within
+/// `tolerance` of — with each one's position among all the slots, for a fixed step.
+///
+/// A step of minutes over years lays hundreds of thousands of slots for a few thousand runs
+/// (the cadence engine's largest cost); slots no run can take match nothing and only count as
+/// missed, so a day's slots are counted, and only those near a run are listed. None where this
+/// does not apply (other families, a day table too short, days whose slots would interleave):
+/// then [`slots`] lays them all out.
+struct NearSlots {
+    instants: Vec<i64>,
+    /// Each listed slot's index among every slot of the hypothesis.
+    positions: Vec<usize>,
+}
+
+/// One day's slots within the runs' span: on a day with a steady clock, minutes after midnight
+/// (`minutes[from..to]`); on a day whose clock changes, the instants themselves, sorted, once each.
+enum DaySlots<'m> {
+    Steady { midnight: i64, minutes: &'m [i64], from: usize, to: usize },
+    Listed(Vec<i64>),
+}
+
+impl DaySlots<'_> {
+    fn len(&self) -> usize {
+        match self {
+            DaySlots::Steady { from, to, .. } => to - from,
+            DaySlots::Listed(instants) => instants.len(),
+        }
+    }
+
+    fn get(&self, index: usize) -> i64 {
+        match self {
+            DaySlots::Steady { midnight, minutes, from, .. } => midnight + minutes[from + index] * MINUTE_US,
+            DaySlots::Listed(instants) => instants[index],
+        }
+    }
+
+    /// How many of the day's slots come before `bound` (or at it, with `inclusive`).
+    fn count_below(&self, bound: i64, inclusive: bool) -> usize {
+        let below = |t: i64| t < bound || (inclusive && t == bound);
+        match self {
+            DaySlots::Steady { midnight, minutes, from, to } => {
+                minutes[*from..*to].partition_point(|m| below(midnight + m * MINUTE_US))
+            }
+            DaySlots::Listed(instants) => instants.partition_point(|t| below(*t)),
+        }
+    }
+}
+
+fn near_slots(
+    hypothesis: &Hypothesis,
+    runs: &[Run],
+    times: &[i64],
+    tolerance: i64,
+    days: &SpanDays,
+) -> Option<NearSlots> {
+    let Family::Fixed { period_min, phase_min, from_min, to_min, business_days_only } = hypothesis.family else {
+        return None;
+    };
+    let (start, end) = (runs.first()?.ts - tolerance, runs.last()?.ts + tolerance);
+    let base = hypothesis.base;
+    let (first, last) = (base.wall_clock(start).date() - Days::new(1), base.wall_clock(end).date() + Days::new(1));
+    if !days.covers(first, last) {
+        return None;
+    }
+    let minutes: Vec<i64> =
+        (0..1440).filter(|m| m % period_min == phase_min && *m >= from_min && *m <= to_min).map(i64::from).collect();
+    let mut near = NearSlots { instants: Vec::new(), positions: Vec::new() };
+    let (mut slots_before, mut last_instant, mut first_run) = (0usize, i64::MIN, 0usize);
+    for day in days.between(first, last).iter().filter(|day| !business_days_only || day.business) {
+        let day_slots = match day.midnight_us {
+            Some(midnight) => {
+                let from = minutes.partition_point(|m| midnight + m * MINUTE_US < start);
+                let to = minutes.partition_point(|m| midnight + m * MINUTE_US <= end).max(from);
+                DaySlots::Steady { midnight, minutes: &minutes, from, to }
+            }
+            None => {
+                // Cannot fail: m is a minute of the day (below 1440).
+                let wall = |m: i64| {
+                    let time = NaiveTime::from_hms_opt((m / 60) as u32, (m % 60) as u32, 0).expect("valid minute");
+                    base.instant(day.date.and_time(time))
+                };
+                let mut instants: Vec<i64> =
+                    minutes.iter().map(|m| wall(*m)).filter(|t| *t >= start && *t <= end).collect();
+                instants.sort_unstable();
+                instants.dedup();
+                DaySlots::Listed(instants)
+            }
+        };
+        let count = day_slots.len();
+        if count == 0 {
+            continue;
+        }
+        // Laid out day after day, the slots must come in order for positions to be counted.
+        if day_slots.get(0) <= last_instant {
+            return None;
+        }
+        last_instant = day_slots.get(count - 1);
+        // The runs near the day's slots, each naming the slots within its tolerance.
+        first_run = first_at_least(times, first_run, day_slots.get(0) - tolerance);
+        let mut next_unlisted = 0;
+        for &time in times[first_run..].iter().take_while(|t| **t <= last_instant + tolerance) {
+            let (from, to) =
+                (day_slots.count_below(time - tolerance, false), day_slots.count_below(time + tolerance, true));
+            for index in from.max(next_unlisted)..to {
+                near.instants.push(day_slots.get(index));
+                near.positions.push(slots_before + index);
+            }
+            next_unlisted = next_unlisted.max(to);
+        }
+        slots_before += count;
+    }
+    Some(near)
+}
+
 /// One-to-one matching, nearest pairs first, within `tolerance`. Returns, per slot, its run.
 ///
 /// Slots that share no run with the slots before them start a new group, matched apart: pairs
@@ -1137,14 +1251,29 @@ fn evaluate_slots(
     keep_missed: bool,
 ) -> Option<Cadence> {
     let tolerance = tolerance_of(&hypothesis.family, params);
-    let slots = slots(hypothesis, runs, tolerance, days);
-    let matched = match_slot_times(&slots, times, tolerance);
-    // Unmatched slots before the first hit and after the last are trimmed: a job that started
-    // or stopped inside the window did not miss them.
-    let (first, last) = (matched.first()?.0, matched.last()?.0);
-    let hits: Vec<(i64, usize)> = matched.iter().map(|&(slot, run)| (slots[slot], run)).collect();
-    let missed_count = (last - first + 1) - hits.len();
-    let missed: Vec<i64> = if keep_missed { missed_slots(&slots, &matched) } else { Vec::new() };
+    // Only the chosen hypothesis lists its missed slots; the others need only the slots near
+    // a run and the count of all of them.
+    let near = if keep_missed { None } else { near_slots(hypothesis, runs, times, tolerance, days) };
+    let (hits, missed_count, missed) = match near {
+        Some(near) => {
+            let matched = match_slot_times(&near.instants, times, tolerance);
+            // Unmatched slots before the first hit and after the last are trimmed: a job that
+            // started or stopped inside the window did not miss them.
+            let (first, last) = (near.positions[matched.first()?.0], near.positions[matched.last()?.0]);
+            let hits: Vec<(i64, usize)> = matched.iter().map(|&(slot, run)| (near.instants[slot], run)).collect();
+            let missed_count = (last - first + 1) - hits.len();
+            (hits, missed_count, Vec::new())
+        }
+        None => {
+            let slots = slots(hypothesis, runs, tolerance, days);
+            let matched = match_slot_times(&slots, times, tolerance);
+            let (first, last) = (matched.first()?.0, matched.last()?.0);
+            let hits: Vec<(i64, usize)> = matched.iter().map(|&(slot, run)| (slots[slot], run)).collect();
+            let missed_count = (last - first + 1) - hits.len();
+            let missed = if keep_missed { missed_slots(&slots, &matched) } else { Vec::new() };
+            (hits, missed_count, missed)
+        }
+    };
     let scale = match hypothesis.family {
         // A machine's step is phase-locked: a cron fires within seconds, so tightness falls to
         // ½ at a spread of a sixth of the step, at most 10 minutes (a crawler "about every

@@ -539,3 +539,40 @@ fn slots_past_the_day_table_are_laid_out_from_a_table_of_their_own() {
         assert_eq!(slots(&hypothesis, &runs, tolerance, &narrow), expected, "{family:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    /// A fixed step scored from the slots near its runs (the others only counted) scores what
+    /// laying out every slot scores: the same hits, counts and score, across Paris's clock
+    /// changes, business-day steps and active hours, in both time bases.
+    #[test]
+    fn fixed_steps_from_the_slots_near_runs_score_as_all_slots(
+        autumn in any::<bool>(),
+        local in any::<bool>(),
+        step in 0usize..SUB_DAILY_STEPS.len(),
+        phase in 0u32..720,
+        hours in (0u32..1440, 0u32..1440),
+        business_days_only in any::<bool>(),
+        mut offsets in proptest::collection::vec(0i64..(10 * 1440 * 60), 1..60),
+    ) {
+        let calendar = calendar();
+        let base = if local { TimeBase::Local(PARIS) } else { TimeBase::Utc };
+        let first_day = if autumn { NaiveDate::from_ymd_opt(2022, 10, 26) } else { NaiveDate::from_ymd_opt(2022, 3, 23) };
+        let origin = paris(first_day.unwrap(), 0, 0);
+        offsets.sort_unstable();
+        let runs: Vec<Run> = offsets.iter().map(|s| Run { ts: origin + s * 1_000_000, volume: 1.0, members: vec![] }).collect();
+        let times: Vec<i64> = runs.iter().map(|run| run.ts).collect();
+        let period_min = SUB_DAILY_STEPS[step];
+        let (from_min, to_min) = (hours.0.min(hours.1), hours.0.max(hours.1));
+        let family = Family::Fixed { period_min, phase_min: phase % period_min, from_min, to_min, business_days_only };
+        let hypothesis = Hypothesis { family, minute: phase % period_min, base };
+        let params = CadenceParams::default();
+        let days = SpanDays::of_runs(base, &runs, &params, &calendar);
+        let tolerance = tolerance_of(&hypothesis.family, &params);
+        prop_assert!(near_slots(&hypothesis, &runs, &times, tolerance, &days).is_some());
+        let near = evaluate_keeping(&hypothesis, &runs, &times, &params, &days, false);
+        let all = evaluate_keeping(&hypothesis, &runs, &times, &params, &days, true);
+        let key = |c: &Option<Cadence>| c.as_ref().map(|c| (c.hits.clone(), c.matched, c.expected, c.score.to_bits(), c.spread_minutes.to_bits()));
+        prop_assert_eq!(key(&near), key(&all));
+    }
+}
