@@ -970,6 +970,7 @@ impl DaySlots<'_> {
     }
 }
 
+/// The [`NearSlots`] of a fixed-step hypothesis; None where [`slots`] must lay them all out.
 fn near_slots(
     hypothesis: &Hypothesis,
     runs: &[Run],
