@@ -970,6 +970,17 @@ impl DaySlots<'_> {
     }
 }
 
+/// Whether a fixed step lays many more slots than there are runs: then finding the slots near
+/// each run (two searches a run) costs less than laying them all out (a few nanoseconds a slot);
+/// a step of hours over a dense flow lays fewer slots than it has runs (50M bench world).
+fn slots_outnumber_runs(hypothesis: &Hypothesis, runs: &[Run]) -> bool {
+    let Family::Fixed { period_min, from_min, to_min, .. } = hypothesis.family else { return false };
+    let (Some(first), Some(last)) = (runs.first(), runs.last()) else { return false };
+    let slots_a_day = f64::from(to_min.saturating_sub(from_min) / period_min.max(1) + 1);
+    let days = ((last.ts - first.ts) as f64 / (1440.0 * MINUTE_US as f64)).max(1.0);
+    slots_a_day * days > 8.0 * runs.len() as f64
+}
+
 /// The [`NearSlots`] of a fixed-step hypothesis; None where [`slots`] must lay them all out.
 fn near_slots(
     hypothesis: &Hypothesis,
@@ -1254,7 +1265,8 @@ fn evaluate_slots(
     let tolerance = tolerance_of(&hypothesis.family, params);
     // Only the chosen hypothesis lists its missed slots; the others need only the slots near
     // a run and the count of all of them.
-    let near = if keep_missed { None } else { near_slots(hypothesis, runs, times, tolerance, days) };
+    let near_is_cheaper = !keep_missed && slots_outnumber_runs(hypothesis, runs);
+    let near = if near_is_cheaper { near_slots(hypothesis, runs, times, tolerance, days) } else { None };
     let (hits, missed_count, missed) = match near {
         Some(near) => {
             let matched = match_slot_times(&near.instants, times, tolerance);

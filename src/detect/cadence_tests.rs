@@ -576,3 +576,20 @@ proptest! {
         prop_assert_eq!(key(&near), key(&all));
     }
 }
+
+#[test]
+fn only_a_step_laying_many_more_slots_than_runs_is_scored_from_the_near_slots() {
+    // 3,800 runs over two years: a 5-minute step lays ~210,000 slots, a 12-hour step ~1,460.
+    let day = 1440 * MINUTE_US;
+    let runs: Vec<Run> = (0..3800).map(|i| Run { ts: i * 730 * day / 3800, volume: 1.0, members: vec![] }).collect();
+    let step = |period_min| Hypothesis {
+        family: Family::Fixed { period_min, phase_min: 0, from_min: 0, to_min: 1439, business_days_only: false },
+        minute: 0,
+        base: TimeBase::Utc,
+    };
+    assert!(slots_outnumber_runs(&step(5), &runs));
+    assert!(!slots_outnumber_runs(&step(720), &runs));
+    let daily = Hypothesis { family: Family::Daily, minute: 360, base: TimeBase::Utc };
+    assert!(!slots_outnumber_runs(&daily, &runs));
+    assert!(!slots_outnumber_runs(&step(5), &[]));
+}
