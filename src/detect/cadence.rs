@@ -1253,6 +1253,34 @@ fn missed_slots(slots: &[i64], matched: &[(usize, usize)]) -> Vec<i64> {
     matched.windows(2).flat_map(|pair| slots[pair[0].0 + 1..pair[1].0].iter().copied()).collect()
 }
 
+/// What matching a hypothesis's slots gives its score.
+#[derive(Debug, PartialEq)]
+struct MatchedHits {
+    /// (slot instant, run), in slot order.
+    hits: Vec<(i64, usize)>,
+    /// Slots between the first hit and the last that no run took.
+    missed_count: usize,
+    /// (index into the slots given, run), in slot order.
+    pairs: Vec<(usize, usize)>,
+}
+
+/// Matches `slots` (all of a hypothesis's, or only those near a run, `position` giving each
+/// one's index among all of them) to the runs; None without a hit. Unmatched slots before the
+/// first hit and after the last are trimmed: a job that started or stopped inside the window
+/// did not miss them.
+fn matched_hits(
+    slots: &[i64],
+    position: impl Fn(usize) -> usize,
+    times: &[i64],
+    tolerance: i64,
+) -> Option<MatchedHits> {
+    let pairs = match_slot_times(slots, times, tolerance);
+    let (first, last) = (position(pairs.first()?.0), position(pairs.last()?.0));
+    let hits: Vec<(i64, usize)> = pairs.iter().map(|&(slot, run)| (slots[slot], run)).collect();
+    let missed_count = (last - first + 1) - hits.len();
+    Some(MatchedHits { hits, missed_count, pairs })
+}
+
 /// [`evaluate_keeping`] for a hypothesis of slots (every family but once-per-period ones).
 fn evaluate_slots(
     hypothesis: &Hypothesis,
@@ -1269,22 +1297,14 @@ fn evaluate_slots(
     let near = if near_is_cheaper { near_slots(hypothesis, runs, times, tolerance, days) } else { None };
     let (hits, missed_count, missed) = match near {
         Some(near) => {
-            let matched = match_slot_times(&near.instants, times, tolerance);
-            // Unmatched slots before the first hit and after the last are trimmed: a job that
-            // started or stopped inside the window did not miss them.
-            let (first, last) = (near.positions[matched.first()?.0], near.positions[matched.last()?.0]);
-            let hits: Vec<(i64, usize)> = matched.iter().map(|&(slot, run)| (near.instants[slot], run)).collect();
-            let missed_count = (last - first + 1) - hits.len();
-            (hits, missed_count, Vec::new())
+            let found = matched_hits(&near.instants, |slot| near.positions[slot], times, tolerance)?;
+            (found.hits, found.missed_count, Vec::new())
         }
         None => {
             let slots = slots(hypothesis, runs, tolerance, days);
-            let matched = match_slot_times(&slots, times, tolerance);
-            let (first, last) = (matched.first()?.0, matched.last()?.0);
-            let hits: Vec<(i64, usize)> = matched.iter().map(|&(slot, run)| (slots[slot], run)).collect();
-            let missed_count = (last - first + 1) - hits.len();
-            let missed = if keep_missed { missed_slots(&slots, &matched) } else { Vec::new() };
-            (hits, missed_count, missed)
+            let found = matched_hits(&slots, |slot| slot, times, tolerance)?;
+            let missed = if keep_missed { missed_slots(&slots, &found.pairs) } else { Vec::new() };
+            (found.hits, found.missed_count, missed)
         }
     };
     let scale = match hypothesis.family {
