@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionaries, Verdicts};
+use super::chunk::{Chunk, Dictionaries, Memo, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::finding::facts::{self, Declaration};
@@ -66,6 +66,8 @@ type ContextKey = (i32, u32, bool, u32, u32);
 struct CreepScanner {
     /// Index into `judged` by key; None: not judged by this detector.
     contexts: PlHashMap<ContextKey, Option<usize>>,
+    /// The same, by situation code (several situations share a key: their roles differ).
+    by_situation: Memo<Option<usize>>,
     judged: Vec<JudgedContext>,
     groups: BTreeMap<GroupKey, Group>,
 }
@@ -80,8 +82,7 @@ impl Scanner for CreepScanner {
             if version < 0 || codes.categories_of(row).is_empty() {
                 continue;
             }
-            let key = (version, codes.dataset[row], codes.outbound[row], codes.recipient[row], codes.purpose[row]);
-            let Some(judged) = self.judged_context(context, dictionaries, key) else { continue };
+            let Some(judged) = self.judged_context(context, dictionaries, codes.situation[row]) else { continue };
             let judged = &mut self.judged[judged];
             undeclared.clear();
             undeclared.extend(codes.categories_of(row).iter().filter(|&&c| !judged.is_covered(c, dictionaries)));
@@ -134,25 +135,35 @@ impl CreepScanner {
     }
 
     /// The declared list a combination is judged against, resolved on first sight.
-    fn judged_context(&mut self, context: &Context, dictionaries: &Dictionaries, key: ContextKey) -> Option<usize> {
-        if let Some(known) = self.contexts.get(&key) {
-            return *known;
-        }
+    fn judged_context(&mut self, context: &Context, dictionaries: &Dictionaries, situation: u32) -> Option<usize> {
+        let (contexts, judged) = (&mut self.contexts, &mut self.judged);
+        *self.by_situation.get(situation, || {
+            let s = dictionaries.situations.get(situation);
+            let key = (s.version, s.dataset, s.outbound, s.recipient, s.purpose);
+            *contexts.entry(key).or_insert_with(|| Self::judge_context(context, dictionaries, key, judged))
+        })
+    }
+
+    /// The declared list of a new combination, pushed onto `judged`.
+    fn judge_context(
+        context: &Context,
+        dictionaries: &Dictionaries,
+        key: ContextKey,
+        judged: &mut Vec<JudgedContext>,
+    ) -> Option<usize> {
         let (version, dataset, outbound, recipient, purpose) = key;
         let dataset = dictionaries.dataset.name(dataset);
         let recipient = dictionaries.recipient.name(recipient);
         let purpose = dictionaries.purpose.name(purpose);
         let version = context.register.get(version as usize);
-        let judged = declared_for(version, outbound, recipient, purpose, dataset).map(|(kind, against, declared)| {
-            self.judged.push(JudgedContext {
+        declared_for(version, outbound, recipient, purpose, dataset).map(|(kind, against, declared)| {
+            judged.push(JudgedContext {
                 group: (kind, against, dataset.to_string()),
                 declared,
                 covered: Verdicts::default(),
             });
-            self.judged.len() - 1
-        });
-        self.contexts.insert(key, judged);
-        judged
+            judged.len() - 1
+        })
     }
 }
 

@@ -186,6 +186,122 @@ pub struct Dictionaries {
     pub purpose: Dictionary,
     pub target_agent: Dictionary,
     pub category: Dictionary,
+    /// Not a column: the situations rows are judged in (see [`Situation`]).
+    pub situations: Situations,
+}
+
+/// What a row's rules depend on besides its actor, instant and categories: the register version
+/// in force, the dataset, the role, the purpose, the recipient and whether the data leaves.
+/// A log holds a few hundred of them whatever its size, so a detector resolves its rule once per
+/// situation and then reads a vector by the row's situation code, instead of hashing its own
+/// key on every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Situation {
+    /// The register version in force, -1 for none.
+    pub version: i32,
+    pub dataset: u32,
+    pub role: u32,
+    pub purpose: u32,
+    pub recipient: u32,
+    pub outbound: bool,
+}
+
+/// The situations of one audit, coded from 0 in order of first sight.
+#[derive(Default)]
+pub struct Situations {
+    codes: PlHashMap<Situation, u32>,
+    list: Vec<Situation>,
+}
+
+impl Situations {
+    /// The situation behind a code.
+    pub fn get(&self, code: u32) -> &Situation {
+        &self.list[code as usize]
+    }
+
+    /// How many there are: a vector this long is indexed by situation code.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The situation code of every row of `codes` (whose `version` is set).
+    fn code_rows(&mut self, codes: &Codes) -> Vec<u32> {
+        // A direct-mapped cache in front of the hash map, as for text views: most rows cost a
+        // few multiplies and one compare instead of hashing six fields.
+        let mut recent = vec![None::<(Situation, u32)>; RECENT_SITUATIONS];
+        (0..codes.len())
+            .map(|row| {
+                let situation = Situation {
+                    version: codes.version[row],
+                    dataset: codes.dataset[row],
+                    role: codes.role[row],
+                    purpose: codes.purpose[row],
+                    recipient: codes.recipient[row],
+                    outbound: codes.outbound[row],
+                };
+                let cached = &mut recent[situation.slot()];
+                match cached {
+                    Some((seen, code)) if *seen == situation => *code,
+                    _ => {
+                        let code = self.code(situation);
+                        *cached = Some((situation, code));
+                        code
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn code(&mut self, situation: Situation) -> u32 {
+        let next = self.list.len() as u32;
+        let code = *self.codes.entry(situation).or_insert(next);
+        if code == next {
+            self.list.push(situation);
+        }
+        code
+    }
+}
+
+/// Entries of the cache in front of the situations (a power of two: 64 - 53 bits).
+const RECENT_SITUATIONS: usize = 1 << 11;
+
+impl Situation {
+    /// Its entry in the cache of recent situations: a multiplicative hash of its fields.
+    fn slot(&self) -> usize {
+        let pair = |high: u32, low: u32| (u64::from(high) << 32) | u64::from(low);
+        let mixed = pair(self.version as u32, self.dataset).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ pair(self.role, self.purpose).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ pair(self.recipient, u32::from(self.outbound)).wrapping_mul(0x1656_67B1_9E37_79F9);
+        (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 53) as usize
+    }
+}
+
+/// A value worked out once per code and remembered (the generalisation of [`Verdicts`]): a
+/// detector's rule for one situation.
+#[derive(Debug, Clone)]
+pub struct Memo<T> {
+    by_code: Vec<Option<T>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo { by_code: Vec::new() }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// The value for `code`, from `work_out` the first time it is asked.
+    pub fn get(&mut self, code: u32, work_out: impl FnOnce() -> T) -> &T {
+        let index = code as usize;
+        if index >= self.by_code.len() {
+            self.by_code.resize(index + 1, None);
+        }
+        self.by_code[index].get_or_insert_with(work_out)
+    }
 }
 
 /// One chunk's coded columns, row-aligned with its frame.
@@ -208,6 +324,8 @@ pub struct Codes {
     pub version: Vec<i32>,
     /// A transfer or export (`event::OUTBOUND_ACTIONS`) to a recipient.
     pub outbound: Vec<bool>,
+    /// The row's [`Situation`] code (in `Dictionaries::situations`).
+    pub situation: Vec<u32>,
 }
 
 impl Codes {
@@ -289,6 +407,7 @@ impl<'r> Judge<'r> {
         let validity =
             (!judged).then(|| polars_arrow::bitmap::Bitmap::from_iter(codes.version.iter().map(|&v| v >= 0)));
         let column = Int32Chunked::from_vec_validity(REGISTER_VERSION.into(), codes.version.clone(), validity);
+        codes.situation = self.dictionaries.situations.code_rows(&codes);
         let mut frame = events.with_row_index(super::ROW.into(), None).polars("numbering the events")?;
         frame.with_column(column.into_column()).polars("judging events")?;
         Ok((frame, codes))
@@ -299,13 +418,15 @@ impl<'r> Judge<'r> {
 pub fn code(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes> {
     let mut codes = code_text(events, dictionaries)?;
     codes.version = versions(events)?;
+    codes.situation = dictionaries.situations.code_rows(&codes);
     Ok(codes)
 }
 
 /// Codes an event frame's columns, the columns side by side; `version` is left empty.
 fn code_text(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes> {
     let text = |name: &str| super::text_column(events, name);
-    let Dictionaries { actor, role, unit, action, dataset, recipient, purpose, target_agent, category } = dictionaries;
+    let Dictionaries { actor, role, unit, action, dataset, recipient, purpose, target_agent, category, .. } =
+        dictionaries;
     let mut jobs: Vec<(&mut Dictionary, &StringChunked, Vec<u32>)> = vec![
         (actor, text(event::ACTOR_ID)?, Vec::new()),
         (role, text(event::ACTOR_ROLE)?, Vec::new()),
@@ -344,6 +465,7 @@ fn code_text(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Code
         ts,
         version: Vec::new(),
         outbound,
+        situation: Vec::new(),
     })
 }
 
@@ -446,6 +568,50 @@ mod tests {
         let rows_numbered: Vec<Option<IdxSize>> =
             judged.column(super::super::ROW).unwrap().idx().unwrap().iter().collect();
         assert_eq!(rows_numbered, (0..6).map(Some).collect::<Vec<_>>());
+    }
+
+    /// Every row's situation code names its own (version, dataset, role, purpose, recipient,
+    /// outbound), equal situations share a code across chunks, and rows that differ in one field
+    /// only, or collide in the cache of recent situations, get their own.
+    #[test]
+    fn situation_codes_name_each_rows_situation() {
+        let mut codes = code_text(
+            &testing::judged_events(
+                &testing::register(&[testing::WIKIT_V2]),
+                &["e0,2023-01-02T10:00:00Z,a,agent,read,follow_ups,,,,"],
+            ),
+            &mut Dictionaries::default(),
+        )
+        .unwrap();
+        // Each field cycles at its own pace: all 5,040 combinations, then repeats.
+        let rows = 6_000usize;
+        let field = |row: usize, pace: usize, modulus: usize| (row / pace % modulus) as u32;
+        codes.version = (0..rows).map(|row| field(row, 840, 3) as i32 - 1).collect();
+        codes.dataset = (0..rows).map(|row| field(row, 1, 5)).collect();
+        codes.role = (0..rows).map(|row| field(row, 5, 4)).collect();
+        codes.purpose = (0..rows).map(|row| field(row, 20, 6)).collect();
+        codes.recipient = (0..rows).map(|row| field(row, 120, 7)).collect();
+        codes.outbound = (0..rows).map(|row| field(row, 2_520, 2) == 1).collect();
+        codes.ts = vec![0; rows];
+        let mut situations = Situations::default();
+        let first = situations.code_rows(&codes);
+        let again = situations.code_rows(&codes);
+        assert_eq!(first, again, "a later chunk keeps the codes");
+        let mut by_situation: std::collections::HashMap<Situation, u32> = std::collections::HashMap::new();
+        for (row, &code) in first.iter().enumerate() {
+            let expected = Situation {
+                version: codes.version[row],
+                dataset: codes.dataset[row],
+                role: codes.role[row],
+                purpose: codes.purpose[row],
+                recipient: codes.recipient[row],
+                outbound: codes.outbound[row],
+            };
+            assert_eq!(situations.get(code), &expected, "row {row}");
+            assert_eq!(*by_situation.entry(expected).or_insert(code), code, "row {row}");
+        }
+        assert_eq!(situations.len(), by_situation.len());
+        assert_eq!(situations.len(), 5_040, "more situations than the cache has entries");
     }
 
     #[test]

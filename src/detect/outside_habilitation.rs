@@ -12,11 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionaries, NULL};
+use super::chunk::{Chunk, Dictionaries, NULL, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity, facts};
-use crate::register::habilitations::Grant;
+use crate::register::habilitations::{Grant, Habilitations};
 
 pub struct OutsideHabilitation;
 
@@ -113,10 +113,59 @@ impl Detector for OutsideHabilitation {
 #[derive(Default)]
 struct HabilitationScanner {
     offences: BTreeMap<(String, Reason), Offence>,
-    /// (version, dataset, role, purpose) codes → a purpose in force allows the role there.
-    allowed: PlHashMap<(i32, u32, u32, u32), bool>,
+    /// By situation code: a purpose in force allows the role on the dataset.
+    allowed: Verdicts,
     /// (actor, role, unit) codes → that actor's grants for that role, seen from that unit.
     grants: PlHashMap<(u32, u32, u32), GrantWindows>,
+    /// By actor code: the one covering window of the last (role, unit) looked up for it.
+    usual: Vec<UsualWindow>,
+}
+
+/// The single grant window covering an actor's (role, unit), kept by actor code: an actor's
+/// events mostly share one role and unit and fall inside that window, so they are judged from a
+/// vector small enough to stay in cache; the hash map of every (actor, role, unit), whose
+/// windows live apart on the heap, is read only for the other events (the profile's two cache
+/// misses per event).
+#[derive(Clone, Copy, Default)]
+struct UsualWindow {
+    /// [`NULL`] while the actor has none (an event with a null role is never judged).
+    role: u32,
+    unit: u32,
+    from: i64,
+    until: i64,
+}
+
+impl UsualWindow {
+    fn covers(&self, role: u32, unit: u32, ts: i64) -> bool {
+        self.role == role && self.unit == unit && self.from <= ts && ts < self.until
+    }
+}
+
+impl HabilitationScanner {
+    /// The verdict on an event of (actor, role, unit) codes at `ts`, from all its grants; the
+    /// grants' covering window becomes the actor's usual one when there is exactly one.
+    fn verdict_from_grants(
+        &mut self,
+        habilitations: &Habilitations,
+        dictionaries: &Dictionaries,
+        key: (u32, u32, u32),
+        ts: i64,
+    ) -> Option<Reason> {
+        let (actor, role, unit) = key;
+        let windows = self.grants.entry(key).or_insert_with(|| {
+            let (actor, role) = (dictionaries.actor.text(actor), dictionaries.role.text(role));
+            let of_pair = |g: &&Grant| Some(g.actor_id.as_str()) == actor && Some(g.role.as_str()) == role;
+            let granted: Vec<&Grant> = habilitations.grants.iter().filter(of_pair).collect();
+            GrantWindows::of(&granted, dictionaries.unit.text(unit))
+        });
+        if let [(from, until)] = windows.covering[..] {
+            if self.usual.len() <= actor as usize {
+                self.usual.resize(actor as usize + 1, UsualWindow::default());
+            }
+            self.usual[actor as usize] = UsualWindow { role, unit, from, until };
+        }
+        windows.verdict(ts)
+    }
 }
 
 impl Scanner for HabilitationScanner {
@@ -129,22 +178,17 @@ impl Scanner for HabilitationScanner {
             if version < 0 || actor == NULL || role == NULL || dataset == NULL {
                 continue;
             }
-            let purpose = codes.purpose[row];
-            let role_allowed = *self
-                .allowed
-                .entry((version, dataset, role, purpose))
-                .or_insert_with(|| role_allowed(context, dictionaries, version, dataset, role, purpose));
+            let role_allowed = self.allowed.get(codes.situation[row], || {
+                role_allowed(context, dictionaries, version, dataset, role, codes.purpose[row])
+            });
             let reason = if !role_allowed {
                 Some(Reason::RoleNotAllowed)
             } else if let Some(habilitations) = context.habilitations {
-                let unit = codes.unit[row];
-                let windows = self.grants.entry((actor, role, unit)).or_insert_with(|| {
-                    let (actor, role) = (dictionaries.actor.text(actor), dictionaries.role.text(role));
-                    let of_pair = |g: &&Grant| Some(g.actor_id.as_str()) == actor && Some(g.role.as_str()) == role;
-                    let granted: Vec<&Grant> = habilitations.grants.iter().filter(of_pair).collect();
-                    GrantWindows::of(&granted, dictionaries.unit.text(unit))
-                });
-                windows.verdict(codes.ts[row])
+                let (unit, ts) = (codes.unit[row], codes.ts[row]);
+                match self.usual.get(actor as usize) {
+                    Some(usual) if usual.covers(role, unit, ts) => None,
+                    _ => self.verdict_from_grants(habilitations, dictionaries, (actor, role, unit), ts),
+                }
             } else {
                 None
             };
@@ -285,6 +329,86 @@ mod tests {
             }
         }
     }
+
+    /// The scanner, with its per-actor usual window, judges every event as [`grant_verdict`]
+    /// does: one actor switching between units and roles (each switch replaces the usual
+    /// window), a unit with two windows (never usual), instants on every edge.
+    #[test]
+    fn the_usual_window_shortcut_judges_as_the_grants() {
+        let register = crate::detect::testing::register(&[ROLES_REGISTER]);
+        let day = 86_400 * 1_000_000i64;
+        let start = crate::register::versions::day_start_us(chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap());
+        let at = |days: i64| start + days * day;
+        let grant = |role: &str, scope: &str, from: i64, until: Option<i64>| Grant {
+            actor_id: "a".into(),
+            role: role.into(),
+            scope: scope.into(),
+            granted_at: at(from),
+            revoked_at: until.map(at),
+            reviewed_at: None,
+        };
+        let grants = vec![
+            grant("agent", "UC-75", 10, Some(20)),
+            grant("agent", "UC-93", 5, Some(8)),
+            grant("agent", "UC-93", 12, None),
+            grant("chief", "*", 15, Some(30)),
+        ];
+        let habilitations = Habilitations { file: "h".into(), sha256: "0".repeat(64), grants: grants.clone() };
+        let mut rows = Vec::new();
+        let mut expected: BTreeMap<Reason, u64> = BTreeMap::new();
+        for (i, days) in [0, 5, 7, 8, 10, 12, 15, 19, 20, 29, 30, 40].iter().cycle().take(60).enumerate() {
+            let (role, unit) = [("agent", "UC-75"), ("agent", "UC-93"), ("chief", "UC-01"), ("agent", "UC-75")][i % 4];
+            // Repeats of one (role, unit) on neighbouring rows: the shortcut's common case.
+            for repeat in 0..2 {
+                let ts = at(*days) - repeat;
+                let of_pair: Vec<&Grant> = grants.iter().filter(|g| g.role == role).collect();
+                if let Some(reason) = grant_verdict(&of_pair, ts, Some(unit)) {
+                    *expected.entry(reason).or_default() += 1;
+                }
+                let stamp = chrono::DateTime::from_timestamp_micros(ts).unwrap().to_rfc3339();
+                rows.push(format!("e{i}-{repeat},{stamp},a,{role},{unit},read,follow_ups"));
+            }
+        }
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let events = crate::detect::testing::judged_events_with(
+            &register,
+            "event_id,ts,actor_id,actor_role,actor_unit,action,dataset",
+            &rows,
+        );
+        let context = Context {
+            register: &register,
+            habilitations: Some(&habilitations),
+            settings: Default::default(),
+            input_files: &[],
+        };
+        let mut dictionaries = Dictionaries::default();
+        let codes = crate::detect::chunk::code(&events, &mut dictionaries).unwrap();
+        let mut scanner = HabilitationScanner::default();
+        scanner.scan(&context, &Chunk { events: &events, codes: &codes, dictionaries: &dictionaries }).unwrap();
+        let found: BTreeMap<Reason, u64> = scanner
+            .offences
+            .into_iter()
+            .map(|((_, reason), offence)| (reason, offence.tally.into_summary().events))
+            .collect();
+        assert!(expected.len() >= 3, "the cases cover several reasons: {expected:?}");
+        assert_eq!(found, expected);
+    }
+
+    const ROLES_REGISTER: &str = r#"
+processing = "p"
+in_force_from = "2000-01-01"
+legal_ref = "l"
+[[dataset]]
+id = "follow_ups"
+[[role]]
+id = "agent"
+[[role]]
+id = "chief"
+[[purpose]]
+id = "inspection"
+datasets = ["follow_ups"]
+roles = ["agent", "chief"]
+"#;
 
     #[test]
     fn scope_must_cover_the_unit() {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::cadence::{self, Cadence, Observation, Verdict};
-use super::chunk::{Chunk, NULL};
+use super::chunk::{Chunk, NULL, Verdicts};
 use super::id_ranges::{IdStep, from_id_steps, id_steps};
 use super::{Context, Detector, Scanner};
 use crate::calendar::BusinessCalendar;
@@ -139,8 +139,8 @@ struct FlowScanner {
     /// codes yet.
     by_names: std::collections::HashMap<(String, String), usize>,
     flows: Vec<((String, String), Flow)>,
-    /// (version, recipient, dataset) codes → the register declares that flow `scheduled`.
-    lawful_schedule: PlHashMap<(i32, u32, u32), bool>,
+    /// By situation code: the register declares that flow `scheduled`.
+    lawful_schedule: Verdicts,
 }
 
 impl Scanner for FlowScanner {
@@ -209,7 +209,7 @@ impl FlowScanner {
             if version < 0 || dataset == NULL {
                 continue;
             }
-            let scheduled = *self.lawful_schedule.entry((version, recipient, dataset)).or_insert_with(|| {
+            let scheduled = self.lawful_schedule.get(codes.situation[row], || {
                 let (recipient, dataset) = (dictionaries.recipient.name(recipient), dictionaries.dataset.name(dataset));
                 let entry = context.register.get(version as usize).recipient_entry(recipient, dataset);
                 entry.is_some_and(|r| r.mode == Mode::Scheduled)

@@ -9,9 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
-use super::chunk::Chunk;
+use super::chunk::{Chunk, Memo};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::RECORD_DATE;
@@ -66,8 +64,8 @@ impl Detector for RetentionOverrun {
 #[derive(Default)]
 struct OverrunScanner {
     overruns: BTreeMap<(String, String), Overrun>,
-    /// (version, dataset code) → the dataset's declared retention and its legal reference.
-    retention: PlHashMap<(i32, u32), Option<(u32, String)>>,
+    /// By situation code: the dataset's declared retention and its legal reference.
+    retention: Memo<Option<(u32, String)>>,
 }
 
 impl Scanner for OverrunScanner {
@@ -91,7 +89,7 @@ impl Scanner for OverrunScanner {
                 continue;
             }
             let dataset = codes.dataset[row];
-            let declared = self.retention.entry((version, dataset)).or_insert_with(|| {
+            let declared = self.retention.get(codes.situation[row], || {
                 let version = context.register.get(version as usize);
                 let dataset = dictionaries.dataset.text(dataset)?;
                 let declared = version.doc.datasets.iter().find(|d| d.id == dataset)?;

@@ -51,6 +51,9 @@ impl Detector for SmallCell {
 #[derive(Default)]
 struct CellScanner {
     by_actor: BTreeMap<(String, String), Cells>,
+    /// By situation code: the position of the aggregate-only purpose in force, if any, among
+    /// its version's purposes.
+    aggregate_only: super::chunk::Memo<Option<usize>>,
 }
 
 impl Scanner for CellScanner {
@@ -67,8 +70,12 @@ impl Scanner for CellScanner {
             }
             let version = context.register.get(version);
             let dataset = dictionaries.dataset.name(codes.dataset[row]);
-            let named_purpose = dictionaries.purpose.text(codes.purpose[row]);
-            let Some(purpose) = aggregate_only_purpose(version, dataset, named_purpose) else { continue };
+            let purpose_index = *self.aggregate_only.get(codes.situation[row], || {
+                let named_purpose = dictionaries.purpose.text(codes.purpose[row]);
+                let purpose = aggregate_only_purpose(version, dataset, named_purpose)?;
+                version.doc.purposes.iter().position(|p| std::ptr::eq(p, purpose))
+            });
+            let Some(purpose) = purpose_index.map(|index| &version.doc.purposes[index]) else { continue };
             let Some(minimum) = purpose.min_group_size.filter(|m| size < i64::from(*m)) else { continue };
             let actor = dictionaries.actor.name(codes.actor[row]);
             let cells = self.by_actor.entry((actor.to_string(), dataset.to_string())).or_default();

@@ -38,6 +38,9 @@ struct UseScanner {
     used: HashSet<(String, String)>,
     /// The (actor, role) codes of `used`.
     used_codes: PlHashSet<(u32, u32)>,
+    /// By actor code: the role of its last event counted in `used_codes` ([`NULL`] for none).
+    /// An actor's events mostly share a role, so most rows are skipped without hashing.
+    last_role: Vec<u32>,
     last_event: Option<i64>,
 }
 
@@ -47,8 +50,13 @@ impl Scanner for UseScanner {
             return Ok(());
         }
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        self.last_role.resize(dictionaries.actor.len(), NULL);
         for (&actor, &role) in codes.actor.iter().zip(&codes.role) {
-            if actor != NULL && role != NULL && self.used_codes.insert((actor, role)) {
+            if actor == NULL || role == NULL || self.last_role[actor as usize] == role {
+                continue;
+            }
+            self.last_role[actor as usize] = role;
+            if self.used_codes.insert((actor, role)) {
                 self.used
                     .insert((dictionaries.actor.name(actor).to_string(), dictionaries.role.name(role).to_string()));
             }

@@ -9,9 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
-use super::chunk::Chunk;
+use super::chunk::{Chunk, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity, facts};
@@ -32,8 +30,8 @@ impl Detector for UndeclaredRecipient {
 #[derive(Default)]
 struct RecipientScanner {
     flows: BTreeMap<(String, String), Tally>,
-    /// (version, recipient, dataset) codes → the version in force does not declare the flow.
-    undeclared: PlHashMap<(i32, u32, u32), bool>,
+    /// By situation code: the version in force does not declare the flow.
+    undeclared: Verdicts,
 }
 
 impl Scanner for RecipientScanner {
@@ -50,10 +48,9 @@ impl Scanner for RecipientScanner {
             if version < 0 {
                 continue;
             }
-            let is_undeclared =
-                *self.undeclared.entry((version, codes.recipient[row], codes.dataset[row])).or_insert_with(|| {
-                    context.register.get(version as usize).recipient_entry(recipient, dataset).is_none()
-                });
+            let is_undeclared = self.undeclared.get(codes.situation[row], || {
+                context.register.get(version as usize).recipient_entry(recipient, dataset).is_none()
+            });
             if is_undeclared {
                 let flow = self.flows.entry((recipient.to_string(), dataset.to_string())).or_default();
                 columns.add_to(flow, row);
