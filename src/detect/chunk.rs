@@ -498,7 +498,19 @@ fn code_lists(lists: &ListChunked, dictionary: &mut Dictionary) -> (Vec<u32>, Re
         values.clear();
         dictionary.code_array(strings, &mut values);
         let bounds = array.offsets().buffer();
-        let validity = array.validity();
+        let validity = array.validity().filter(|valid| valid.unset_bits() > 0);
+        // A null list is read as holding no value: an empty one, as Parquet readers write it.
+        let null_lists_empty =
+            || validity.is_none_or(|valid| valid.iter().zip(bounds.windows(2)).all(|(v, w)| v || w[0] == w[1]));
+        if !values.contains(&NULL) && null_lists_empty() {
+            // The usual case: no null value inside a list, null lists empty: the codes as they
+            // are, the offsets shifted (no per-row filtering).
+            let (first, last) = (bounds[0] as usize, bounds[array.len()] as usize);
+            let base = codes.len() as u32;
+            codes.extend_from_slice(&values[first..last]);
+            offsets.extend(bounds[1..=array.len()].iter().map(|&end| base + (end as usize - first) as u32));
+            continue;
+        }
         for row in 0..array.len() {
             if validity.is_none_or(|valid| valid.get_bit(row)) {
                 let (start, end) = (bounds[row] as usize, bounds[row + 1] as usize);
@@ -612,6 +624,45 @@ mod tests {
         }
         assert_eq!(situations.len(), by_situation.len());
         assert_eq!(situations.len(), 5_040, "more situations than the cache has entries");
+    }
+
+    /// Category codes per row, whether the lists take the shortcut (no null value inside a
+    /// list) or not, and for a slice of a list column (its offsets not starting at zero).
+    #[test]
+    fn category_lists_code_as_their_values_either_way() {
+        let rows_without_null_values: Vec<Option<Vec<Option<&str>>>> = vec![
+            Some(vec![Some("identity"), Some("health")]),
+            None,
+            Some(vec![]),
+            Some(vec![Some("health")]),
+            None,
+            Some(vec![Some("penal"), Some("identity"), Some("identity")]),
+        ];
+        let mut with_a_null_value = rows_without_null_values.clone();
+        with_a_null_value[3] = Some(vec![None, Some("health")]);
+        for rows in [rows_without_null_values, with_a_null_value] {
+            let series: Vec<Series> = rows
+                .iter()
+                .map(|row| row.as_ref().map(|values| Series::new("".into(), values.as_slice())).unwrap_or_default())
+                .collect();
+            let mut lists: ListChunked =
+                rows.iter().zip(&series).map(|(row, values)| row.as_ref().map(|_| values.clone())).collect();
+            lists.rename("categories".into());
+            for (skip, column) in [(0, lists.clone()), (2, lists.slice(2, 4))] {
+                let mut dictionary = Dictionary::default();
+                let (offsets, codes) = code_lists(&column, &mut dictionary);
+                let codes = codes.unwrap();
+                assert_eq!(offsets.len(), column.len() + 1);
+                for (index, row) in rows[skip..skip + column.len()].iter().enumerate() {
+                    let coded: Vec<&str> = codes[offsets[index] as usize..offsets[index + 1] as usize]
+                        .iter()
+                        .map(|&code| dictionary.name(code))
+                        .collect();
+                    let expected: Vec<&str> = row.iter().flatten().flatten().copied().collect();
+                    assert_eq!(coded, expected, "row {}", skip + index);
+                }
+            }
+        }
     }
 
     #[test]
