@@ -31,6 +31,43 @@ fn split(id: &str) -> (&str, u8, u64) {
     (stem, digits as u8, value)
 }
 
+/// The value of `tail` when it is all ASCII digits (at most [`MAX_DIGITS`]), else None: eight
+/// digits at a time in one 64-bit word (the usual SWAR conversion), the rest one by one. What
+/// [`IdRanges::add`] reads each id with while the ids keep the previous one's stem and width.
+fn digits_value(tail: &[u8]) -> Option<u64> {
+    if tail.len() > MAX_DIGITS {
+        return None;
+    }
+    let mut value = 0u64;
+    let mut chunks = tail.chunks_exact(8);
+    for chunk in &mut chunks {
+        // Cannot fail: chunks_exact(8) gives slices of 8 bytes.
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        value = value * 100_000_000 + eight_digits(word)?;
+    }
+    for &byte in chunks.remainder() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(byte - b'0');
+    }
+    Some(value)
+}
+
+/// Eight ASCII digits, the first in the lowest byte, as a number; None if one is not a digit.
+fn eight_digits(word: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let offsets = word.wrapping_sub(ONES * u64::from(b'0'));
+    // A byte below '0' wraps to 0x80 or more; one above '9' reaches 0x80 once 0x76 is added.
+    if (offsets | offsets.wrapping_add(ONES * 0x76)) & (ONES * 0x80) != 0 {
+        return None;
+    }
+    // Pairs, then fours, then the eight: each step multiplies the higher half by 10, 100, 10^4.
+    let pairs = (offsets.wrapping_mul(10) + (offsets >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let fours = (pairs.wrapping_mul(100) + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((fours.wrapping_mul(10_000) + (fours >> 32)) & 0xFFFF_FFFF)
+}
+
 /// The id that [`split`] took apart.
 fn joined(stem: &str, digits: u8, value: u64) -> String {
     match digits {
@@ -162,7 +199,19 @@ impl IdRanges {
         let mut current: Option<((&str, u8), &mut Values)> = None;
         let mut entries = self.entries as isize;
         for id in ids {
-            let (stem, digits, value) = split(id);
+            let (stem, digits, value) = match current {
+                // The previous id's stem and width, digits after it: the same split, without
+                // looking for where the digits start (a stem never ends with a digit).
+                Some(((stem, digits), _))
+                    if digits > 0 && id.len() == stem.len() + usize::from(digits) && id.starts_with(stem) =>
+                {
+                    match digits_value(&id.as_bytes()[stem.len()..]) {
+                        Some(value) => (stem, digits, value),
+                        None => split(id),
+                    }
+                }
+                _ => split(id),
+            };
             let segment = Segment { first: value, last: value, repeated: false };
             // Neighbouring ids share their stem: one map lookup per change of stem.
             let values = match current {
@@ -360,6 +409,17 @@ mod tests {
     }
 
     proptest! {
+        /// The word-at-a-time digits read as the digits one by one: every length up to 18,
+        /// any byte anywhere (the bytes just outside '0'..='9' included).
+        #[test]
+        fn digits_are_read_eight_at_a_time_as_one_by_one(
+            tail in proptest::collection::vec(prop_oneof![8 => b'0'..=b'9', 1 => any::<u8>(), 1 => Just(b'/'), 1 => Just(b':')], 0..20),
+        ) {
+            let one_by_one = (tail.len() <= MAX_DIGITS && tail.iter().all(u8::is_ascii_digit))
+                .then(|| tail.iter().fold(0u64, |value, digit| value * 10 + u64::from(digit - b'0')));
+            prop_assert_eq!(digits_value(&tail), one_by_one);
+        }
+
         /// Whatever the ids and however they are split: the repeats counted and cited are those
         /// of the whole list, and the saved state is the same as one pass over it.
         #[test]
