@@ -280,8 +280,8 @@ impl Situation {
     }
 }
 
-/// A value worked out once per code and remembered (the generalisation of [`Verdicts`]): a
-/// detector's rule for one situation.
+/// A value worked out once per code and remembered: a detector's rule for one situation, or
+/// (as [`Verdicts`]) a yes-or-no question about a category or a role.
 #[derive(Debug, Clone)]
 pub struct Memo<T> {
     by_code: Vec<Option<T>>,
@@ -293,12 +293,12 @@ impl<T> Default for Memo<T> {
     }
 }
 
-impl<T: Clone> Memo<T> {
+impl<T> Memo<T> {
     /// The value for `code`, from `work_out` the first time it is asked.
     pub fn get(&mut self, code: u32, work_out: impl FnOnce() -> T) -> &T {
         let index = code as usize;
         if index >= self.by_code.len() {
-            self.by_code.resize(index + 1, None);
+            self.by_code.resize_with(index + 1, || None);
         }
         self.by_code[index].get_or_insert_with(work_out)
     }
@@ -355,22 +355,12 @@ pub struct Chunk<'a> {
 /// A yes-or-no question about a code, answered once per code and remembered: the memo a
 /// detector keeps for "is this category covered", "is this role a management role".
 #[derive(Debug, Clone, Default)]
-pub struct Verdicts {
-    /// By code: 0 not asked yet, 1 no, 2 yes.
-    by_code: Vec<u8>,
-}
+pub struct Verdicts(Memo<bool>);
 
 impl Verdicts {
     /// The verdict on `code`, from `judge` the first time it is asked.
     pub fn get(&mut self, code: u32, judge: impl FnOnce() -> bool) -> bool {
-        let index = code as usize;
-        if index >= self.by_code.len() {
-            self.by_code.resize(index + 1, 0);
-        }
-        if self.by_code[index] == 0 {
-            self.by_code[index] = if judge() { 2 } else { 1 };
-        }
-        self.by_code[index] == 2
+        *self.0.get(code, judge)
     }
 }
 

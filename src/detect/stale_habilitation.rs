@@ -202,6 +202,40 @@ mod tests {
 
     /// No grant records a review: said once, with the count and roles; the unused grant stays a
     /// finding of its own (both causes hold: medium); the used ones add nothing more.
+    /// An actor alternating between two roles, chunk after chunk: both roles count as used
+    /// (the last-role shortcut skips only repeats of the role already counted).
+    #[test]
+    fn every_role_an_actor_alternates_between_counts_as_used() {
+        let register = register(&[WIKIT_V2]);
+        let mut dictionaries = crate::detect::chunk::Dictionaries::default();
+        let habilitations = Habilitations { file: "h".into(), sha256: "0".repeat(64), grants: vec![grant("a", None)] };
+        let context = Context {
+            register: &register,
+            habilitations: Some(&habilitations),
+            settings: Default::default(),
+            input_files: &[],
+        };
+        let mut scanner = UseScanner::default();
+        for rows in [
+            [
+                "e1,2023-01-02T10:00:00Z,a,agent,read,follow_ups,,,,",
+                "e2,2023-01-02T11:00:00Z,a,chief,read,follow_ups,,,,",
+            ],
+            [
+                "e3,2023-01-02T12:00:00Z,a,agent,read,follow_ups,,,,",
+                "e4,2023-01-02T13:00:00Z,b,chief,read,follow_ups,,,,",
+            ],
+        ] {
+            let events = judged_events(&register, &rows);
+            let codes = crate::detect::chunk::code(&events, &mut dictionaries).unwrap();
+            let chunk = Chunk { events: &events, codes: &codes, dictionaries: &dictionaries };
+            scanner.scan(&context, &chunk).unwrap();
+        }
+        let used: std::collections::BTreeSet<(String, String)> = scanner.used.into_iter().collect();
+        let pair = |actor: &str, role: &str| (actor.to_string(), role.to_string());
+        assert_eq!(used, [pair("a", "agent"), pair("a", "chief"), pair("b", "chief")].into_iter().collect());
+    }
+
     #[test]
     fn a_register_without_reviews_is_one_finding_not_one_per_grant() {
         let mut found = stale(vec![grant("w1", None), grant("w2", None), grant("s1", None)]);
