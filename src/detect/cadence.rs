@@ -344,6 +344,18 @@ pub struct Rejection {
     pub why: SetAside,
 }
 
+impl Rejection {
+    fn of(hypothesis: &Hypothesis, candidate: &Cadence, why: SetAside) -> Rejection {
+        Rejection {
+            description: hypothesis.describe(),
+            score: (candidate.score * 1000.0).round() / 1000.0,
+            reason: why.english(),
+            cadence: hypothesis.fields(),
+            why,
+        }
+    }
+}
+
 /// Why a hypothesis was set aside whatever its score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -410,7 +422,9 @@ pub fn detect(
 
 /// [`detect`], told whether every run of the flow carries a request reference: requests
 /// answered one after another are not a machine's step, so then no step shorter than a day
-/// is considered (a case burst of referenced transfers is not a feed).
+/// is considered (a case burst of referenced transfers is not a feed). Such steps then appear
+/// only among the rejected hypotheses of a verdict worth reporting (systematic or review); a
+/// punctual verdict, which no finding shows, lists none of them.
 pub fn detect_flow(
     runs: &[Run],
     params: &CadenceParams,
@@ -422,22 +436,28 @@ pub fn detect_flow(
         return None;
     }
     let mut best: Option<Cadence> = None;
-    let mut rejected: Vec<Rejection> = Vec::new();
+    // Each rejection with its hypothesis's place in the order tried: rejections worked out
+    // late (below) are ranked as if tried in turn.
+    let mut rejected: Vec<(usize, Rejection)> = Vec::new();
     // The runs' instants packed: slot matching reads them for every hypothesis.
     let times: Vec<i64> = runs.iter().map(|run| run.ts).collect();
     let mut days_of_base = Vec::new();
+    // Steps shorter than a day of a flow whose every run is referenced: set aside whatever they
+    // score, they can only be listed as rejected, and only a verdict worth reporting lists them
+    // (most referenced flows are punctual: these steps were half the cadence engine's work).
+    let mut set_aside_unless_reported: Vec<(usize, Hypothesis)> = Vec::new();
+    let mut tried = 0;
     for base in [TimeBase::Local(timezone), TimeBase::Utc] {
         let days = SpanDays::of_runs(base, runs, params, calendar);
         for hypothesis in hypotheses(runs, base) {
+            tried += 1;
+            if every_run_referenced && hypothesis.family.is_sub_daily() {
+                set_aside_unless_reported.push((tried, hypothesis));
+                continue;
+            }
             let Some(candidate) = evaluate_keeping(&hypothesis, runs, &times, params, &days, false) else { continue };
             if let Some(why) = rejection(&candidate, params, every_run_referenced) {
-                rejected.push(Rejection {
-                    description: hypothesis.describe(),
-                    score: (candidate.score * 1000.0).round() / 1000.0,
-                    reason: why.english(),
-                    cadence: hypothesis.fields(),
-                    why,
-                });
+                rejected.push((tried, Rejection::of(&hypothesis, &candidate, why)));
                 continue;
             }
             best = Some(match best {
@@ -447,11 +467,21 @@ pub fn detect_flow(
         }
         days_of_base.push(days);
     }
+    let days_of = |base: TimeBase| days_of_base.iter().find(|days| days.base == base);
     // The chosen hypothesis again, with its missed slots listed.
-    let mut best = best.and_then(|b| {
-        let days = days_of_base.iter().find(|days| days.base == b.hypothesis.base)?;
-        evaluate_keeping(&b.hypothesis, runs, &times, params, days, true)
-    })?;
+    let mut best =
+        best.and_then(|b| evaluate_keeping(&b.hypothesis, runs, &times, params, days_of(b.hypothesis.base)?, true))?;
+    if best.verdict != Verdict::Punctual {
+        for (order, hypothesis) in set_aside_unless_reported {
+            let Some(days) = days_of(hypothesis.base) else { continue };
+            let Some(candidate) = evaluate_keeping(&hypothesis, runs, &times, params, days, false) else { continue };
+            if let Some(why) = rejection(&candidate, params, every_run_referenced) {
+                rejected.push((order, Rejection::of(&hypothesis, &candidate, why)));
+            }
+        }
+    }
+    rejected.sort_by_key(|(order, _)| *order);
+    let mut rejected: Vec<Rejection> = rejected.into_iter().map(|(_, rejection)| rejection).collect();
     // The rejected hypotheses that scored above the verdict's, best first: what a reader of the
     // finding would otherwise ask about ("why not every 46 min?").
     rejected.retain(|r| r.score > best.score);

@@ -385,6 +385,29 @@ mod human_paced {
         }
     }
 
+    /// Referenced runs at 03:15 and 15:15 every day: a step of 12 hours is set aside (requests
+    /// answered, not a machine's step), yet it still shows among the rejected hypotheses of the
+    /// daily verdict it outscored, as the same runs unreferenced choose it.
+    #[test]
+    fn a_referenced_flows_sub_daily_step_is_listed_as_rejected_when_its_verdict_is_reported() {
+        let times: Vec<i64> =
+            (0..30u64).flat_map(|d| [3, 15].map(|hour| paris(date(2024, 3, 4) + Days::new(d), hour, 15))).collect();
+        let runs = runs_at(times);
+        let unreferenced = found(&runs, false).expect("a cadence");
+        assert_eq!(unreferenced.hypothesis.family.name(), "fixed", "{}", unreferenced.hypothesis.describe());
+        let referenced = found(&runs, true).expect("a cadence");
+        assert_ne!(referenced.verdict, Verdict::Punctual, "{}", referenced.hypothesis.describe());
+        assert!(!referenced.hypothesis.family.is_sub_daily(), "{}", referenced.hypothesis.describe());
+        let set_aside: Vec<&Rejection> =
+            referenced.rejected.iter().filter(|r| r.why == SetAside::EveryRunReferenced).collect();
+        assert!(
+            set_aside.iter().any(|r| r.description == unreferenced.hypothesis.describe()),
+            "{:?}",
+            referenced.rejected.iter().map(|r| &r.description).collect::<Vec<_>>()
+        );
+        assert!(set_aside.iter().all(|r| r.score > referenced.score));
+    }
+
     /// One random request a month: about one run a period, but wandering — never a schedule.
     #[test]
     fn one_random_request_a_month_is_not_a_monthly_schedule() {
