@@ -84,11 +84,13 @@ impl Scanner for CreepScanner {
             }
             let Some(judged) = self.judged_context(context, dictionaries, codes.situation[row]) else { continue };
             let judged = &mut self.judged[judged];
-            undeclared.clear();
-            undeclared.extend(codes.categories_of(row).iter().filter(|&&c| !judged.is_covered(c, dictionaries)));
-            if undeclared.is_empty() {
+            // Nearly every row's categories are all declared: tested without listing them.
+            let categories = codes.categories_of(row);
+            if categories.iter().all(|&c| judged.is_covered(c, dictionaries)) {
                 continue;
             }
+            undeclared.clear();
+            undeclared.extend(categories.iter().filter(|&&c| !judged.is_covered(c, dictionaries)));
             let group = self.groups.entry(judged.group.clone()).or_default();
             let texts = undeclared.iter().filter_map(|&c| dictionaries.category.text(c));
             group.categories.extend(texts.map(str::to_string));

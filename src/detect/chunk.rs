@@ -294,9 +294,21 @@ impl<T> Default for Memo<T> {
 }
 
 impl<T> Memo<T> {
-    /// The value for `code`, from `work_out` the first time it is asked.
+    /// The value for `code`, from `work_out` the first time it is asked. Asked for nearly
+    /// every row by several detectors: inlined, the value known in one load and one test.
+    #[inline]
     pub fn get(&mut self, code: u32, work_out: impl FnOnce() -> T) -> &T {
         let index = code as usize;
+        if matches!(self.by_code.get(index), Some(Some(_))) {
+            // Cannot fail: the entry was just seen filled.
+            return self.by_code[index].as_ref().expect("filled entry");
+        }
+        self.work_out(index, work_out)
+    }
+
+    /// The first answer for a code, remembered.
+    #[cold]
+    fn work_out(&mut self, index: usize, work_out: impl FnOnce() -> T) -> &T {
         if index >= self.by_code.len() {
             self.by_code.resize_with(index + 1, || None);
         }
@@ -359,6 +371,7 @@ pub struct Verdicts(Memo<bool>);
 
 impl Verdicts {
     /// The verdict on `code`, from `judge` the first time it is asked.
+    #[inline]
     pub fn get(&mut self, code: u32, judge: impl FnOnce() -> bool) -> bool {
         *self.0.get(code, judge)
     }
