@@ -44,6 +44,10 @@ fn even_chunks(total: usize, chunk_rows: usize) -> Vec<usize> {
     (0..total.div_ceil(step)).map(|i| step.min(total - i * step)).collect()
 }
 
+/// Chunks read ahead of the one being used: two kept the 10M bench audit's reader ahead of its
+/// detectors (one gave most of it; memory holds a chunk more each).
+const READ_AHEAD: usize = 2;
+
 /// Parquet (`ipc: false`) or Arrow IPC (`ipc: true`).
 pub struct Columnar {
     pub ipc: bool,
@@ -56,12 +60,28 @@ impl InputFormat for Columnar {
             Some(groups) if groups.iter().sum::<usize>() > 0 => aligned_chunks(&groups, chunk_rows),
             _ => even_chunks(self.count_rows(file.path, file.display)?, chunk_rows),
         };
-        let mut start = 0;
-        for length in lengths {
-            on_chunk(self.read_rows(file.path, file.display, start, length)?, start)?;
-            start += length;
-        }
-        Ok(())
+        let starts: Vec<usize> =
+            lengths.iter().scan(0, |next, length| Some(std::mem::replace(next, *next + length))).collect();
+        // The next chunks are read while this one is normalised and judged: reading one chunk at
+        // a time left the audit waiting on the reader a quarter of the time (issue 17). Each read
+        // is its own thread: a slice of the file, decoded by polars.
+        std::thread::scope(|scope| {
+            let read = |index: usize| {
+                let (start, length) = (starts[index], lengths[index]);
+                scope.spawn(move || self.read_rows(file.path, file.display, start, length))
+            };
+            let mut reading = std::collections::VecDeque::new();
+            for (index, start) in starts.iter().enumerate() {
+                while reading.len() <= READ_AHEAD && index + reading.len() < starts.len() {
+                    reading.push_back(read(index + reading.len()));
+                }
+                // Cannot be empty: the chunk at `index` was just asked for.
+                let handle = reading.pop_front().expect("a chunk being read");
+                let table = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                on_chunk(table, *start)?;
+            }
+            Ok(())
+        })
     }
 }
 
