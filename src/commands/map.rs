@@ -102,7 +102,7 @@ struct Preview {
 fn raw_preview(input: &Input, map: &ingest::source_map::SourceMap, rows: usize) -> Result<Preview> {
     let display = input.path.display().to_string();
     let options = map.read_options();
-    let file = InputFile { path: &input.path, display: &display, options: &options };
+    let file = InputFile::new(&input.path, &display, &options);
     let mut preview: Option<Preview> = None;
     input.format.reader().read_chunks(&file, ingest::DEFAULT_CHUNK_ROWS, &mut |table, _| {
         if preview.is_none() {

@@ -309,12 +309,24 @@ pub fn stream(
     maps: &SourceMaps,
     strict: bool,
     chunk_rows: usize,
+    on_chunk: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<Streamed> {
+    stream_reading(inputs, maps, strict, chunk_rows, 0, on_chunk)
+}
+
+/// [`stream`], each file's reader reading up to `read_ahead` chunks ahead where it can.
+fn stream_reading(
+    inputs: &[Input],
+    maps: &SourceMaps,
+    strict: bool,
+    chunk_rows: usize,
+    read_ahead: usize,
     mut on_chunk: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<Streamed> {
     let mut streamed = Streamed::default();
     for (index, input) in inputs.iter().enumerate() {
         let map = input.map.and_then(|i| maps.get(i));
-        let mut file = FileStream::new(index as u32, chunk_rows, map);
+        let mut file = FileStream { read_ahead, ..FileStream::new(index as u32, chunk_rows, map) };
         match file.read(&input.path, input.format, &mut on_chunk) {
             Ok(report) => {
                 streamed.files.push(report);
@@ -337,8 +349,10 @@ pub fn stream(
 
 /// Like [`stream`], with the reading one chunk ahead: files are read, decoded and normalised on
 /// a thread of their own while `on_chunk` works on the chunk before, so an audit waits for the
-/// slower of the two, not for both. Chunks arrive in the same order; memory holds one chunk more
-/// (a rendezvous: the next chunk waits, decoded, until the current one is done).
+/// slower of the two, not for both. Columnar files are also read a few chunks ahead, each on a
+/// thread of its own (`formats::columnar::READ_AHEAD`). Chunks arrive in the same order; memory
+/// holds a few chunks more (a rendezvous: the next chunk waits, decoded, until the current one is
+/// done).
 pub fn stream_ahead(
     inputs: &[Input],
     maps: &SourceMaps,
@@ -350,7 +364,7 @@ pub fn stream_ahead(
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             // The consumer hanging up (it failed) stops the reading; its own error is the one reported.
-            stream(inputs, maps, strict, chunk_rows, |chunk| {
+            stream_reading(inputs, maps, strict, chunk_rows, formats::columnar::READ_AHEAD, |chunk| {
                 sender.send(chunk).map_err(|_| Error::Usage("the audit stopped reading".into()))
             })
         });
@@ -373,6 +387,8 @@ struct FileStream<'m> {
     /// Its position among the inputs (the chunks' `source_file`).
     index: u32,
     chunk_rows: usize,
+    /// Chunks the file's reader may read ahead ([`InputFile::read_ahead`]).
+    read_ahead: usize,
     map: Option<&'m SourceMap>,
     chunks_sent: usize,
     quarantine: Vec<QuarantineRecord>,
@@ -385,6 +401,7 @@ impl<'m> FileStream<'m> {
         FileStream {
             index,
             chunk_rows,
+            read_ahead: 0,
             map,
             chunks_sent: 0,
             quarantine: Vec::new(),
@@ -427,7 +444,7 @@ impl<'m> FileStream<'m> {
     ) -> Result<FileReport> {
         let display = path.display().to_string();
         let options = self.map.map(SourceMap::read_options).unwrap_or_default();
-        let input = InputFile { path, display: &display, options: &options };
+        let input = InputFile { read_ahead: self.read_ahead, ..InputFile::new(path, &display, &options) };
         let map = self.map;
         let target = map.map(|m| mapping::MapTarget { file: &display, map: &m.display, id_prefix: &sha256[..16] });
         let (mut rows_read, mut rows_used, mut records_skipped) = (0u64, 0u64, 0u64);
@@ -544,7 +561,7 @@ pub fn read_reference_table(path: &Path) -> Result<(DataFrame, formats::RowLines
         Error::file(&display, "unsupported extension; supported: .csv, .jsonl, .ndjson, .parquet, .arrow")
     })?;
     let options = ReadOptions::default();
-    let raw = formats::read_whole(format.reader(), &InputFile { path, display: &display, options: &options })?;
+    let raw = formats::read_whole(format.reader(), &InputFile::new(path, &display, &options))?;
     if let Some(reject) = raw.rejected.first() {
         return Err(Error::Input {
             file: display,

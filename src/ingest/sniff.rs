@@ -218,16 +218,12 @@ fn sample_columnar(path: &Path, format: Format) -> Result<Vec<SampleColumn>> {
     let display = path.display().to_string();
     let options = ReadOptions::default();
     let mut first: Option<DataFrame> = None;
-    format.reader().read_chunks(
-        &InputFile { path, display: &display, options: &options },
-        SAMPLE_ROWS,
-        &mut |t, _| {
-            if first.is_none() {
-                first = Some(t.frame);
-            }
-            Ok(())
-        },
-    )?;
+    format.reader().read_chunks(&InputFile::new(path, &display, &options), SAMPLE_ROWS, &mut |t, _| {
+        if first.is_none() {
+            first = Some(t.frame);
+        }
+        Ok(())
+    })?;
     let frame = first.unwrap_or_default();
     Ok(frame
         .columns()

@@ -46,7 +46,7 @@ fn even_chunks(total: usize, chunk_rows: usize) -> Vec<usize> {
 
 /// Chunks read ahead of the one being used: two kept the 10M bench audit's reader ahead of its
 /// detectors (one gave most of it; memory holds a chunk more each).
-const READ_AHEAD: usize = 2;
+pub const READ_AHEAD: usize = 2;
 
 /// Parquet (`ipc: false`) or Arrow IPC (`ipc: true`).
 pub struct Columnar {
@@ -72,7 +72,7 @@ impl InputFormat for Columnar {
             };
             let mut reading = std::collections::VecDeque::new();
             for (index, start) in starts.iter().enumerate() {
-                while reading.len() <= READ_AHEAD && index + reading.len() < starts.len() {
+                while reading.len() <= file.read_ahead && index + reading.len() < starts.len() {
                     reading.push_back(read(index + reading.len()));
                 }
                 // Cannot be empty: the chunk at `index` was just asked for.
@@ -151,20 +151,27 @@ mod tests {
             .unwrap();
         let options = crate::ingest::formats::ReadOptions::default();
         let display = path.display().to_string();
-        let file = InputFile { path: &path, display: &display, options: &options };
-        let (mut heights, mut seen) = (Vec::new(), Vec::new());
-        Columnar { ipc: false }
-            .read_chunks(&file, 400, &mut |table, _| {
-                heights.push(table.frame.height());
-                let column = table.frame.column("event_id").unwrap().str().unwrap().clone();
-                seen.extend(column.iter().map(|v| v.unwrap().to_string()));
-                Ok(())
-            })
-            .unwrap();
         let groups = Columnar { ipc: false }.row_groups(&path).unwrap();
         assert!(groups.len() > 1 && groups.iter().all(|g| *g < 400), "{groups:?}");
-        assert_eq!(heights, groups, "a chunk per row group");
-        assert_eq!(seen, ids);
+        // One chunk at a time, and with chunks read ahead on their own threads: the same.
+        for read_ahead in [0, 1, READ_AHEAD, 5] {
+            let file = InputFile { read_ahead, ..InputFile::new(&path, &display, &options) };
+            let (mut heights, mut starts, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+            Columnar { ipc: false }
+                .read_chunks(&file, 400, &mut |table, start| {
+                    heights.push(table.frame.height());
+                    starts.push(start);
+                    let column = table.frame.column("event_id").unwrap().str().unwrap().clone();
+                    seen.extend(column.iter().map(|v| v.unwrap().to_string()));
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(heights, groups, "a chunk per row group, {read_ahead} ahead");
+            let group_starts: Vec<usize> =
+                groups.iter().scan(0, |row, g| Some(std::mem::replace(row, *row + g))).collect();
+            assert_eq!(starts, group_starts, "{read_ahead} ahead");
+            assert_eq!(seen, ids, "{read_ahead} ahead");
+        }
         let input = crate::ingest::Input::plain(path.clone(), crate::ingest::Format::Parquet);
         assert_eq!(crate::ingest::known_row_count(&[input]), Some(1000));
     }

@@ -189,7 +189,7 @@ mod tests {
         let path = dir.path().join("e.jsonl");
         std::fs::write(&path, text).unwrap();
         let options = ReadOptions { flatten_json: flatten, ..ReadOptions::default() };
-        read(&InputFile { path: &path, display: "e.jsonl", options: &options }, flatten).unwrap()
+        read(&InputFile::new(&path, "e.jsonl", &options), flatten).unwrap()
     }
 
     #[test]

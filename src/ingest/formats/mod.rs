@@ -41,6 +41,16 @@ pub struct InputFile<'a> {
     /// The path as the user gave it: what every message and the quarantine name.
     pub display: &'a str,
     pub options: &'a ReadOptions<'a>,
+    /// Chunks a reader that can may read ahead of the one being used, on threads of their own
+    /// (columnar files); 0 reads one chunk at a time (`--verbose`: each stage's CPU time its own).
+    pub read_ahead: usize,
+}
+
+impl<'a> InputFile<'a> {
+    /// A file read one chunk at a time.
+    pub fn new(path: &'a Path, display: &'a str, options: &'a ReadOptions<'a>) -> InputFile<'a> {
+        InputFile { path, display, options, read_ahead: 0 }
+    }
 }
 
 /// How to read a file: the defaults read the event frame as the event model writes it.

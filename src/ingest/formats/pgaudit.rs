@@ -1053,7 +1053,7 @@ mod tests {
         .unwrap();
         let options = map.read_options();
         let display = log.display().to_string();
-        let file = InputFile { path: &log, display: &display, options: &options };
+        let file = InputFile::new(&log, &display, &options);
         let table = super::super::read_whole(&PgAudit, &file).unwrap();
         assert_eq!((table.frame.height(), table.skipped), (1, 1));
         let text = |column: &str| table.frame.column(column).unwrap().str().unwrap().get(0).map(str::to_string);
@@ -1098,7 +1098,7 @@ mod tests {
         std::fs::write(&log, text).unwrap();
         let options = map.read_options();
         let display = log.display().to_string();
-        let file = InputFile { path: &log, display: &display, options: &options };
+        let file = InputFile::new(&log, &display, &options);
         let table = super::super::read_whole(&PgAudit, &file).unwrap();
         assert_eq!((table.frame.height(), table.skipped), (3, 3));
         let column = |name: &str| -> Vec<Option<String>> {
