@@ -155,13 +155,14 @@ impl Dictionary {
         // without nulls (the vector sized once from the views' count either way).
         match array.validity().filter(|valid| valid.unset_bits() > 0) {
             None => codes.extend(views.map(|(row, view)| coder.code(self, array, row, view))),
-            Some(valid) => codes.extend(
-                views.zip(valid.iter()).map(
-                    |((row, view), present)| {
-                        if present { coder.code(self, array, row, view) } else { NULL }
-                    },
-                ),
-            ),
+            // Zipped with the mask's iterator the rows were pushed one by one (Vec::extend of an
+            // iterator of unknown length: 3 % of a 10M audit); a row's bit read by its index
+            // keeps the length known and the codes written in one go.
+            Some(valid) => codes.extend(views.map(|(row, view)| {
+                // SAFETY: the mask has a bit per view (Arrow arrays are as long as their mask).
+                let present = unsafe { valid.get_bit_unchecked(row) };
+                if present { coder.code(self, array, row, view) } else { NULL }
+            })),
         }
     }
 
