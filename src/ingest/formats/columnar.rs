@@ -72,12 +72,18 @@ impl InputFormat for Columnar {
             };
             let mut reading = std::collections::VecDeque::new();
             for (index, start) in starts.iter().enumerate() {
-                while reading.len() <= file.read_ahead && index + reading.len() < starts.len() {
-                    reading.push_back(read(index + reading.len()));
+                // The first chunk is read alone: the detectors wait for it, and reads side by
+                // side would share the cores.
+                if reading.is_empty() {
+                    reading.push_back(read(index));
                 }
-                // Cannot be empty: the chunk at `index` was just asked for.
+                // Cannot be empty: the chunk at `index` is being read.
                 let handle = reading.pop_front().expect("a chunk being read");
                 let table = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                // The next chunks are asked for before this one is handed on.
+                while reading.len() < file.read_ahead && index + 1 + reading.len() < starts.len() {
+                    reading.push_back(read(index + 1 + reading.len()));
+                }
                 on_chunk(table, *start)?;
             }
             Ok(())
