@@ -326,7 +326,7 @@ fn stream_reading(
     let mut streamed = Streamed::default();
     for (index, input) in inputs.iter().enumerate() {
         let map = input.map.and_then(|i| maps.get(i));
-        let mut file = FileStream { read_ahead, ..FileStream::new(index as u32, chunk_rows, map) };
+        let mut file = FileStream::new(index as u32, chunk_rows, read_ahead, map);
         match file.read(&input.path, input.format, &mut on_chunk) {
             Ok(report) => {
                 streamed.files.push(report);
@@ -397,11 +397,11 @@ struct FileStream<'m> {
 }
 
 impl<'m> FileStream<'m> {
-    fn new(index: u32, chunk_rows: usize, map: Option<&'m SourceMap>) -> FileStream<'m> {
+    fn new(index: u32, chunk_rows: usize, read_ahead: usize, map: Option<&'m SourceMap>) -> FileStream<'m> {
         FileStream {
             index,
             chunk_rows,
-            read_ahead: 0,
+            read_ahead,
             map,
             chunks_sent: 0,
             quarantine: Vec::new(),

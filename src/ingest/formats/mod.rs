@@ -41,8 +41,9 @@ pub struct InputFile<'a> {
     /// The path as the user gave it: what every message and the quarantine name.
     pub display: &'a str,
     pub options: &'a ReadOptions<'a>,
-    /// Chunks a reader that can may read ahead of the one being used, on threads of their own
-    /// (columnar files); 0 reads one chunk at a time (`--verbose`: each stage's CPU time its own).
+    /// How many chunks the reader may read ahead of the one being used, each on a thread of its
+    /// own (only columnar readers do); 0 reads one chunk at a time (`--verbose`: each stage's CPU
+    /// time its own).
     pub read_ahead: usize,
 }
 
