@@ -66,6 +66,29 @@ pub const COLUMNS: [ColumnSpec; 17] = [
     spec(HASH, Kind::Text, false),
 ];
 
+/// Text columns of few distinct values, which the judge codes into integers (`detect::chunk`).
+/// A columnar reader may hand them on as categoricals (`DataType::Categorical`, or a list of
+/// them for the categories) instead of text, when the file stores them as dictionaries: every
+/// reader of the event frame takes both (normalise, the judge, the hash chain).
+pub const CODED_COLUMNS: [&str; 9] =
+    [ACTOR_ID, ACTOR_ROLE, ACTOR_UNIT, ACTION, DATASET, CATEGORIES, RECIPIENT, PURPOSE, TARGET_AGENT];
+
+/// The frame with its categorical columns as text (and lists of categoricals as lists of
+/// text): for a reader that wants the values as written, such as the hash chain.
+pub fn categoricals_as_text(frame: &DataFrame) -> PolarsResult<DataFrame> {
+    let text_lists = DataType::List(Box::new(DataType::String));
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|column| match column.dtype() {
+            DataType::Categorical(..) | DataType::Enum(..) => column.cast(&DataType::String),
+            DataType::List(item) if item.is_categorical() => column.cast(&text_lists),
+            _ => Ok(column.clone()),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(frame.height(), columns)
+}
+
 /// Internal columns added at ingest: which input file (index in path order) and which data row
 /// (1-based, counting quarantined rows) each event came from. Never written as event columns.
 pub const SOURCE_FILE: &str = "source_file";

@@ -159,6 +159,38 @@ fn all_formats_give_the_same_findings() {
     assert_eq!(results[0], results[2]);
 }
 
+/// Parquet as pyarrow (and so pandas, Spark, DuckDB) writes it: text columns and the categories
+/// list dictionary-encoded in several row groups, one column plain. driftwatch reads those
+/// dictionaries as categoricals (`parquet_dictionary.rs`); the findings must be those of the
+/// CSV the file was made from (`tests/parquet/make_pyarrow_fixture.py`).
+#[test]
+fn pyarrow_dictionary_parquet_gives_the_findings_of_its_csv() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let temp = tempfile::tempdir().unwrap();
+    let audit = |events: PathBuf, out: &str| {
+        let out = temp.path().join(out);
+        driftwatch()
+            .env("DRIFTWATCH_KEY", TEST_KEY)
+            .arg("audit")
+            .arg("--events")
+            .arg(events)
+            .arg("--register")
+            .arg(root.join("sample-data/register"))
+            .arg("--habilitations")
+            .arg(root.join("sample-data/habilitations.csv"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(1);
+        read_json(&out.join("findings.json"))
+    };
+    let from_csv = audit(root.join("sample-data/events/wikit-transfers.csv"), "csv");
+    let from_parquet = audit(root.join("tests/parquet/pyarrow_wikit_transfers.parquet"), "parquet");
+    assert!(!from_csv["findings"].as_array().unwrap().is_empty());
+    assert_eq!(from_csv["findings"], from_parquet["findings"]);
+    assert_eq!(from_csv["summary"]["events_judged"], from_parquet["summary"]["events_judged"]);
+}
+
 #[test]
 fn seed_000_and_004_are_found_in_the_shipped_sample() {
     let temp = tempfile::tempdir().unwrap();

@@ -9,8 +9,10 @@
 //! Codes are stable for the whole audit (the dictionaries live as long as the stream), so a
 //! scanner may keep them across chunks; code 0 is a null value.
 
+use std::sync::Arc;
+
 use polars::prelude::*;
-use polars_arrow::array::{Array, Utf8ViewArray, View};
+use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray, View};
 
 use crate::error::{PolarsContext, Result};
 use crate::event::{self, OUTBOUND_ACTIONS};
@@ -104,11 +106,25 @@ pub struct Dictionary {
     inline: PlHashMap<u128, u32>,
     by_text: PlHashMap<Box<str>, u32>,
     values: Vec<Box<str>>,
+    /// Columns read as categoricals (`event::CODED_COLUMNS`): the code of each category id seen
+    /// ([`UNSEEN`] for the others), and the mapping the ids are of. Held here, the mapping lives
+    /// as long as the audit, so the ids keep their meaning from one chunk to the next.
+    by_category: Vec<u32>,
+    categories: Option<Arc<CategoricalMapping>>,
 }
+
+/// A category id not coded yet.
+const UNSEEN: u32 = u32::MAX;
 
 impl Default for Dictionary {
     fn default() -> Self {
-        Dictionary { inline: PlHashMap::new(), by_text: PlHashMap::new(), values: vec!["".into()] }
+        Dictionary {
+            inline: PlHashMap::new(),
+            by_text: PlHashMap::new(),
+            values: vec!["".into()],
+            by_category: Vec::new(),
+            categories: None,
+        }
     }
 }
 
@@ -166,12 +182,64 @@ impl Dictionary {
         }
     }
 
+    /// The codes of a text column's values.
     fn code_column(&mut self, column: &StringChunked) -> Vec<u32> {
         let mut codes = Vec::with_capacity(column.len());
         for array in column.downcast_iter() {
             self.code_array(array, &mut codes);
         }
         codes
+    }
+
+    /// The codes of a column's values, text or categorical.
+    fn code_values(&mut self, column: &Column, name: &str) -> Result<Vec<u32>> {
+        let Ok(categorical) = column.cat32() else {
+            return Ok(self.code_column(column.str().polars(format!("column `{name}`"))?));
+        };
+        let mut codes = Vec::with_capacity(column.len());
+        for array in categorical.physical().downcast_iter() {
+            self.code_category_ids(array, categorical.get_mapping(), &mut codes);
+        }
+        Ok(codes)
+    }
+
+    /// Appends the codes of category ids (of `mapping`) to `codes`: a row costs one load, each
+    /// category is looked up once in the audit.
+    fn code_category_ids(
+        &mut self,
+        ids: &PrimitiveArray<u32>,
+        mapping: &Arc<CategoricalMapping>,
+        codes: &mut Vec<u32>,
+    ) {
+        if !self.categories.as_ref().is_some_and(|known| Arc::ptr_eq(known, mapping)) {
+            self.categories = Some(mapping.clone());
+            self.by_category.clear();
+        }
+        let code_of = |dictionary: &mut Dictionary, id: u32| match dictionary.by_category.get(id as usize) {
+            Some(&code) if code != UNSEEN => code,
+            _ => dictionary.code_category(id, mapping),
+        };
+        match ids.validity().filter(|valid| valid.unset_bits() > 0) {
+            None => codes.extend(ids.values().iter().map(|&id| code_of(self, id))),
+            Some(valid) => codes.extend(ids.values().iter().enumerate().map(|(row, &id)| {
+                // SAFETY: the mask has a bit per value (Arrow arrays are as long as their mask).
+                let present = unsafe { valid.get_bit_unchecked(row) };
+                if present { code_of(self, id) } else { NULL }
+            })),
+        }
+    }
+
+    /// The first time a category id is seen: its text coded, remembered by id.
+    #[cold]
+    fn code_category(&mut self, id: u32, mapping: &CategoricalMapping) -> u32 {
+        // An id the mapping does not know cannot come from a read column: a null, to be safe.
+        let Some(text) = mapping.cat_to_str(id) else { return NULL };
+        let code = self.intern(text);
+        if id as usize >= self.by_category.len() {
+            self.by_category.resize(id as usize + 1, UNSEEN);
+        }
+        self.by_category[id as usize] = code;
+        code
     }
 }
 
@@ -428,29 +496,34 @@ pub fn code(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes
 
 /// Codes an event frame's columns, the columns side by side; `version` is left empty.
 fn code_text(events: &DataFrame, dictionaries: &mut Dictionaries) -> Result<Codes> {
-    let text = |name: &str| super::text_column(events, name);
+    let text = |name: &'static str| events.column(name).map(|column| (name, column)).polars(format!("column `{name}`"));
     let Dictionaries { actor, role, unit, action, dataset, recipient, purpose, target_agent, category, .. } =
         dictionaries;
-    let mut jobs: Vec<(&mut Dictionary, &StringChunked, Vec<u32>)> = vec![
-        (actor, text(event::ACTOR_ID)?, Vec::new()),
-        (role, text(event::ACTOR_ROLE)?, Vec::new()),
-        (unit, text(event::ACTOR_UNIT)?, Vec::new()),
-        (action, text(event::ACTION)?, Vec::new()),
-        (dataset, text(event::DATASET)?, Vec::new()),
-        (recipient, text(event::RECIPIENT)?, Vec::new()),
-        (purpose, text(event::PURPOSE)?, Vec::new()),
-        (target_agent, text(event::TARGET_AGENT)?, Vec::new()),
+    let mut jobs: Vec<(&mut Dictionary, (&str, &Column), Result<Vec<u32>>)> = vec![
+        (actor, text(event::ACTOR_ID)?, Ok(Vec::new())),
+        (role, text(event::ACTOR_ROLE)?, Ok(Vec::new())),
+        (unit, text(event::ACTOR_UNIT)?, Ok(Vec::new())),
+        (action, text(event::ACTION)?, Ok(Vec::new())),
+        (dataset, text(event::DATASET)?, Ok(Vec::new())),
+        (recipient, text(event::RECIPIENT)?, Ok(Vec::new())),
+        (purpose, text(event::PURPOSE)?, Ok(Vec::new())),
+        (target_agent, text(event::TARGET_AGENT)?, Ok(Vec::new())),
     ];
     let lists = events.column(event::CATEGORIES).and_then(|c| c.list()).polars("categories")?;
     let ts = timestamps(events)?;
     let ((), (category_offsets, categories)) = rayon::join(
         || {
             use rayon::prelude::*;
-            jobs.par_iter_mut().for_each(|(dictionary, column, codes)| *codes = dictionary.code_column(column));
+            jobs.par_iter_mut()
+                .for_each(|(dictionary, (name, column), codes)| *codes = dictionary.code_values(column, name));
         },
         || code_lists(lists, category),
     );
-    let mut coded = jobs.into_iter().map(|(_, _, codes)| codes);
+    let mut coded = Vec::with_capacity(jobs.len());
+    for (_, _, codes) in jobs {
+        coded.push(codes?);
+    }
+    let mut coded = coded.into_iter();
     let mut next = || coded.next().unwrap_or_default();
     let (actor, role, unit, action, dataset, recipient, purpose, target_agent) =
         (next(), next(), next(), next(), next(), next(), next(), next());
@@ -495,12 +568,19 @@ fn code_lists(lists: &ListChunked, dictionary: &mut Dictionary) -> (Vec<u32>, Re
     offsets.push(0u32);
     let mut codes: Vec<u32> = Vec::new();
     let mut values = Vec::new();
+    // A list of categoricals (read from a Parquet dictionary) holds category ids.
+    let categories = match lists.inner_dtype() {
+        DataType::Categorical(_, mapping) => Some(mapping.clone()),
+        _ => None,
+    };
     for array in lists.downcast_iter() {
-        let Some(strings) = array.values().as_any().downcast_ref::<Utf8ViewArray>() else {
-            return (offsets, Err(crate::error::Error::Usage("categories: not a list of text".into())));
-        };
         values.clear();
-        dictionary.code_array(strings, &mut values);
+        let items = array.values().as_any();
+        match (&categories, items.downcast_ref::<Utf8ViewArray>(), items.downcast_ref::<PrimitiveArray<u32>>()) {
+            (None, Some(strings), _) => dictionary.code_array(strings, &mut values),
+            (Some(mapping), _, Some(ids)) => dictionary.code_category_ids(ids, mapping, &mut values),
+            _ => return (offsets, Err(crate::error::Error::Usage("categories: not a list of text".into()))),
+        }
         let bounds = array.offsets().buffer();
         let validity = array.validity().filter(|valid| valid.unset_bits() > 0);
         // A null list is read as holding no value: an empty one, as Parquet readers write it.

@@ -10,14 +10,12 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use polars::prelude::*;
 
-use super::{Context, Detector, EventColumns, ROW, Scanner, Tally};
-use crate::error::{PolarsContext, Result};
-use crate::event::{DATASET, TS};
+use super::{Context, Detector, EventColumns, Scanner, Tally};
+use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity, facts};
 use crate::register::RegisterSet;
-use crate::register::versions::{REGISTER_VERSION, day_start_us};
+use crate::register::versions::day_start_us;
 
 pub struct RegisterGap;
 
@@ -58,22 +56,12 @@ impl Scanner for GapScanner {
         if !chunk.codes.version.contains(&-1) {
             return Ok(()); // every event has a register version in force
         }
-        let events = chunk.events;
-        let unjudged = events
-            .clone()
-            .lazy()
-            .select([col(ROW), col(TS).cast(DataType::Int64), col(DATASET), col(REGISTER_VERSION)])
-            .filter(col(REGISTER_VERSION).is_null())
-            .collect()
-            .polars("listing events no register version covers")?;
-        let columns = EventColumns::of(events)?;
-        let rows = unjudged.column(ROW).and_then(|c| c.idx()).polars("row index")?;
-        let times = unjudged.column(TS).and_then(|c| c.i64()).polars("ts")?;
-        let datasets = super::text_column(&unjudged, DATASET)?;
-        for ((row, ts), dataset) in rows.iter().zip(times.iter()).zip(datasets.iter()) {
-            let (Some(row), Some(ts), Some(dataset)) = (row, ts, dataset) else { continue };
-            let gap = self.tallies.entry(classify(context.register, dataset, ts)).or_default();
-            columns.add_to(&mut gap.tally, row as usize);
+        let columns = EventColumns::of(chunk.events)?;
+        let codes = chunk.codes;
+        for row in (0..codes.len()).filter(|&row| codes.version[row] == -1) {
+            let Some(dataset) = chunk.dictionaries.dataset.text(codes.dataset[row]) else { continue };
+            let gap = self.tallies.entry(classify(context.register, dataset, codes.ts[row])).or_default();
+            columns.add_to(&mut gap.tally, row);
             gap.datasets.insert(dataset.to_string());
         }
         Ok(())

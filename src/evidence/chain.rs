@@ -46,6 +46,8 @@ pub struct ChainRow {
 
 /// The canonical serialisation of every event of a normalised frame, in frame order.
 pub fn rows(frame: &DataFrame) -> Result<Vec<ChainRow>> {
+    // The values as written: text the Parquet reader handed on as categoricals is text again.
+    let frame = &event::categoricals_as_text(frame).polars("reading the chained rows as text")?;
     let height = frame.height();
     let mut values: Vec<Vec<Value>> = vec![Vec::with_capacity(15); height];
     for spec in event::COLUMNS.iter().filter(|c| c.name != event::PREV_HASH && c.name != event::HASH) {

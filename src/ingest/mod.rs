@@ -443,7 +443,12 @@ impl<'m> FileStream<'m> {
         on_chunk: &mut impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<FileReport> {
         let display = path.display().to_string();
-        let options = self.map.map(SourceMap::read_options).unwrap_or_default();
+        // The event frame as the detectors take it: a file without a source map may hand on the
+        // judge's text columns as categoricals (a source map's fields are text it works on).
+        let options = ReadOptions {
+            coded_as_categories: self.map.is_none(),
+            ..self.map.map(SourceMap::read_options).unwrap_or_default()
+        };
         let input = InputFile { read_ahead: self.read_ahead, ..InputFile::new(path, &display, &options) };
         let map = self.map;
         let target = map.map(|m| mapping::MapTarget { file: &display, map: &m.display, id_prefix: &sha256[..16] });
@@ -526,6 +531,9 @@ fn stack(chunks: Vec<DataFrame>) -> Result<DataFrame> {
     }
     let mut stacked: Option<DataFrame> = None;
     for chunk in chunks {
+        // Text the Parquet reader handed on as categoricals is text again: chunks stack only
+        // when their types agree, and the whole-log commands read values as written.
+        let chunk = event::categoricals_as_text(&chunk).polars("reading the events as text")?;
         let height = chunk.height();
         let mut columns: Vec<Column> = chunk.columns()[..fixed].to_vec();
         for name in &extra_names {

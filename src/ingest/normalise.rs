@@ -172,10 +172,24 @@ fn normalise_column(
             checked.with_name(name.into()).into_column()
         }
         (Kind::Categories, DataType::String) => clean_category_text(input)?.into_column(),
+        // `;`-separated categories read from a Parquet dictionary: split as text.
+        (Kind::Categories, DataType::Categorical(..)) => {
+            let texts = input.cast(&DataType::String).polars(format!("{file}: converting `{name}` to text"))?;
+            clean_category_text(&texts)?.into_column()
+        }
+        // Categories read from a Parquet dictionary stay categoricals (the judge codes them).
+        (Kind::Categories, DataType::List(item)) if item.is_categorical() && event::CODED_COLUMNS.contains(&name) => {
+            input.clone()
+        }
         (Kind::Categories, DataType::List(_)) => input
             .cast(&event::dtype_of(Kind::Categories))
             .polars(format!("{file}: converting `{name}` to a list of text"))?,
         (Kind::Text, DataType::String) => input.clone(),
+        (Kind::Text, DataType::Categorical(..)) if event::CODED_COLUMNS.contains(&name) => input.clone(),
+        // Other columns written as categoricals (by polars, say) are text for every reader.
+        (Kind::Text, DataType::Categorical(..) | DataType::Enum(..)) => {
+            input.cast(&DataType::String).polars(format!("{file}: converting `{name}` to text"))?
+        }
         (Kind::Text, dtype) if dtype.is_primitive_numeric() || dtype.is_bool() => {
             input.cast(&DataType::String).polars(format!("{file}: converting `{name}` to text"))?
         }
@@ -386,7 +400,16 @@ fn clean_category_text(input: &Column) -> Result<Series> {
 /// Lower-cases `action` and quarantines values outside the vocabulary. Most logs already
 /// write the vocabulary exactly, so the column is only rebuilt when some value needs it.
 fn check_actions(column: &Column, rejects: &mut Rejects) -> Result<Column> {
-    // Cannot fail: action is a text column of the event model, normalised to String above.
+    if let Ok(categorical) = column.cat32() {
+        if each_category(categorical, |action| event::ACTIONS.contains(&action)) {
+            return Ok(column.clone());
+        }
+        // Some action needs lower-casing or is unknown: checked as text, as any other file's.
+        let texts = column.cast(&DataType::String).polars("converting `action` to text")?;
+        return check_actions(&texts, rejects);
+    }
+    // Cannot fail: action is a text column of the event model, normalised to String (or kept a
+    // categorical, above).
     let texts = column.str().expect("action is text");
     if all_in_vocabulary(texts) {
         return Ok(column.clone());
@@ -448,9 +471,57 @@ fn all_in_vocabulary(texts: &StringChunked) -> bool {
     })
 }
 
+/// A yes-or-no answer per category id, worked out once: a categorical column is checked per
+/// distinct value, not per row.
+#[derive(Default)]
+struct ByCategory(Vec<Option<bool>>);
+
+impl ByCategory {
+    #[inline]
+    fn get(&mut self, id: u32, work_out: impl FnOnce() -> bool) -> bool {
+        let index = id as usize;
+        if let Some(Some(answer)) = self.0.get(index) {
+            return *answer;
+        }
+        if index >= self.0.len() {
+            self.0.resize(index + 1, None);
+        }
+        *self.0[index].insert(work_out())
+    }
+}
+
+/// Whether every (non-null) value of a categorical column passes `keep`.
+fn each_category(column: &Categorical32Chunked, keep: impl Fn(&str) -> bool) -> bool {
+    let mapping = column.get_mapping();
+    let mut verdicts = ByCategory::default();
+    column.physical().downcast_iter().all(|array| {
+        let validity = array.validity();
+        array.values().iter().enumerate().all(|(row, &id)| {
+            validity.is_some_and(|valid| !valid.get_bit(row))
+                || verdicts.get(id, || mapping.cat_to_str(id).is_some_and(&keep))
+        })
+    })
+}
+
 fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
     use polars_arrow::array::Array;
-    if let Ok(texts) = column.str() {
+    if let Ok(categorical) = column.cat32() {
+        let mapping = categorical.get_mapping();
+        let mut present = ByCategory::default();
+        let mut first_row = 0;
+        for array in categorical.physical().downcast_iter() {
+            let validity = array.validity();
+            for (index, &id) in array.values().iter().enumerate() {
+                let valid = validity.is_none_or(|valid| valid.get_bit(index));
+                let text = || mapping.cat_to_str(id);
+                if valid && present.get(id, || text().is_some_and(|t| !t.trim().is_empty())) {
+                    continue;
+                }
+                rejects.mark(first_row + index, name, valid.then(text).flatten(), "empty required field");
+            }
+            first_row += array.len();
+        }
+    } else if let Ok(texts) = column.str() {
         let mut first_row = 0;
         for array in texts.downcast_iter() {
             let validity = array.validity();
@@ -505,5 +576,51 @@ mod tests {
         assert_eq!(days_of(&checked), vec![Some(19_000), None, None, None]);
         assert_eq!(rejects.0.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
         assert!(rejects.0[&1].reason.contains("outside years 1-9999"), "{:?}", rejects.0[&1].reason);
+    }
+
+    /// A frame whose judged text columns are categoricals (as read from a Parquet dictionary)
+    /// is normalised as its text would be: the same rows quarantined for the same reasons (an
+    /// upper-case action lowered, an unknown one and a blank actor refused), the same values.
+    #[test]
+    fn categorical_text_is_checked_as_text_is() {
+        let text = |name: &str, values: &[Option<&str>]| Column::new(name.into(), values);
+        let frame = DataFrame::new(
+            4,
+            vec![
+                text(event::EVENT_ID, &[Some("e1"), Some("e2"), Some("e3"), Some("e4")]),
+                text(event::TS, &[Some("2023-01-02T10:00:00Z"); 4]),
+                text(event::ACTOR_ID, &[Some("ann"), Some("  "), Some("bob"), None]),
+                text(event::ACTOR_ROLE, &[Some("agent"); 4]),
+                text(event::ACTION, &[Some("READ"), Some("read"), Some("peek"), Some("export")]),
+                text(event::DATASET, &[Some("files"); 4]),
+                text(event::CATEGORIES, &[Some("identity;health"), None, Some("identity"), Some("")]),
+            ],
+        )
+        .unwrap();
+        let categorical = DataType::from_categories(Categories::global());
+        let coded: Vec<Column> = frame
+            .columns()
+            .iter()
+            .map(|c| match event::CODED_COLUMNS.contains(&c.name().as_str()) {
+                true => c.cast(&categorical).unwrap(),
+                false => c.clone(),
+            })
+            .collect();
+        let coded = DataFrame::new(4, coded).unwrap();
+        assert!(coded.column(event::ACTION).unwrap().dtype().is_categorical());
+        let normalise = |frame: DataFrame| {
+            normalise_rows(RawTable::new(frame, super::super::formats::RowLines::None), "t", 0).unwrap()
+        };
+        let (as_text, as_categories) = (normalise(frame), normalise(coded));
+        let reasons = |n: &Normalised| {
+            n.quarantined
+                .iter()
+                .map(|q| (q.row, q.column.clone(), q.value.clone(), q.reason.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reasons(&as_text).len(), 3, "{:?}", reasons(&as_text));
+        assert_eq!(reasons(&as_text), reasons(&as_categories));
+        let frame = crate::event::categoricals_as_text(&as_categories.frame).unwrap();
+        assert!(frame.equals_missing(&as_text.frame), "{frame}\n{}", as_text.frame);
     }
 }

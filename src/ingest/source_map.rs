@@ -67,6 +67,8 @@ impl SourceMap {
                 Meaning::PgAudit(map) => Some(map),
                 _ => None,
             },
+            // A source map works on the file's values as text.
+            coded_as_categories: false,
         }
     }
 }

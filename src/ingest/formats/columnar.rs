@@ -2,10 +2,14 @@
 //! at a time through polars' lazy scans, so memory holds one chunk, not the file. The two
 //! formats differ only in the scan that opens them, hence one file for both.
 
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
+use polars::io::parquet::read::FileMetadata;
 use polars::prelude::*;
 
+use super::parquet_dictionary::DictionaryColumns;
 use super::{ChunkSink, InputFile, InputFormat, RawTable, RowLines};
 use crate::error::{PolarsContext, Result};
 
@@ -56,10 +60,18 @@ pub struct Columnar {
 impl InputFormat for Columnar {
     fn read_chunks(&self, file: &InputFile, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
         // Parquet's metadata gives the row groups (and so the rows); Arrow IPC is counted.
-        let lengths = match self.row_groups(file.path) {
-            Some(groups) if groups.iter().sum::<usize>() > 0 => aligned_chunks(&groups, chunk_rows),
+        let metadata = self.metadata(file.path);
+        let groups: Option<Vec<usize>> =
+            metadata.as_ref().map(|m| m.row_groups.iter().map(|group| group.num_rows()).collect());
+        let lengths = match &groups {
+            Some(groups) if groups.iter().sum::<usize>() > 0 => aligned_chunks(groups, chunk_rows),
             _ => even_chunks(self.count_rows(file.path, file.display)?, chunk_rows),
         };
+        let spans = group_spans(groups.as_deref().unwrap_or_default(), &lengths);
+        // The judge's text columns straight from their dictionaries, where the caller takes them.
+        let dictionary = metadata
+            .filter(|_| file.options.coded_as_categories)
+            .and_then(|metadata| DictionaryColumns::of(metadata, &crate::event::CODED_COLUMNS));
         let starts: Vec<usize> =
             lengths.iter().scan(0, |next, length| Some(std::mem::replace(next, *next + length))).collect();
         // The next chunks are read while this one is normalised and judged: reading one chunk at
@@ -67,8 +79,12 @@ impl InputFormat for Columnar {
         // is its own thread: a slice of the file, decoded by polars.
         std::thread::scope(|scope| {
             let read = |index: usize| {
-                let (start, length) = (starts[index], lengths[index]);
-                scope.spawn(move || self.read_rows(file.path, file.display, start, length))
+                let (start, length, groups) = (starts[index], lengths[index], spans[index].clone());
+                let dictionary = dictionary.as_ref().zip(groups);
+                scope.spawn(move || match dictionary {
+                    Some((dictionary, groups)) => self.read_groups(file, dictionary, groups, start, length),
+                    None => self.read_rows(file.path, file.display, start, length, &[]),
+                })
             };
             let mut reading = std::collections::VecDeque::new();
             for (index, start) in starts.iter().enumerate() {
@@ -91,6 +107,28 @@ impl InputFormat for Columnar {
     }
 }
 
+/// The row groups each chunk covers, for the chunks made of whole row groups (None for a slice
+/// of a row group cut in parts, and for Arrow IPC).
+fn group_spans(groups: &[usize], lengths: &[usize]) -> Vec<Option<Range<usize>>> {
+    // The row each group starts at, then the end of the last.
+    let bounds: Vec<usize> = std::iter::once(0)
+        .chain(groups.iter().scan(0, |end, rows| {
+            *end += rows;
+            Some(*end)
+        }))
+        .collect();
+    let group_at = |row: usize| bounds.binary_search(&row).ok();
+    let mut start = 0;
+    lengths
+        .iter()
+        .map(|length| {
+            let span = group_at(start).zip(group_at(start + length)).map(|(first, end)| first..end);
+            start += length;
+            span.filter(|span| !span.is_empty() && !groups.is_empty())
+        })
+        .collect()
+}
+
 impl Columnar {
     fn scan(&self, path: &Path) -> PolarsResult<LazyFrame> {
         let path_text = path.to_string_lossy().to_string();
@@ -105,16 +143,15 @@ impl Columnar {
         if self.ipc { "Arrow IPC" } else { "Parquet" }
     }
 
-    /// The rows of each Parquet row group (None for Arrow IPC, or when the metadata cannot be read
-    /// here: the reading itself will then say why).
-    fn row_groups(&self, path: &Path) -> Option<Vec<usize>> {
+    /// A Parquet file's metadata (None for Arrow IPC, or when the metadata cannot be read here:
+    /// the reading itself will then say why).
+    fn metadata(&self, path: &Path) -> Option<Arc<FileMetadata>> {
         if self.ipc {
             return None;
         }
         let file = std::fs::File::open(path).ok()?;
         let mut reader = ParquetReader::new(file);
-        let metadata = reader.get_metadata().ok()?;
-        Some(metadata.row_groups.iter().map(|group| group.num_rows()).collect())
+        reader.get_metadata().ok().cloned()
     }
 
     /// Rows in the file (from its metadata).
@@ -128,13 +165,69 @@ impl Columnar {
         Ok(rows.unwrap_or(0) as usize)
     }
 
-    /// Rows `start .. start + length`.
-    fn read_rows(&self, path: &Path, display: &str, start: usize, length: usize) -> Result<RawTable> {
+    /// Rows `start .. start + length`, without the columns `read_apart`.
+    fn read_rows(
+        &self,
+        path: &Path,
+        display: &str,
+        start: usize,
+        length: usize,
+        read_apart: &[&str],
+    ) -> Result<RawTable> {
         let frame = self
             .scan(path)
-            .and_then(|lazy| lazy.slice(start as i64, length as IdxSize).collect())
+            .and_then(|lazy| {
+                let lazy = if read_apart.is_empty() {
+                    lazy
+                } else {
+                    let rest: Vec<Expr> = lazy
+                        .clone()
+                        .collect_schema()?
+                        .iter_names()
+                        .filter(|name| !read_apart.contains(&name.as_str()))
+                        .map(|name| col(name.clone()))
+                        .collect();
+                    lazy.select(rest)
+                };
+                lazy.slice(start as i64, length as IdxSize).collect()
+            })
             .polars(format!("{display}: cannot read as {} (rows {} to {})", self.kind(), start + 1, start + length))?;
         Ok(RawTable::new(frame, RowLines::None))
+    }
+
+    /// Row groups `groups` (rows `start .. start + length`): the judge's text columns from their
+    /// dictionaries where they can be, the other columns through polars; in the file's order.
+    fn read_groups(
+        &self,
+        file: &InputFile,
+        dictionary: &DictionaryColumns,
+        groups: Range<usize>,
+        start: usize,
+        length: usize,
+    ) -> Result<RawTable> {
+        let mut categorical: Vec<(&str, Column)> = dictionary
+            .read(file.path, groups)
+            .into_iter()
+            .filter_map(|(name, column)| column.filter(|c| c.len() == length).map(|c| (name, c)))
+            .collect();
+        let apart: Vec<&str> = categorical.iter().map(|(name, _)| *name).collect();
+        let RawTable { frame, lines, .. } = self.read_rows(file.path, file.display, start, length, &apart)?;
+        let mut rest = frame.into_columns().into_iter();
+        let columns: Vec<Column> = dictionary
+            .file_columns()
+            .iter()
+            .filter_map(|name| match categorical.iter().position(|(apart, _)| apart == name) {
+                Some(at) => Some(categorical.swap_remove(at).1),
+                None => rest.next(),
+            })
+            .collect();
+        let frame = DataFrame::new(length, columns).polars(format!(
+            "{}: assembling rows {} to {}",
+            file.display,
+            start + 1,
+            start + length
+        ))?;
+        Ok(RawTable::new(frame, lines))
     }
 }
 
@@ -157,7 +250,8 @@ mod tests {
             .unwrap();
         let options = crate::ingest::formats::ReadOptions::default();
         let display = path.display().to_string();
-        let groups = Columnar { ipc: false }.row_groups(&path).unwrap();
+        let groups: Vec<usize> =
+            Columnar { ipc: false }.metadata(&path).unwrap().row_groups.iter().map(|g| g.num_rows()).collect();
         assert!(groups.len() > 1 && groups.iter().all(|g| *g < 400), "{groups:?}");
         // One chunk at a time, and with chunks read ahead on their own threads: the same.
         for read_ahead in [0, 1, READ_AHEAD, 5] {
@@ -180,6 +274,46 @@ mod tests {
         }
         let input = crate::ingest::Input::plain(path.clone(), crate::ingest::Format::Parquet);
         assert_eq!(crate::ingest::known_row_count(&[input]), Some(1000));
+    }
+
+    /// pyarrow's Parquet (text and the categories list dictionary-encoded, `purpose` plain, four
+    /// row groups): the judge's text columns come as categoricals when asked, a plain column as
+    /// text, and the values are those read as text, whatever the chunks.
+    #[test]
+    fn dictionary_encoded_text_comes_as_categoricals_with_the_same_values() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parquet/pyarrow_wikit_transfers.parquet");
+        let display = path.display().to_string();
+        let read = |coded_as_categories: bool, chunk_rows: usize| {
+            let options = crate::ingest::formats::ReadOptions { coded_as_categories, ..Default::default() };
+            let file = InputFile { read_ahead: 1, ..InputFile::new(&path, &display, &options) };
+            let mut chunks = Vec::new();
+            Columnar { ipc: false }
+                .read_chunks(&file, chunk_rows, &mut |table, _| {
+                    chunks.push(table.frame);
+                    Ok(())
+                })
+                .unwrap();
+            chunks
+        };
+        let as_text = read(false, usize::MAX).remove(0);
+        assert!(as_text.height() > 3000);
+        for chunk_rows in [1000, 2000, 700, usize::MAX] {
+            let chunks = read(true, chunk_rows);
+            let first = &chunks[0];
+            let kind = |name: &str| first.column(name).unwrap().dtype().clone();
+            // 700 cuts row groups: those chunks are read through polars, as text.
+            let whole_groups = chunk_rows != 700;
+            assert_eq!(kind("actor_id").is_categorical(), whole_groups, "{chunk_rows}");
+            assert_eq!(matches!(kind("categories"), DataType::List(item) if item.is_categorical()), whole_groups);
+            assert_eq!(kind("purpose"), DataType::String, "a plain column stays text");
+            assert_eq!(kind("event_id"), DataType::String, "not a judged column");
+            assert_eq!(first.get_column_names(), as_text.get_column_names(), "the file's order");
+            let mut stacked = crate::event::categoricals_as_text(&chunks[0]).unwrap();
+            for chunk in &chunks[1..] {
+                stacked.vstack_mut_owned(crate::event::categoricals_as_text(chunk).unwrap()).unwrap();
+            }
+            assert!(stacked.equals_missing(&as_text), "{chunk_rows}: the same values");
+        }
     }
 
     #[test]

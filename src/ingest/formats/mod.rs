@@ -11,6 +11,7 @@ pub mod columnar;
 pub mod csv;
 pub(crate) mod csv_records;
 pub mod jsonl;
+mod parquet_dictionary;
 pub mod pgaudit;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,9 @@ pub struct ReadOptions<'a> {
     pub routes: Option<&'a access_log::RouteMap>,
     /// pgAudit logs: the accounts, recipients and tables that turn statements into events.
     pub pgaudit: Option<&'a pgaudit::PgAuditMap>,
+    /// The judge's text columns (`event::CODED_COLUMNS`) may come as categoricals where the file
+    /// stores them as dictionaries (Parquet): only a reader that takes both asks for it.
+    pub coded_as_categories: bool,
 }
 
 /// One chunk of a file as read, before mapping and normalisation.
