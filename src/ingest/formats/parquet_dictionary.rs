@@ -148,16 +148,23 @@ fn category_ids(array: &dyn Array, mapping: &CategoricalMapping) -> Option<Primi
     let values = dictionary.values().as_any().downcast_ref::<Utf8ViewArray>()?;
     let ids: Vec<u32> = values.values_iter().map(|text| mapping.insert_cat(text).ok()).collect::<Option<_>>()?;
     let keys = dictionary.keys();
-    // Indices under a null may be anything: read as the first value, then masked.
-    let valid = |row: usize| keys.validity().is_none_or(|mask| mask.get_bit(row));
-    let mut rows = Vec::with_capacity(keys.len());
-    for (row, &key) in keys.values().iter().enumerate() {
-        match ids.get(key as usize) {
-            Some(&id) => rows.push(id),
-            None if !valid(row) => rows.push(0),
-            None => return None,
+    // Indices under a null may be anything: when one points outside the dictionary, the valid
+    // rows' are checked one by one (else, the usual case, every index is within it).
+    let within = keys.values().iter().copied().max().is_none_or(|last| (last as usize) < ids.len());
+    let rows: Vec<u32> = if within {
+        keys.values().iter().map(|&key| ids[key as usize]).collect()
+    } else {
+        let valid = |row: usize| keys.validity().is_none_or(|mask| mask.get_bit(row));
+        let mut rows = Vec::with_capacity(keys.len());
+        for (row, &key) in keys.values().iter().enumerate() {
+            match ids.get(key as usize) {
+                Some(&id) => rows.push(id),
+                None if !valid(row) => rows.push(0),
+                None => return None,
+            }
         }
-    }
+        rows
+    };
     Some(PrimitiveArray::new(ArrowDataType::UInt32, rows.into(), keys.validity().cloned()))
 }
 
