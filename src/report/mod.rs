@@ -197,9 +197,9 @@ pub fn write_all(
     quarantine: &[QuarantineRecord],
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    // Charts first: the HTML report embeds them.
-    let mut written = charts::write_all(out, lang, findings, &summary.overview)?;
-    for format in formats {
+    // Each output is its own file: written side by side (the end of an audit is otherwise one
+    // core's work), then the HTML report, which embeds the charts.
+    let write_table = |format: &OutputFormat| -> Result<Option<PathBuf>> {
         let path = out.join(format.file_name());
         match format {
             OutputFormat::Json => tables::write_json(&path, summary, findings)?,
@@ -210,16 +210,31 @@ pub fn write_all(
                 std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
             }
             OutputFormat::Xlsx => xlsx::write(&path, findings)?,
-            OutputFormat::Html => {
-                let text = html::render(out, lang, summary, findings)?;
-                std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-            }
+            // Written once the charts are (below).
+            OutputFormat::Html => return Ok(None),
         }
-        written.push(PathBuf::from(format.file_name()));
+        Ok(Some(PathBuf::from(format.file_name())))
+    };
+    let (charts, tables) = rayon::join(
+        || charts::write_all(out, lang, findings, &summary.overview),
+        || {
+            use rayon::prelude::*;
+            let quarantine_path = out.join("quarantine.csv");
+            let tables: Vec<Option<PathBuf>> = formats.par_iter().map(write_table).collect::<Result<_>>()?;
+            let mut written: Vec<PathBuf> = tables.into_iter().flatten().collect();
+            tables::write_quarantine(&quarantine_path, quarantine)?;
+            written.push(PathBuf::from("quarantine.csv"));
+            Ok::<_, Error>(written)
+        },
+    );
+    let mut written = charts?;
+    written.extend(tables?);
+    if formats.contains(&OutputFormat::Html) {
+        let path = out.join(OutputFormat::Html.file_name());
+        let text = html::render(out, lang, summary, findings)?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        written.push(PathBuf::from(OutputFormat::Html.file_name()));
     }
-    let quarantine_path = out.join("quarantine.csv");
-    tables::write_quarantine(&quarantine_path, quarantine)?;
-    written.push(PathBuf::from("quarantine.csv"));
     written.sort();
     Ok(written)
 }
