@@ -598,10 +598,13 @@ mod tests {
         )
         .unwrap();
         let categorical = DataType::from_categories(Categories::global());
+        // The coded columns as a Parquet dictionary gives them, and an id column a polars writer
+        // stored as categorical: not one the judge codes, so it must come out as text.
+        let as_category = |name: &str| event::CODED_COLUMNS.contains(&name) || name == event::EVENT_ID;
         let coded: Vec<Column> = frame
             .columns()
             .iter()
-            .map(|c| match event::CODED_COLUMNS.contains(&c.name().as_str()) {
+            .map(|c| match as_category(c.name().as_str()) {
                 true => c.cast(&categorical).unwrap(),
                 false => c.clone(),
             })
@@ -612,6 +615,7 @@ mod tests {
             normalise_rows(RawTable::new(frame, super::super::formats::RowLines::None), "t", 0).unwrap()
         };
         let (as_text, as_categories) = (normalise(frame), normalise(coded));
+        assert_eq!(as_categories.frame.column(event::EVENT_ID).unwrap().dtype(), &DataType::String);
         let reasons = |n: &Normalised| {
             n.quarantined
                 .iter()

@@ -83,7 +83,7 @@ impl InputFormat for Columnar {
                 let dictionary = dictionary.as_ref().zip(groups);
                 scope.spawn(move || match dictionary {
                     Some((dictionary, groups)) => self.read_groups(file, dictionary, groups, start, length),
-                    None => self.read_rows(file.path, file.display, start, length, &[]),
+                    None => self.read_rows(file.path, file.display, start, length, None),
                 })
             };
             let mut reading = std::collections::VecDeque::new();
@@ -165,29 +165,21 @@ impl Columnar {
         Ok(rows.unwrap_or(0) as usize)
     }
 
-    /// Rows `start .. start + length`, without the columns `read_apart`.
+    /// Rows `start .. start + length`: every column, or only `columns` when given.
     fn read_rows(
         &self,
         path: &Path,
         display: &str,
         start: usize,
         length: usize,
-        read_apart: &[&str],
+        columns: Option<&[&str]>,
     ) -> Result<RawTable> {
         let frame = self
             .scan(path)
             .and_then(|lazy| {
-                let lazy = if read_apart.is_empty() {
-                    lazy
-                } else {
-                    let rest: Vec<Expr> = lazy
-                        .clone()
-                        .collect_schema()?
-                        .iter_names()
-                        .filter(|name| !read_apart.contains(&name.as_str()))
-                        .map(|name| col(name.clone()))
-                        .collect();
-                    lazy.select(rest)
+                let lazy = match columns {
+                    Some(names) => lazy.select(names.iter().map(|name| col(*name)).collect::<Vec<_>>()),
+                    None => lazy,
                 };
                 lazy.slice(start as i64, length as IdxSize).collect()
             })
@@ -210,8 +202,14 @@ impl Columnar {
             .into_iter()
             .filter_map(|(name, column)| column.filter(|c| c.len() == length).map(|c| (name, c)))
             .collect();
-        let apart: Vec<&str> = categorical.iter().map(|(name, _)| *name).collect();
-        let RawTable { frame, lines, .. } = self.read_rows(file.path, file.display, start, length, &apart)?;
+        // The other columns, named from the metadata already read (not from a schema per chunk).
+        let others: Vec<&str> = dictionary
+            .file_columns()
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !categorical.iter().any(|(apart, _)| apart == name))
+            .collect();
+        let RawTable { frame, lines, .. } = self.read_rows(file.path, file.display, start, length, Some(&others))?;
         let mut rest = frame.into_columns().into_iter();
         let columns: Vec<Column> = dictionary
             .file_columns()
