@@ -10,6 +10,7 @@ pub mod access_log;
 pub mod columnar;
 pub mod csv;
 pub(crate) mod csv_records;
+mod dictionary_lists;
 pub mod jsonl;
 mod parquet_dictionary;
 pub mod pgaudit;

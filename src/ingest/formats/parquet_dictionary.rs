@@ -97,6 +97,13 @@ impl DictionaryColumns {
                 let bytes = read_range(&mut file, column.byte_range()).ok()?;
                 pages.push((column, polars_buffer::Buffer::from_vec(bytes)));
             }
+            // A list of text of the usual shape is decoded here; polars decodes anything else.
+            if let (Some(_), [(column, bytes)]) = (&wanted.list_item, pages.as_slice())
+                && let Some(lists) = super::dictionary_lists::decode(column, bytes.clone(), mapping)
+            {
+                chunks.push(Box::new(lists));
+                continue;
+            }
             // The decoder refuses a page that is not dictionary-encoded: then the column is text.
             let (arrays, _) = to_deserializer(pages, field_of(wanted), None).ok()?;
             for array in arrays {

@@ -1,0 +1,219 @@
+//! A Parquet list of dictionary-encoded text (the categories) decoded straight from its pages
+//! into lists of category ids.
+//!
+//! Why: polars' nested decoder walks every level through a state machine made for any depth of
+//! lists and structs; on the 10M bench world it was a tenth of the audit's CPU for this one
+//! column (issue 17). A list of text has one shape in practice — an optional list of optional
+//! items (repetition level 1, definition level 3), as pyarrow, polars and Spark write it — and a
+//! loop over its levels does the same work several times faster.
+//!
+//! Anything else gives None and the caller decodes the column through polars, as before: another
+//! shape, a null item inside a list, a page not dictionary-encoded, an index outside the
+//! dictionary, a page that does not decode. So a file this reader does not know is read as it
+//! always was, and a damaged one is reported by polars' own reading.
+
+use std::io::Cursor;
+
+use polars::prelude::CategoricalMapping;
+use polars_arrow::array::{ListArray, PrimitiveArray};
+use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::datatypes::ArrowDataType;
+use polars_arrow::offset::OffsetsBuffer;
+use polars_buffer::Buffer;
+use polars_parquet::parquet::encoding::Encoding;
+use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
+use polars_parquet::parquet::metadata::ColumnChunkMetadata;
+use polars_parquet::parquet::page::{DataPage, split_buffer};
+use polars_parquet::parquet::read::{BasicDecompressor, PageReader};
+
+/// Definition levels of an optional list of optional items: the list is null (0), empty (1),
+/// holds a null item (2, not read here) or a present item (3).
+const NULL_LIST: u32 = 0;
+const EMPTY_LIST: u32 = 1;
+const PRESENT_ITEM: u32 = 3;
+/// Bits per level: repetition levels 0–1, definition levels 0–3.
+const REPETITION_BITS: u32 = 1;
+const DEFINITION_BITS: u32 = 2;
+
+/// One row group's column chunk (`bytes`, described by `column`) as lists of category ids, each
+/// dictionary value looked up once in `mapping`. None when the chunk is not of the one shape
+/// read here (see the module's comment).
+pub fn decode(column: &ColumnChunkMetadata, bytes: Buffer<u8>, mapping: &CategoricalMapping) -> Option<ListArray<i64>> {
+    let descriptor = &column.descriptor().descriptor;
+    if descriptor.max_rep_level != 1 || descriptor.max_def_level != 3 {
+        return None;
+    }
+    let reader = PageReader::new(Cursor::new(bytes), column, vec![], usize::MAX);
+    let mut pages = BasicDecompressor::new(reader, vec![]);
+    let dictionary = pages.read_dict_page().ok()??;
+    let ids = dictionary_ids(&dictionary.buffer, dictionary.num_values, mapping)?;
+    let mut lists = Lists::default();
+    while let Some(item) = pages.next() {
+        let page = item.ok()?.decompress(&mut pages).ok()?;
+        lists.add_page(&page, &ids)?;
+        pages.reuse_page_buffer(page);
+    }
+    lists.into_array()
+}
+
+/// The dictionary page's values (Parquet PLAIN byte arrays: a 4-byte little-endian length, then
+/// the bytes) as category ids. None for text that is not UTF-8 or a page cut short.
+fn dictionary_ids(mut bytes: &[u8], count: usize, mapping: &CategoricalMapping) -> Option<Vec<u32>> {
+    (0..count)
+        .map(|_| {
+            let (length, rest) = bytes.split_first_chunk::<4>()?;
+            let length = u32::from_le_bytes(*length) as usize;
+            let text = rest.get(..length)?;
+            bytes = &rest[length..];
+            mapping.insert_cat(std::str::from_utf8(text).ok()?).ok()
+        })
+        .collect()
+}
+
+/// The lists decoded so far: where each row's items start, the items, which rows are null.
+#[derive(Default)]
+struct Lists {
+    starts: Vec<i64>,
+    items: Vec<u32>,
+    valid: MutableBitmap,
+    nulls: usize,
+}
+
+impl Lists {
+    /// One data page: its levels and dictionary indices, row by row. A page may begin in the
+    /// middle of a row (a repetition level of 1 first): that row goes on.
+    fn add_page(&mut self, page: &DataPage, ids: &[u32]) -> Option<()> {
+        let dictionary_encoded = matches!(page.encoding(), Encoding::RleDictionary | Encoding::PlainDictionary);
+        let levels_rle =
+            page.repetition_level_encoding() == Encoding::Rle && page.definition_level_encoding() == Encoding::Rle;
+        if !dictionary_encoded || !levels_rle {
+            return None;
+        }
+        let count = page.num_values();
+        let split = split_buffer(page).ok()?;
+        let repetitions = HybridRleDecoder::new(split.rep, REPETITION_BITS, count).collect().ok()?;
+        let definitions = HybridRleDecoder::new(split.def, DEFINITION_BITS, count).collect().ok()?;
+        if repetitions.len() != count || definitions.len() != count {
+            return None;
+        }
+        let present = definitions.iter().filter(|level| **level == PRESENT_ITEM).count();
+        let indices = match split.values.split_first() {
+            Some((&bits, packed)) if present > 0 => {
+                HybridRleDecoder::new(packed, u32::from(bits), present).collect().ok()?
+            }
+            _ if present == 0 => Vec::new(),
+            _ => return None,
+        };
+        if indices.len() != present {
+            return None;
+        }
+        let mut indices = indices.iter();
+        for (&repetition, &definition) in repetitions.iter().zip(&definitions) {
+            match (repetition, definition) {
+                (0, NULL_LIST) => self.start_row(false),
+                (0, EMPTY_LIST) => self.start_row(true),
+                (0, PRESENT_ITEM) => {
+                    self.start_row(true);
+                    self.items.push(*ids.get(*indices.next()? as usize)?);
+                }
+                (1, PRESENT_ITEM) if !self.starts.is_empty() => self.items.push(*ids.get(*indices.next()? as usize)?),
+                // A null item, or levels an optional list of optional items cannot have.
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+
+    fn start_row(&mut self, valid: bool) {
+        self.starts.push(self.items.len() as i64);
+        self.valid.push(valid);
+        self.nulls += usize::from(!valid);
+    }
+
+    /// The rows as a large list of u32 ids: the layout polars gives a list of categoricals.
+    fn into_array(mut self) -> Option<ListArray<i64>> {
+        self.starts.push(self.items.len() as i64);
+        // Cannot fail: the starts only grow, from 0 (checked anyway, as the decoder would).
+        let offsets = OffsetsBuffer::try_from(self.starts).ok()?;
+        let items = PrimitiveArray::new(ArrowDataType::UInt32, self.items.into(), None);
+        let validity = (self.nulls > 0).then(|| self.valid.into());
+        let dtype = ListArray::<i64>::default_datatype(ArrowDataType::UInt32);
+        ListArray::try_new(dtype, offsets, Box::new(items), validity).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+    use polars_arrow::array::Array;
+
+    /// The rows of `tests/parquet/make_list_fixtures.py`, in row groups of four.
+    fn fixture_rows() -> Vec<Option<Vec<Option<&'static str>>>> {
+        let some = |items: &[&'static str]| Some(items.iter().map(|i| Some(*i)).collect());
+        vec![
+            some(&["health", "identity"]),
+            some(&[]),
+            None,
+            some(&["identity"]),
+            some(&["health", "health", "tax", "identity", "tax"]),
+            None,
+            some(&[]),
+            some(&["tax"]),
+            Some(vec![Some("health"), None]),
+            some(&["tax"]),
+            None,
+            some(&[]),
+        ]
+    }
+
+    /// Each row group of the file decoded here, as text (None where this reader declines).
+    fn decoded(path: &std::path::Path) -> Vec<Option<Vec<Option<Vec<String>>>>> {
+        let metadata = ParquetReader::new(std::fs::File::open(path).unwrap()).get_metadata().unwrap().clone();
+        let bytes = std::fs::read(path).unwrap();
+        let categories = Categories::global();
+        let mapping = categories.mapping();
+        metadata
+            .row_groups
+            .iter()
+            .map(|group| {
+                let column = group.columns_under_root_iter("categories").unwrap().next().unwrap();
+                let range = column.byte_range();
+                let chunk = Buffer::from_vec(bytes[range.start as usize..range.end as usize].to_vec());
+                let lists = decode(column, chunk, &mapping)?;
+                let items = lists.values().as_any().downcast_ref::<PrimitiveArray<u32>>().unwrap();
+                let text = |id: &u32| mapping.cat_to_str(*id).unwrap().to_string();
+                Some(
+                    (0..lists.len())
+                        .map(|row| {
+                            lists.is_valid(row).then(|| {
+                                let (start, end) = lists.offsets().start_end(row);
+                                items.values()[start..end].iter().map(text).collect()
+                            })
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// pyarrow's lists (null lists, empty lists, several pages per row group, data pages v1 and
+    /// v2): the row groups without a null item decoded here to the values written; the one with
+    /// a null item left to polars' decoder.
+    #[test]
+    fn pyarrow_lists_decode_to_the_values_written() {
+        let expected: Vec<Option<Vec<String>>> = fixture_rows()
+            .into_iter()
+            .map(|row| row.map(|items| items.into_iter().map(|i| i.unwrap_or("").to_string()).collect()))
+            .collect();
+        for version in [1, 2] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("tests/parquet/pyarrow_category_lists_v{version}.parquet"));
+            let groups = decoded(&path);
+            assert_eq!(groups.len(), 3, "v{version}");
+            assert_eq!(groups[0].as_deref(), Some(&expected[0..4]), "v{version}");
+            assert_eq!(groups[1].as_deref(), Some(&expected[4..8]), "v{version}");
+            assert_eq!(groups[2], None, "v{version}: a null item");
+        }
+    }
+}
