@@ -2,7 +2,7 @@
 """Writes pyarrow_category_lists_v1.parquet and _v2.parquet: a `categories` list of text as
 pyarrow writes it (items dictionary-encoded), with null lists, empty lists and, in the third
 row group only, a null item; row groups of four rows, pages of a few values (so a row group has
-several pages, and in v1 a list may start on one page and go on in the next). The unit tests of
+several pages). The unit tests of
 src/ingest/formats/dictionary_lists.rs decode it and compare with ROWS below.
 
 usage: python3 tests/parquet/make_list_fixtures.py   (from the repository's root; pyarrow)

@@ -76,7 +76,6 @@ struct Lists {
     starts: Vec<i64>,
     items: Vec<u32>,
     valid: MutableBitmap,
-    nulls: usize,
 }
 
 impl Lists {
@@ -127,7 +126,6 @@ impl Lists {
     fn start_row(&mut self, valid: bool) {
         self.starts.push(self.items.len() as i64);
         self.valid.push(valid);
-        self.nulls += usize::from(!valid);
     }
 
     /// The rows as a large list of u32 ids: the layout polars gives a list of categoricals.
@@ -136,7 +134,7 @@ impl Lists {
         // Cannot fail: the starts only grow, from 0 (checked anyway, as the decoder would).
         let offsets = OffsetsBuffer::try_from(self.starts).ok()?;
         let items = PrimitiveArray::new(ArrowDataType::UInt32, self.items.into(), None);
-        let validity = (self.nulls > 0).then(|| self.valid.into());
+        let validity = (self.valid.unset_bits() > 0).then(|| self.valid.into());
         let dtype = ListArray::<i64>::default_datatype(ArrowDataType::UInt32);
         ListArray::try_new(dtype, offsets, Box::new(items), validity).ok()
     }
