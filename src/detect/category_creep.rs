@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionaries, Memo, Verdicts};
+use super::chunk::{Chunk, Dictionaries, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::finding::facts::{self, Declaration};
@@ -62,37 +62,46 @@ impl Detector for CategoryCreep {
 /// (version, dataset, outbound, recipient, purpose), in codes.
 type ContextKey = (i32, u32, bool, u32, u32);
 
+/// A situation whose rows this detector does not judge (no register version in force, or a
+/// transfer to an undeclared recipient).
+const NOT_JUDGED: u32 = u32::MAX;
+
 #[derive(Default)]
 struct CreepScanner {
     /// Index into `judged` by key; None: not judged by this detector.
     contexts: PlHashMap<ContextKey, Option<usize>>,
-    /// The same, by situation code (several situations share a key: their roles differ).
-    by_situation: Memo<Option<usize>>,
+    /// By situation code: index into `judged`, or [`NOT_JUDGED`] (several situations share a
+    /// context: their roles differ). Extended as situations appear.
+    by_situation: Vec<u32>,
     judged: Vec<JudgedContext>,
+    /// Whether a category is covered, for every judged context (rows) and category code
+    /// (columns, `stride` of them): a row's categories are then a few loads, whatever its
+    /// context. Rebuilt when a context or a category code appears.
+    covered: Vec<bool>,
+    stride: usize,
     groups: BTreeMap<GroupKey, Group>,
 }
 
 impl Scanner for CreepScanner {
     fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
+        self.learn_codes(context, dictionaries);
         let columns = EventColumns::of(chunk.events)?;
-        let mut undeclared: Vec<u32> = Vec::new();
+        let stride = self.stride;
         for row in 0..codes.len() {
-            let version = codes.version[row];
-            if version < 0 || codes.categories_of(row).is_empty() {
+            let judged = self.by_situation[codes.situation[row] as usize];
+            if judged == NOT_JUDGED {
                 continue;
             }
-            let Some(judged) = self.judged_context(context, dictionaries, codes.situation[row]) else { continue };
-            let judged = &mut self.judged[judged];
-            // Nearly every row's categories are all declared: tested without listing them.
+            let covered = &self.covered[judged as usize * stride..][..stride];
+            // Nearly every row's categories are all declared (or none are named).
             let categories = codes.categories_of(row);
-            if categories.iter().all(|&c| judged.is_covered(c, dictionaries)) {
+            if categories.iter().all(|&c| covered[c as usize]) {
                 continue;
             }
-            undeclared.clear();
-            undeclared.extend(categories.iter().filter(|&&c| !judged.is_covered(c, dictionaries)));
-            let group = self.groups.entry(judged.group.clone()).or_default();
-            let texts = undeclared.iter().filter_map(|&c| dictionaries.category.text(c));
+            let group = self.groups.entry(self.judged[judged as usize].group.clone()).or_default();
+            let undeclared = categories.iter().filter(|&&c| !covered[c as usize]);
+            let texts = undeclared.filter_map(|&c| dictionaries.category.text(c));
             group.categories.extend(texts.map(str::to_string));
             // An event with several undeclared categories counts once.
             columns.add_to(&mut group.tally, row);
@@ -136,14 +145,28 @@ impl CreepScanner {
         CategoryCreep.name()
     }
 
-    /// The declared list a combination is judged against, resolved on first sight.
-    fn judged_context(&mut self, context: &Context, dictionaries: &Dictionaries, situation: u32) -> Option<usize> {
-        let (contexts, judged) = (&mut self.contexts, &mut self.judged);
-        *self.by_situation.get(situation, || {
-            let s = dictionaries.situations.get(situation);
-            let key = (s.version, s.dataset, s.outbound, s.recipient, s.purpose);
-            *contexts.entry(key).or_insert_with(|| Self::judge_context(context, dictionaries, key, judged))
-        })
+    /// Resolves the situations and category codes that appeared since the last chunk: each new
+    /// situation's declared list, and the covered table over every context and category.
+    fn learn_codes(&mut self, context: &Context, dictionaries: &Dictionaries) {
+        for code in self.by_situation.len()..dictionaries.situations.len() {
+            let s = dictionaries.situations.get(code as u32);
+            let judged = match s.version < 0 {
+                true => None,
+                false => {
+                    let key = (s.version, s.dataset, s.outbound, s.recipient, s.purpose);
+                    let judged = &mut self.judged;
+                    *self.contexts.entry(key).or_insert_with(|| Self::judge_context(context, dictionaries, key, judged))
+                }
+            };
+            self.by_situation.push(judged.map_or(NOT_JUDGED, |index| index as u32));
+        }
+        let stride = dictionaries.category.len();
+        if stride != self.stride || self.covered.len() != self.judged.len() * stride {
+            self.stride = stride;
+            self.covered = (self.judged.iter_mut())
+                .flat_map(|judged| (0..stride as u32).map(move |category| judged.is_covered(category, dictionaries)))
+                .collect();
+        }
     }
 
     /// The declared list of a new combination, pushed onto `judged`.

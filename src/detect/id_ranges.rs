@@ -94,7 +94,8 @@ struct Values {
 }
 
 impl Values {
-    fn push(&mut self, segment: Segment) {
+    /// Adds a segment; returns by how much the segments held grew (negative after a fold).
+    fn push(&mut self, segment: Segment) -> isize {
         // A value following the last one, both seen once, extends its segment: a log read in
         // the order it numbers its events never grows past one segment.
         if let Some(last) = self.pending.last_mut()
@@ -103,12 +104,14 @@ impl Values {
             && last.last + 1 == segment.first
         {
             last.last = segment.last;
-            return;
+            return 0;
         }
+        let before = self.len() as isize;
         self.pending.push(segment);
         if self.pending.len() > self.segments.len().max(4096) {
             self.fold();
         }
+        self.len() as isize - before
     }
 
     fn len(&self) -> usize {
@@ -199,19 +202,18 @@ impl IdRanges {
         let mut current: Option<((&str, u8), &mut Values)> = None;
         let mut entries = self.entries as isize;
         for id in ids {
-            let (stem, digits, value) = match current {
-                // The previous id's stem and width, digits after it: the same split, without
-                // looking for where the digits start (a stem never ends with a digit).
-                Some(((stem, digits), _))
-                    if digits > 0 && id.len() == stem.len() + usize::from(digits) && id.starts_with(stem) =>
-                {
-                    match digits_value(&id.as_bytes()[stem.len()..]) {
-                        Some(value) => (stem, digits, value),
-                        None => split(id),
-                    }
-                }
-                _ => split(id),
-            };
+            // The usual id: the previous one's stem and width, then digits. Read without looking
+            // for where the digits start (a stem never ends with a digit) nor the stem's values.
+            if let Some(((stem, digits), values)) = &mut current
+                && *digits > 0
+                && id.len() == stem.len() + usize::from(*digits)
+                && id.as_bytes().starts_with(stem.as_bytes())
+                && let Some(value) = digits_value(&id.as_bytes()[stem.len()..])
+            {
+                entries += values.push(Segment { first: value, last: value, repeated: false });
+                continue;
+            }
+            let (stem, digits, value) = split(id);
             let segment = Segment { first: value, last: value, repeated: false };
             // Neighbouring ids share their stem: one map lookup per change of stem.
             let values = match current {
@@ -224,9 +226,7 @@ impl IdRanges {
                     values
                 }
             };
-            let before = values.len() as isize;
-            values.push(segment);
-            entries += values.len() as isize - before;
+            entries += values.push(segment);
             current = Some(((stem, digits), values));
         }
         self.entries = entries.max(0) as usize;

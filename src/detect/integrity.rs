@@ -61,8 +61,15 @@ impl EventIds {
     fn add(&mut self, ids: &StringChunked, hash_past: Option<usize>) {
         match self {
             EventIds::Ranges(ranges) => {
-                // Array by array: the chunked array's own iterator dispatches per value.
-                ranges.add(ids.downcast_iter().flat_map(|array| array.iter().map(Option::unwrap_or_default)));
+                use polars_arrow::array::Array;
+                // Array by array: the chunked array's own iterator dispatches per value, and an
+                // array without nulls (the usual: ids are required) needs no validity walk.
+                for array in ids.downcast_iter() {
+                    match array.null_count() {
+                        0 => ranges.add(array.values_iter()),
+                        _ => ranges.add(array.iter().map(Option::unwrap_or_default)),
+                    }
+                }
                 if hash_past.is_some_and(|limit| ranges.entries() > limit) {
                     *self = EventIds::Hashed(hashed(ranges));
                 }

@@ -471,35 +471,71 @@ fn all_in_vocabulary(texts: &StringChunked) -> bool {
     })
 }
 
-/// A yes-or-no answer per category id, worked out once: a categorical column is checked per
-/// distinct value, not per row.
-#[derive(Default)]
-struct ByCategory(Vec<Option<bool>>);
+/// A yes-or-no answer per category id of one array, worked out once per id. The ids a chunk
+/// uses are nearly always a narrow range (a Parquet dictionary interns its values together), so
+/// the answers are a table over that range, filled before the rows are walked: a row then costs
+/// one load, and a column whose every id passes is not walked at all. A wider range (ids from
+/// many sources) falls back to answering each id on first sight.
+struct IdVerdicts<Judge: Fn(u32) -> bool> {
+    judge: Judge,
+    /// The first id of the tabulated range, and the answers from it on (empty: not tabulated).
+    first: u32,
+    table: Vec<bool>,
+    /// Answers on first sight, when the range was too wide to tabulate.
+    seen: Vec<Option<bool>>,
+}
 
-impl ByCategory {
+/// The widest range of ids tabulated up front (about a second of work per thousand chunks).
+const MAX_TABULATED_IDS: u32 = 1 << 16;
+
+impl<Judge: Fn(u32) -> bool> IdVerdicts<Judge> {
+    /// The answers for the ids of `ids` (null slots included: an id there is only a wider range).
+    fn of(ids: &[u32], judge: Judge) -> Self {
+        let (first, last) = ids.iter().fold((u32::MAX, 0), |(low, high), &id| (low.min(id), high.max(id)));
+        let table = match first <= last && last - first < MAX_TABULATED_IDS {
+            true => (first..=last).map(&judge).collect(),
+            false => Vec::new(),
+        };
+        IdVerdicts { judge, first, table, seen: Vec::new() }
+    }
+
+    /// Every id of the array passes: known without walking the rows.
+    fn all_pass(&self) -> bool {
+        !self.table.is_empty() && self.table.iter().all(|&pass| pass)
+    }
+
     #[inline]
-    fn get(&mut self, id: u32, work_out: impl FnOnce() -> bool) -> bool {
+    fn get(&mut self, id: u32) -> bool {
+        if let Some(&pass) = self.table.get(id.wrapping_sub(self.first) as usize) {
+            return pass;
+        }
+        self.on_first_sight(id)
+    }
+
+    #[cold]
+    fn on_first_sight(&mut self, id: u32) -> bool {
         let index = id as usize;
-        if let Some(Some(answer)) = self.0.get(index) {
-            return *answer;
+        if index >= self.seen.len() {
+            self.seen.resize(index + 1, None);
         }
-        if index >= self.0.len() {
-            self.0.resize(index + 1, None);
-        }
-        *self.0[index].insert(work_out())
+        *self.seen[index].get_or_insert_with(|| (self.judge)(id))
     }
 }
 
 /// Whether every (non-null) value of a categorical column passes `keep`.
 fn each_category(column: &Categorical32Chunked, keep: impl Fn(&str) -> bool) -> bool {
     let mapping = column.get_mapping();
-    let mut verdicts = ByCategory::default();
     column.physical().downcast_iter().all(|array| {
+        let mut verdicts = IdVerdicts::of(array.values(), |id| mapping.cat_to_str(id).is_some_and(&keep));
+        if verdicts.all_pass() {
+            return true;
+        }
         let validity = array.validity();
-        array.values().iter().enumerate().all(|(row, &id)| {
-            validity.is_some_and(|valid| !valid.get_bit(row))
-                || verdicts.get(id, || mapping.cat_to_str(id).is_some_and(&keep))
-        })
+        array
+            .values()
+            .iter()
+            .enumerate()
+            .all(|(row, &id)| validity.is_some_and(|valid| !valid.get_bit(row)) || verdicts.get(id))
     })
 }
 
@@ -507,17 +543,27 @@ fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
     use polars_arrow::array::Array;
     if let Ok(categorical) = column.cat32() {
         let mapping = categorical.get_mapping();
-        let mut present = ByCategory::default();
+        let not_blank = |id| mapping.cat_to_str(id).is_some_and(|t: &str| !t.trim().is_empty());
         let mut first_row = 0;
         for array in categorical.physical().downcast_iter() {
+            let mut present = IdVerdicts::of(array.values(), not_blank);
+            // The usual chunk: no null, no blank value; nothing to walk.
+            if array.null_count() == 0 && present.all_pass() {
+                first_row += array.len();
+                continue;
+            }
             let validity = array.validity();
             for (index, &id) in array.values().iter().enumerate() {
                 let valid = validity.is_none_or(|valid| valid.get_bit(index));
-                let text = || mapping.cat_to_str(id);
-                if valid && present.get(id, || text().is_some_and(|t| !t.trim().is_empty())) {
+                if valid && present.get(id) {
                     continue;
                 }
-                rejects.mark(first_row + index, name, valid.then(text).flatten(), "empty required field");
+                rejects.mark(
+                    first_row + index,
+                    name,
+                    valid.then(|| mapping.cat_to_str(id)).flatten(),
+                    "empty required field",
+                );
             }
             first_row += array.len();
         }
@@ -559,6 +605,26 @@ mod tests {
 
     fn days_of(column: &Column) -> Vec<Option<i32>> {
         column.date().unwrap().physical().iter().collect()
+    }
+
+    /// The table over a narrow range and the answers on first sight agree with the judge, ids
+    /// outside the table included; "all pass" is only claimed from a full table.
+    #[test]
+    fn id_verdicts_answer_alike_tabulated_or_not() {
+        let judge = |id: u32| id % 3 != 0;
+        let mut narrow = IdVerdicts::of(&[5, 7, 8], judge);
+        let mut wide = IdVerdicts::of(&[1, MAX_TABULATED_IDS + 5], judge);
+        assert!(!narrow.table.is_empty() && wide.table.is_empty());
+        for id in [5, 6, 7, 8, 300, 301] {
+            assert_eq!(narrow.get(id), judge(id), "narrow, id {id}");
+        }
+        for id in [1, 3, MAX_TABULATED_IDS + 5] {
+            assert_eq!(wide.get(id), judge(id), "wide, id {id}");
+        }
+        assert!(!narrow.all_pass(), "6 fails");
+        assert!(IdVerdicts::of(&[4, 5], judge).all_pass());
+        assert!(!IdVerdicts::of(&[], judge).all_pass());
+        assert!(!wide.all_pass());
     }
 
     /// Native dates within years 1–9999 are kept as read; one beyond is quarantined and nulled,

@@ -29,7 +29,7 @@ use polars_parquet::parquet::read::{BasicDecompressor, PageReader};
 /// Definition levels of an optional list of optional items: the list is null (0), empty (1),
 /// holds a null item (2, not read here) or a present item (3).
 const NULL_LIST: u32 = 0;
-const EMPTY_LIST: u32 = 1;
+const NULL_ITEM: u32 = 2;
 const PRESENT_ITEM: u32 = 3;
 /// Bits per level: repetition levels 0–1, definition levels 0–3.
 const REPETITION_BITS: u32 = 1;
@@ -75,7 +75,8 @@ fn dictionary_ids(mut bytes: &[u8], count: usize, mapping: &CategoricalMapping) 
 struct Lists {
     starts: Vec<i64>,
     items: Vec<u32>,
-    valid: MutableBitmap,
+    /// The rows whose list is null (rarely any).
+    null_rows: Vec<usize>,
 }
 
 impl Lists {
@@ -106,35 +107,43 @@ impl Lists {
         if indices.len() != present {
             return None;
         }
-        let mut indices = indices.iter();
-        for (&repetition, &definition) in repetitions.iter().zip(&definitions) {
-            match (repetition, definition) {
-                (0, NULL_LIST) => self.start_row(false),
-                (0, EMPTY_LIST) => self.start_row(true),
-                (0, PRESENT_ITEM) => {
-                    self.start_row(true);
-                    self.items.push(*ids.get(*indices.next()? as usize)?);
-                }
-                (1, PRESENT_ITEM) if !self.starts.is_empty() => self.items.push(*ids.get(*indices.next()? as usize)?),
-                // A null item, or levels an optional list of optional items cannot have.
-                _ => return None,
-            }
+        // No null item is read here, so the items are exactly the indices, in order, looked up.
+        if indices.iter().any(|&index| index as usize >= ids.len()) {
+            return None;
         }
-        Some(())
-    }
-
-    fn start_row(&mut self, valid: bool) {
-        self.starts.push(self.items.len() as i64);
-        self.valid.push(valid);
+        let mut item = self.items.len() as i64;
+        self.items.extend(indices.iter().map(|&index| ids[index as usize]));
+        // A row starts at each repetition level 0; a definition level says what it holds.
+        // Levels a list of present items cannot have (a null item: 2; a continued row that is
+        // not an item) are collected and refused once the page is walked, which keeps the
+        // loop free of early exits.
+        let continues_a_row = repetitions.first() == Some(&1);
+        let mut impossible = continues_a_row && self.starts.is_empty();
+        for (&repetition, &definition) in repetitions.iter().zip(&definitions) {
+            if repetition == 0 {
+                if definition == NULL_LIST {
+                    self.null_rows.push(self.starts.len());
+                }
+                self.starts.push(item);
+            }
+            impossible |= definition == NULL_ITEM || (repetition == 1 && definition != PRESENT_ITEM);
+            item += i64::from(definition == PRESENT_ITEM);
+        }
+        (!impossible).then_some(())
     }
 
     /// The rows as a large list of u32 ids: the layout polars gives a list of categoricals.
     fn into_array(mut self) -> Option<ListArray<i64>> {
+        let rows = self.starts.len();
         self.starts.push(self.items.len() as i64);
         // Cannot fail: the starts only grow, from 0 (checked anyway, as the decoder would).
         let offsets = OffsetsBuffer::try_from(self.starts).ok()?;
         let items = PrimitiveArray::new(ArrowDataType::UInt32, self.items.into(), None);
-        let validity = (self.valid.unset_bits() > 0).then(|| self.valid.into());
+        let validity = (!self.null_rows.is_empty()).then(|| {
+            let mut valid = MutableBitmap::from_len_set(rows);
+            self.null_rows.iter().for_each(|&row| valid.set(row, false));
+            valid.into()
+        });
         let dtype = ListArray::<i64>::default_datatype(ArrowDataType::UInt32);
         ListArray::try_new(dtype, offsets, Box::new(items), validity).ok()
     }
