@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::chunk::{Chunk, Memo};
+use super::chunk::Chunk;
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::RECORD_DATE;
@@ -31,6 +31,25 @@ struct Overrun {
 }
 
 impl Overrun {
+    /// One overrunning event: its record's day, its excess, what it was judged against.
+    fn add(
+        &mut self,
+        row: usize,
+        record_day: i32,
+        excess: i64,
+        declared: (i64, (u32, String)),
+        columns: &EventColumns,
+    ) {
+        if self.tally.is_empty() || record_day < self.oldest_record {
+            self.oldest_record = record_day;
+        }
+        self.largest_excess = self.largest_excess.max(excess);
+        if self.tally.is_empty() || (declared.0, &declared.1) > (self.declared.0, &self.declared.1) {
+            self.declared = declared;
+        }
+        columns.add_to(&mut self.tally, row);
+    }
+
     fn merge(&mut self, other: Overrun) {
         if other.tally.is_empty() {
             return;
@@ -61,11 +80,17 @@ impl Detector for RetentionOverrun {
     }
 }
 
+/// A situation without a declared retention (no register version, or none declared).
+const NO_RETENTION: u32 = u32::MAX;
+
 #[derive(Default)]
 struct OverrunScanner {
     overruns: BTreeMap<(String, String), Overrun>,
-    /// By situation code: the dataset's declared retention and its legal reference.
-    retention: Memo<Option<(u32, String)>>,
+    /// By situation code: the dataset's declared retention in days, or [`NO_RETENTION`];
+    /// extended as situations appear, so a row costs one load.
+    retention_days: Vec<u32>,
+    /// By situation code: the legal reference of that retention (read for overruns only).
+    legal_refs: Vec<String>,
 }
 
 impl Scanner for OverrunScanner {
@@ -82,39 +107,27 @@ impl Scanner for OverrunScanner {
         if !uses.contains(&true) || record_days.null_count() == record_days.len() {
             return Ok(());
         }
+        self.learn_situations(context, chunk);
         let columns = EventColumns::of(chunk.events)?;
-        for (row, record_day) in super::numbered_values(record_days) {
-            let (Some(record_day), version) = (record_day, codes.version[row]) else { continue };
-            if version < 0 || !uses.get(codes.action[row] as usize).copied().unwrap_or(false) {
-                continue;
+        let mut first_row = 0;
+        for array in record_days.downcast_iter() {
+            let validity = array.validity();
+            for (offset, &record_day) in array.values().iter().enumerate() {
+                let row = first_row + offset;
+                let retention = self.retention_days[codes.situation[row] as usize];
+                if retention == NO_RETENTION || !uses[codes.action[row] as usize] {
+                    continue;
+                }
+                let excess = excess_days(record_day, retention, codes.ts[row].div_euclid(DAY_US));
+                if excess <= 0 || validity.is_some_and(|valid| !valid.get_bit(offset)) {
+                    continue;
+                }
+                let declared = (codes.ts[row], (retention, self.legal_refs[codes.situation[row] as usize].clone()));
+                let action = dictionaries.action.name(codes.action[row]);
+                let key = (dictionaries.dataset.name(codes.dataset[row]).to_string(), action.to_string());
+                self.overruns.entry(key).or_default().add(row, record_day, excess, declared, &columns);
             }
-            let dataset = codes.dataset[row];
-            let declared = self.retention.get(codes.situation[row], || {
-                let version = context.register.get(version as usize);
-                let dataset = dictionaries.dataset.text(dataset)?;
-                let declared = version.doc.datasets.iter().find(|d| d.id == dataset)?;
-                let legal_ref = declared.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
-                declared.retention_days.map(|days| (days, legal_ref))
-            });
-            let Some((retention, legal_ref)) = declared else { continue };
-            let excess = excess_days(record_day, *retention, codes.ts[row].div_euclid(DAY_US));
-            if excess <= 0 {
-                continue;
-            }
-            let action = dictionaries.action.name(codes.action[row]);
-            let key = (dictionaries.dataset.name(dataset).to_string(), action.to_string());
-            let overrun = self.overruns.entry(key).or_default();
-            if overrun.tally.is_empty() || record_day < overrun.oldest_record {
-                overrun.oldest_record = record_day;
-            }
-            overrun.largest_excess = overrun.largest_excess.max(excess);
-            let declared = (codes.ts[row], (*retention, legal_ref.clone()));
-            if overrun.tally.is_empty() {
-                overrun.declared = declared;
-            } else if (declared.0, &declared.1) > (overrun.declared.0, &overrun.declared.1) {
-                overrun.declared = declared;
-            }
-            columns.add_to(&mut overrun.tally, row);
+            first_row += array.len();
         }
         Ok(())
     }
@@ -133,6 +146,26 @@ impl Scanner for OverrunScanner {
             .into_iter()
             .map(|((dataset, action), overrun)| RetentionOverrun.finding(context, dataset, action, overrun))
             .collect())
+    }
+}
+
+impl OverrunScanner {
+    /// The declared retention of each situation that appeared since the last chunk.
+    fn learn_situations(&mut self, context: &Context, chunk: &Chunk) {
+        let dictionaries = chunk.dictionaries;
+        for code in self.retention_days.len()..dictionaries.situations.len() {
+            let situation = dictionaries.situations.get(code as u32);
+            let declared = (situation.version >= 0).then_some(()).and_then(|()| {
+                let version = context.register.get(situation.version as usize);
+                let dataset = dictionaries.dataset.text(situation.dataset)?;
+                let declared = version.doc.datasets.iter().find(|d| d.id == dataset)?;
+                let legal_ref = declared.legal_ref.clone().unwrap_or_else(|| version.legal_ref());
+                declared.retention_days.map(|days| (days, legal_ref))
+            });
+            let (days, legal_ref) = declared.unwrap_or((NO_RETENTION, String::new()));
+            self.retention_days.push(days);
+            self.legal_refs.push(legal_ref);
+        }
     }
 }
 

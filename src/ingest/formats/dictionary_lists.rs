@@ -111,25 +111,43 @@ impl Lists {
         if indices.iter().any(|&index| index as usize >= ids.len()) {
             return None;
         }
-        let mut item = self.items.len() as i64;
+        let first_item = self.items.len() as i64;
         self.items.extend(indices.iter().map(|&index| ids[index as usize]));
-        // A row starts at each repetition level 0; a definition level says what it holds.
-        // Levels a list of present items cannot have (a null item: 2; a continued row that is
-        // not an item) are collected and refused once the page is walked, which keeps the
-        // loop free of early exits.
+        // Levels a list of present items cannot have: a null item (2), or a continued row that
+        // is not an item (or continues a row no earlier page started).
         let continues_a_row = repetitions.first() == Some(&1);
-        let mut impossible = continues_a_row && self.starts.is_empty();
-        for (&repetition, &definition) in repetitions.iter().zip(&definitions) {
-            if repetition == 0 {
-                if definition == NULL_LIST {
-                    self.null_rows.push(self.starts.len());
-                }
-                self.starts.push(item);
-            }
-            impossible |= definition == NULL_ITEM || (repetition == 1 && definition != PRESENT_ITEM);
+        let impossible = (continues_a_row && self.starts.is_empty())
+            || definitions.contains(&NULL_ITEM)
+            || repetitions.iter().zip(&definitions).any(|(&r, &d)| r == 1 && d != PRESENT_ITEM);
+        if impossible {
+            return None;
+        }
+        self.add_rows(&repetitions, &definitions, first_item);
+        Some(())
+    }
+
+    /// The rows of one page's (checked) levels: a row starts at each repetition level 0, where
+    /// the items so far are its start. Written without a branch per level: every level writes
+    /// the start of the row it would begin, and only a level 0 moves on to the next row.
+    fn add_rows(&mut self, repetitions: &[u32], definitions: &[u32], first_item: i64) {
+        let first_row = self.starts.len();
+        let rows = repetitions.iter().filter(|&&r| r == 0).count();
+        self.starts.resize(first_row + rows + 1, 0);
+        let starts = &mut self.starts[first_row..];
+        let (mut row, mut item) = (0, first_item);
+        for (&repetition, &definition) in repetitions.iter().zip(definitions) {
+            starts[row] = item;
+            row += usize::from(repetition == 0);
             item += i64::from(definition == PRESENT_ITEM);
         }
-        (!impossible).then_some(())
+        // The slot past the last row was only written to; the next page or `into_array` fills it.
+        self.starts.pop();
+        if definitions.contains(&NULL_LIST) {
+            let row_starts = repetitions.iter().zip(definitions).filter(|&(&r, _)| r == 0);
+            let null_rows =
+                row_starts.enumerate().filter(|(_, (_, d))| **d == NULL_LIST).map(|(row, _)| first_row + row);
+            self.null_rows.extend(null_rows);
+        }
     }
 
     /// The rows as a large list of u32 ids: the layout polars gives a list of categoricals.
