@@ -148,8 +148,7 @@ impl CreepScanner {
     /// Resolves the situations and category codes that appeared since the last chunk: each new
     /// situation's declared list, and the covered table over every context and category.
     fn learn_codes(&mut self, context: &Context, dictionaries: &Dictionaries) {
-        for code in self.by_situation.len()..dictionaries.situations.len() {
-            let s = dictionaries.situations.get(code as u32);
+        for s in dictionaries.situations.since(self.by_situation.len()) {
             let judged = match s.version < 0 {
                 true => None,
                 false => {

@@ -288,6 +288,12 @@ impl Situations {
         &self.list[code as usize]
     }
 
+    /// The situations coded after the first `known`: what a detector's table by situation code
+    /// (`known` long) has yet to resolve, in code order.
+    pub fn since(&self, known: usize) -> &[Situation] {
+        self.list.get(known..).unwrap_or_default()
+    }
+
     /// How many there are: a vector this long is indexed by situation code.
     pub fn len(&self) -> usize {
         self.list.len()

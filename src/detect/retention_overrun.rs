@@ -153,8 +153,7 @@ impl OverrunScanner {
     /// The declared retention of each situation that appeared since the last chunk.
     fn learn_situations(&mut self, context: &Context, chunk: &Chunk) {
         let dictionaries = chunk.dictionaries;
-        for code in self.retention_days.len()..dictionaries.situations.len() {
-            let situation = dictionaries.situations.get(code as u32);
+        for situation in dictionaries.situations.since(self.retention_days.len()) {
             let declared = (situation.version >= 0).then_some(()).and_then(|()| {
                 let version = context.register.get(situation.version as usize);
                 let dataset = dictionaries.dataset.text(situation.dataset)?;
