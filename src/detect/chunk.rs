@@ -205,6 +205,10 @@ impl Dictionary {
 
     /// Appends the codes of category ids (of `mapping`) to `codes`: a row costs one load, each
     /// category is looked up once in the audit.
+    ///
+    /// Two passes: a gather from the table by id with no branch ([`UNSEEN`] for an id not coded
+    /// yet), then, only where needed, a walk in row order that codes the new ids and blanks the
+    /// nulls. In that order the codes are given as a single walk would give them.
     fn code_category_ids(
         &mut self,
         ids: &PrimitiveArray<u32>,
@@ -215,17 +219,24 @@ impl Dictionary {
             self.categories = Some(mapping.clone());
             self.by_category.clear();
         }
-        let code_of = |dictionary: &mut Dictionary, id: u32| match dictionary.by_category.get(id as usize) {
-            Some(&code) if code != UNSEEN => code,
-            _ => dictionary.code_category(id, mapping),
-        };
-        match ids.validity().filter(|valid| valid.unset_bits() > 0) {
-            None => codes.extend(ids.values().iter().map(|&id| code_of(self, id))),
-            Some(valid) => codes.extend(ids.values().iter().enumerate().map(|(row, &id)| {
-                // SAFETY: the mask has a bit per value (Arrow arrays are as long as their mask).
-                let present = unsafe { valid.get_bit_unchecked(row) };
-                if present { code_of(self, id) } else { NULL }
-            })),
+        let first = codes.len();
+        let table = &self.by_category;
+        codes.extend(ids.values().iter().map(|&id| table.get(id as usize).copied().unwrap_or(UNSEEN)));
+        let gathered = &mut codes[first..];
+        let nulls = ids.validity().filter(|valid| valid.unset_bits() > 0);
+        if nulls.is_none() && !gathered.contains(&UNSEEN) {
+            return;
+        }
+        for ((row, code), &id) in gathered.iter_mut().enumerate().zip(ids.values().iter()) {
+            // SAFETY: the mask has a bit per value (Arrow arrays are as long as their mask).
+            if nulls.is_some_and(|valid| !unsafe { valid.get_bit_unchecked(row) }) {
+                *code = NULL;
+            } else if *code == UNSEEN {
+                *code = match self.by_category.get(id as usize) {
+                    Some(&known) if known != UNSEEN => known,
+                    _ => self.code_category(id, mapping),
+                };
+            }
         }
     }
 
@@ -781,5 +792,38 @@ mod tests {
             }
         }
         assert_eq!(dictionary.len(), expected.len() + 1);
+    }
+
+    #[test]
+    fn category_ids_code_in_order_of_first_sight_with_nulls_and_new_ids() {
+        // Ids given in another order than the rows meet them, nulls (whose ids mean nothing),
+        // and a second array with known and new ids: the codes are those one walk in row order
+        // gives, whatever the gather-then-fix-up takes.
+        let categories = Categories::global();
+        let mapping = categories.mapping();
+        let id = |text: &str| mapping.insert_cat(text).unwrap();
+        let texts = ["zeta-dw17", "alpha-dw17", "mid-dw17", "late-dw17"];
+        let ids: Vec<u32> = texts.iter().map(|t| id(t)).collect();
+        let rows = |picks: &[Option<usize>]| {
+            let values: Vec<u32> = picks.iter().map(|p| p.map_or(ids[0], |i| ids[i])).collect();
+            let valid: polars_arrow::bitmap::Bitmap = picks.iter().map(Option::is_some).collect();
+            PrimitiveArray::new(polars_arrow::datatypes::ArrowDataType::UInt32, values.into(), Some(valid))
+        };
+        let mut dictionary = Dictionary::default();
+        let mut codes = Vec::new();
+        dictionary.code_category_ids(&rows(&[Some(2), None, Some(1), Some(2)]), &mapping, &mut codes);
+        dictionary.code_category_ids(&rows(&[Some(3), Some(1), None, Some(0)]), &mapping, &mut codes);
+        assert_eq!(codes, vec![1, NULL, 2, 1, 3, 2, NULL, 4]);
+        let named: Vec<&str> = codes.iter().map(|&c| dictionary.name(c)).collect();
+        assert_eq!(named, ["mid-dw17", "", "alpha-dw17", "mid-dw17", "late-dw17", "alpha-dw17", "", "zeta-dw17"]);
+        // Without nulls nor new ids: the gather alone.
+        let all_known = PrimitiveArray::new(
+            polars_arrow::datatypes::ArrowDataType::UInt32,
+            vec![ids[0], ids[3], ids[2]].into(),
+            None,
+        );
+        let mut again = Vec::new();
+        dictionary.code_category_ids(&all_known, &mapping, &mut again);
+        assert_eq!(again, vec![4, 3, 1]);
     }
 }

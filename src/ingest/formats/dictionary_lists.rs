@@ -35,6 +35,9 @@ const PRESENT_ITEM: u32 = 3;
 const REPETITION_BITS: u32 = 1;
 const DEFINITION_BITS: u32 = 2;
 
+/// The most levels [`Lists::for_values`] makes room for in advance (a row group of 16M items).
+const PRESIZED_LEVELS: usize = 1 << 24;
+
 /// One row group's column chunk (`bytes`, described by `column`) as lists of category ids, each
 /// dictionary value looked up once in `mapping`. None when the chunk is not of the one shape
 /// read here (see the module's comment).
@@ -47,7 +50,7 @@ pub fn decode(column: &ColumnChunkMetadata, bytes: Buffer<u8>, mapping: &Categor
     let mut pages = BasicDecompressor::new(reader, vec![]);
     let dictionary = pages.read_dict_page().ok()??;
     let ids = dictionary_ids(&dictionary.buffer, dictionary.num_values, mapping)?;
-    let mut lists = Lists::default();
+    let mut lists = Lists::for_values(usize::try_from(column.num_values()).unwrap_or_default());
     while let Some(item) = pages.next() {
         let page = item.ok()?.decompress(&mut pages).ok()?;
         lists.add_page(&page, &ids)?;
@@ -80,6 +83,16 @@ struct Lists {
 }
 
 impl Lists {
+    /// Room for a column chunk of `values` levels (its metadata's count): no list row and no
+    /// item is more than one level, so the vectors never grow while the pages are read (their
+    /// reallocations were 1.4 % of a 10M audit's CPU).
+    /// The count comes from the file: a damaged one could claim any, so the room asked for is
+    /// capped (past it the vectors simply grow).
+    fn for_values(values: usize) -> Lists {
+        let values = values.min(PRESIZED_LEVELS);
+        Lists { starts: Vec::with_capacity(values + 1), items: Vec::with_capacity(values), null_rows: Vec::new() }
+    }
+
     /// One data page: its levels and dictionary indices, row by row. A page may begin in the
     /// middle of a row (a repetition level of 1 first): that row goes on.
     fn add_page(&mut self, page: &DataPage, ids: &[u32]) -> Option<()> {
@@ -112,7 +125,8 @@ impl Lists {
             return None;
         }
         let first_item = self.items.len() as i64;
-        self.items.extend(indices.iter().map(|&index| ids[index as usize]));
+        // SAFETY: every index was just checked to be within `ids`.
+        self.items.extend(indices.iter().map(|&index| unsafe { *ids.get_unchecked(index as usize) }));
         // Levels a list of present items cannot have: a null item (2), or a continued row that
         // is not an item (or continues a row no earlier page started).
         let continues_a_row = repetitions.first() == Some(&1);

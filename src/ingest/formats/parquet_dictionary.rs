@@ -159,7 +159,9 @@ fn category_ids(array: &dyn Array, mapping: &CategoricalMapping) -> Option<Primi
     // rows' are checked one by one (else, the usual case, every index is within it).
     let within = keys.values().iter().copied().max().is_none_or(|last| (last as usize) < ids.len());
     let rows: Vec<u32> = if within {
-        keys.values().iter().map(|&key| ids[key as usize]).collect()
+        // SAFETY: the largest key is within `ids` (just checked): a gather without a bounds
+        // check per row.
+        keys.values().iter().map(|&key| unsafe { *ids.get_unchecked(key as usize) }).collect()
     } else {
         let valid = |row: usize| keys.validity().is_none_or(|mask| mask.get_bit(row));
         let mut rows = Vec::with_capacity(keys.len());
