@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionaries, Verdicts};
+use super::chunk::{Chunk, Codes, Dictionaries, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::finding::facts::{self, Declaration};
@@ -87,20 +87,11 @@ impl Scanner for CreepScanner {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
         self.learn_codes(context, dictionaries);
         let columns = EventColumns::of(chunk.events)?;
-        let stride = self.stride;
-        for row in 0..codes.len() {
-            let judged = self.by_situation[codes.situation[row] as usize];
-            if judged == NOT_JUDGED {
-                continue;
-            }
-            let covered = &self.covered[judged as usize * stride..][..stride];
-            // Nearly every row's categories are all declared (or none are named).
-            let categories = codes.categories_of(row);
-            if categories.iter().all(|&c| covered[c as usize]) {
-                continue;
-            }
-            let group = self.groups.entry(self.judged[judged as usize].group.clone()).or_default();
-            let undeclared = categories.iter().filter(|&&c| !covered[c as usize]);
+        for row in rows_beyond_declared(codes, &self.by_situation, &self.covered, self.stride) {
+            let judged = self.by_situation[codes.situation[row] as usize] as usize;
+            let covered = &self.covered[judged * self.stride..][..self.stride];
+            let group = self.groups.entry(self.judged[judged].group.clone()).or_default();
+            let undeclared = codes.categories_of(row).iter().filter(|&&c| !covered[c as usize]);
             let texts = undeclared.filter_map(|&c| dictionaries.category.text(c));
             group.categories.extend(texts.map(str::to_string));
             // An event with several undeclared categories counts once.
@@ -138,6 +129,26 @@ impl Scanner for CreepScanner {
             })
             .collect())
     }
+}
+
+/// The judged rows of the chunk with a category their context does not cover: nearly none.
+/// A loop over slices alone (no scanner state it could change), so the compiler keeps the
+/// tables in registers instead of reloading them through `self` on every row.
+fn rows_beyond_declared(codes: &Codes, by_situation: &[u32], covered: &[bool], stride: usize) -> Vec<usize> {
+    let offsets = &codes.category_offsets;
+    let mut rows = Vec::new();
+    for (row, &situation) in codes.situation.iter().enumerate() {
+        let judged = by_situation[situation as usize];
+        if judged == NOT_JUDGED {
+            continue;
+        }
+        let covered = &covered[judged as usize * stride..][..stride];
+        let categories = &codes.categories[offsets[row] as usize..offsets[row + 1] as usize];
+        if !categories.iter().all(|&c| covered[c as usize]) {
+            rows.push(row);
+        }
+    }
+    rows
 }
 
 impl CreepScanner {

@@ -316,19 +316,34 @@ impl Situations {
 
     /// The situation code of every row of `codes` (whose `version` is set).
     fn code_rows(&mut self, codes: &Codes) -> Vec<u32> {
+        if PackedSituation::fits(codes) { self.code_packed_rows(codes) } else { self.code_rows_by_fields(codes) }
+    }
+
+    /// [`Self::code_rows`] when every row's situation packs into a u64 (the usual case): the
+    /// cache in front of the hash map then costs a row one multiply and one compare, not a
+    /// hash and a compare of six fields (3 % of a 10M audit's CPU).
+    fn code_packed_rows(&mut self, codes: &Codes) -> Vec<u32> {
+        let mut recent = vec![(PackedSituation::NONE, 0u32); RECENT_SITUATIONS];
+        (0..codes.len())
+            .map(|row| {
+                let key = PackedSituation::of(codes, row);
+                let cached = &mut recent[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 53) as usize];
+                if cached.0 != key {
+                    *cached = (key, self.code(Situation::of(codes, row)));
+                }
+                cached.1
+            })
+            .collect()
+    }
+
+    /// [`Self::code_rows`] for codes too large to pack: the six fields compared.
+    fn code_rows_by_fields(&mut self, codes: &Codes) -> Vec<u32> {
         // A direct-mapped cache in front of the hash map, as for text views: most rows cost a
         // few multiplies and one compare instead of hashing six fields.
         let mut recent = vec![None::<(Situation, u32)>; RECENT_SITUATIONS];
         (0..codes.len())
             .map(|row| {
-                let situation = Situation {
-                    version: codes.version[row],
-                    dataset: codes.dataset[row],
-                    role: codes.role[row],
-                    purpose: codes.purpose[row],
-                    recipient: codes.recipient[row],
-                    outbound: codes.outbound[row],
-                };
+                let situation = Situation::of(codes, row);
                 let cached = &mut recent[situation.slot()];
                 match cached {
                     Some((seen, code)) if *seen == situation => *code,
@@ -355,7 +370,47 @@ impl Situations {
 /// Entries of the cache in front of the situations (a power of two: 64 - 53 bits).
 const RECENT_SITUATIONS: usize = 1 << 11;
 
+/// A situation's codes in one u64 — version + 1 in 11 bits, dataset, role, purpose and
+/// recipient in 12 bits each, outbound in 1 — for chunks whose codes all fit.
+struct PackedSituation;
+
+impl PackedSituation {
+    /// No packed situation is all ones (its top bits are never set): the empty cache slot.
+    const NONE: u64 = u64::MAX;
+    const CODE_BITS: u32 = 12;
+    const VERSION_BITS: u32 = 11;
+
+    /// Whether every row of the chunk packs: its codes below 4,096, its versions below 2,047.
+    fn fits(codes: &Codes) -> bool {
+        let small = |column: &[u32]| column.iter().all(|&code| code < (1 << Self::CODE_BITS));
+        let version_fits = codes.version.iter().all(|&v| (-1..(1 << Self::VERSION_BITS) - 1).contains(&v));
+        version_fits && small(&codes.dataset) && small(&codes.role) && small(&codes.purpose) && small(&codes.recipient)
+    }
+
+    /// Row `row`'s situation packed (the chunk [`Self::fits`]).
+    #[inline]
+    fn of(codes: &Codes, row: usize) -> u64 {
+        let version = (codes.version[row] + 1) as u64;
+        let fields = [codes.dataset[row], codes.role[row], codes.purpose[row], codes.recipient[row]];
+        let packed = fields.iter().fold(version, |packed, &code| (packed << Self::CODE_BITS) | u64::from(code));
+        (packed << 1) | u64::from(codes.outbound[row])
+    }
+}
+
 impl Situation {
+    /// Row `row`'s situation.
+    #[inline]
+    fn of(codes: &Codes, row: usize) -> Situation {
+        Situation {
+            version: codes.version[row],
+            dataset: codes.dataset[row],
+            role: codes.role[row],
+            purpose: codes.purpose[row],
+            recipient: codes.recipient[row],
+            outbound: codes.outbound[row],
+        }
+    }
+
     /// Its entry in the cache of recent situations: a multiplicative hash of its fields.
     fn slot(&self) -> usize {
         let pair = |high: u32, low: u32| (u64::from(high) << 32) | u64::from(low);
@@ -725,6 +780,14 @@ mod tests {
         }
         assert_eq!(situations.len(), by_situation.len());
         assert_eq!(situations.len(), 5_040, "more situations than the cache has entries");
+        // Recipient codes too large to pack: the rows are coded field by field, to the same
+        // codes in the same order of first sight.
+        assert!(PackedSituation::fits(&codes));
+        codes.recipient.iter_mut().for_each(|code| *code += 5_000);
+        assert!(!PackedSituation::fits(&codes));
+        let mut unpacked = Situations::default();
+        assert_eq!(unpacked.code_rows(&codes), first);
+        assert_eq!(unpacked.get(first[799]).recipient, codes.recipient[799]);
     }
 
     /// Category codes per row, whether the lists take the shortcut (no null value inside a
