@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::chunk::Chunk;
+use polars_arrow::array::PrimitiveArray;
+
+use super::chunk::{Chunk, Codes};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::event::RECORD_DATE;
@@ -93,6 +95,34 @@ struct OverrunScanner {
     legal_refs: Vec<String>,
 }
 
+/// The rows of one array of record days (its first row `first_row` in the chunk) whose event
+/// uses a record past its declared retention, with the record day and the days in excess:
+/// nearly none. A loop over slices alone (no scanner state it could change), so the compiler
+/// keeps the tables in registers instead of reloading them through the scanner on every row.
+fn past_retention(
+    record_days: &PrimitiveArray<i32>,
+    first_row: usize,
+    codes: &Codes,
+    retention_days: &[u32],
+    uses: &[bool],
+) -> Vec<(usize, i32, i64)> {
+    let validity = record_days.validity();
+    let mut rows = Vec::new();
+    for (offset, &record_day) in record_days.values().iter().enumerate() {
+        let row = first_row + offset;
+        let retention = retention_days[codes.situation[row] as usize];
+        if retention == NO_RETENTION || !uses[codes.action[row] as usize] {
+            continue;
+        }
+        let excess = excess_days(record_day, retention, codes.ts[row].div_euclid(DAY_US));
+        if excess <= 0 || validity.is_some_and(|valid| !valid.get_bit(offset)) {
+            continue;
+        }
+        rows.push((row, record_day, excess));
+    }
+    rows
+}
+
 impl Scanner for OverrunScanner {
     fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
@@ -111,17 +141,8 @@ impl Scanner for OverrunScanner {
         let columns = EventColumns::of(chunk.events)?;
         let mut first_row = 0;
         for array in record_days.downcast_iter() {
-            let validity = array.validity();
-            for (offset, &record_day) in array.values().iter().enumerate() {
-                let row = first_row + offset;
+            for (row, record_day, excess) in past_retention(array, first_row, codes, &self.retention_days, &uses) {
                 let retention = self.retention_days[codes.situation[row] as usize];
-                if retention == NO_RETENTION || !uses[codes.action[row] as usize] {
-                    continue;
-                }
-                let excess = excess_days(record_day, retention, codes.ts[row].div_euclid(DAY_US));
-                if excess <= 0 || validity.is_some_and(|valid| !valid.get_bit(offset)) {
-                    continue;
-                }
                 let declared = (codes.ts[row], (retention, self.legal_refs[codes.situation[row] as usize].clone()));
                 let action = dictionaries.action.name(codes.action[row]);
                 let key = (dictionaries.dataset.name(codes.dataset[row]).to_string(), action.to_string());
