@@ -206,9 +206,9 @@ impl Dictionary {
     /// Appends the codes of category ids (of `mapping`) to `codes`: a row costs one load, each
     /// category is looked up once in the audit.
     ///
-    /// Two passes: a gather from the table by id with no branch ([`UNSEEN`] for an id not coded
-    /// yet), then, only where needed, a walk in row order that codes the new ids and blanks the
-    /// nulls. In that order the codes are given as a single walk would give them.
+    /// Passes without a branch per row — a gather from the table by id ([`UNSEEN`] for an id
+    /// not coded yet), then the nulls blanked — and, only while new ids appear, a walk in row
+    /// order that codes them: in that order, the codes a single walk would give.
     fn code_category_ids(
         &mut self,
         ids: &PrimitiveArray<u32>,
@@ -220,18 +220,22 @@ impl Dictionary {
             self.by_category.clear();
         }
         let first = codes.len();
-        let table = &self.by_category;
+        // A slice, not the vector: its start and length stay in registers through the loop
+        // (through `&Vec` they were reloaded for every row, the writes to `codes` might alias).
+        let table = self.by_category.as_slice();
         codes.extend(ids.values().iter().map(|&id| table.get(id as usize).copied().unwrap_or(UNSEEN)));
         let gathered = &mut codes[first..];
-        let nulls = ids.validity().filter(|valid| valid.unset_bits() > 0);
-        if nulls.is_none() && !gathered.contains(&UNSEEN) {
+        if let Some(valid) = ids.validity().filter(|valid| valid.unset_bits() > 0) {
+            // A select per row, no branch: a null's id means nothing.
+            for (code, present) in gathered.iter_mut().zip(valid.iter()) {
+                *code = if present { *code } else { NULL };
+            }
+        }
+        if !gathered.contains(&UNSEEN) {
             return;
         }
-        for ((row, code), &id) in gathered.iter_mut().enumerate().zip(ids.values().iter()) {
-            // SAFETY: the mask has a bit per value (Arrow arrays are as long as their mask).
-            if nulls.is_some_and(|valid| !unsafe { valid.get_bit_unchecked(row) }) {
-                *code = NULL;
-            } else if *code == UNSEEN {
+        for (code, &id) in gathered.iter_mut().zip(ids.values().iter()) {
+            if *code == UNSEEN {
                 *code = match self.by_category.get(id as usize) {
                     Some(&known) if known != UNSEEN => known,
                     _ => self.code_category(id, mapping),
