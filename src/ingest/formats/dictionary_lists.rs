@@ -73,6 +73,38 @@ fn dictionary_ids(mut bytes: &[u8], count: usize, mapping: &CategoricalMapping) 
         .collect()
 }
 
+/// What one page's levels hold, counted in a single pass (each separate question was a walk
+/// over the levels of its own).
+#[derive(Debug, Default, PartialEq)]
+struct LevelSummary {
+    /// Levels that are a present item (definition level 3).
+    present: usize,
+    /// Levels that start a row (repetition level 0).
+    rows: usize,
+    /// A null item inside a list (definition level 2): not read here.
+    null_items: bool,
+    /// A level continuing a row that is not an item: no list of present items has one.
+    broken_rows: bool,
+    /// A null list (definition level 0).
+    null_lists: bool,
+}
+
+impl LevelSummary {
+    fn of(repetitions: &[u32], definitions: &[u32]) -> LevelSummary {
+        let mut summary = LevelSummary::default();
+        // Flags or-ed, never tested inside the loop: it has no branch.
+        let (mut null_items, mut broken_rows, mut null_lists) = (false, false, false);
+        for (&repetition, &definition) in repetitions.iter().zip(definitions) {
+            summary.present += usize::from(definition == PRESENT_ITEM);
+            summary.rows += usize::from(repetition == 0);
+            null_items |= definition == NULL_ITEM;
+            broken_rows |= repetition == 1 && definition != PRESENT_ITEM;
+            null_lists |= definition == NULL_LIST;
+        }
+        LevelSummary { null_items, broken_rows, null_lists, ..summary }
+    }
+}
+
 /// The lists decoded so far: where each row's items start, the items, which rows are null.
 #[derive(Default)]
 struct Lists {
@@ -109,7 +141,8 @@ impl Lists {
         if repetitions.len() != count || definitions.len() != count {
             return None;
         }
-        let present = definitions.iter().filter(|level| **level == PRESENT_ITEM).count();
+        let levels = LevelSummary::of(&repetitions, &definitions);
+        let present = levels.present;
         let indices = match split.values.split_first() {
             Some((&bits, packed)) if present > 0 => {
                 HybridRleDecoder::new(packed, u32::from(bits), present).collect().ok()?
@@ -130,23 +163,19 @@ impl Lists {
         // Levels a list of present items cannot have: a null item (2), or a continued row that
         // is not an item (or continues a row no earlier page started).
         let continues_a_row = repetitions.first() == Some(&1);
-        let impossible = (continues_a_row && self.starts.is_empty())
-            || definitions.contains(&NULL_ITEM)
-            || repetitions.iter().zip(&definitions).any(|(&r, &d)| r == 1 && d != PRESENT_ITEM);
-        if impossible {
+        if (continues_a_row && self.starts.is_empty()) || levels.null_items || levels.broken_rows {
             return None;
         }
-        self.add_rows(&repetitions, &definitions, first_item);
+        self.add_rows(&repetitions, &definitions, first_item, &levels);
         Some(())
     }
 
     /// The rows of one page's (checked) levels: a row starts at each repetition level 0, where
     /// the items so far are its start. Written without a branch per level: every level writes
     /// the start of the row it would begin, and only a level 0 moves on to the next row.
-    fn add_rows(&mut self, repetitions: &[u32], definitions: &[u32], first_item: i64) {
+    fn add_rows(&mut self, repetitions: &[u32], definitions: &[u32], first_item: i64, levels: &LevelSummary) {
         let first_row = self.starts.len();
-        let rows = repetitions.iter().filter(|&&r| r == 0).count();
-        self.starts.resize(first_row + rows + 1, 0);
+        self.starts.resize(first_row + levels.rows + 1, 0);
         let starts = &mut self.starts[first_row..];
         let (mut row, mut item) = (0, first_item);
         for (&repetition, &definition) in repetitions.iter().zip(definitions) {
@@ -156,7 +185,7 @@ impl Lists {
         }
         // The slot past the last row was only written to; the next page or `into_array` fills it.
         self.starts.pop();
-        if definitions.contains(&NULL_LIST) {
+        if levels.null_lists {
             let row_starts = repetitions.iter().zip(definitions).filter(|&(&r, _)| r == 0);
             let null_rows =
                 row_starts.enumerate().filter(|(_, (_, d))| **d == NULL_LIST).map(|(row, _)| first_row + row);
@@ -254,5 +283,19 @@ mod tests {
             assert_eq!(groups[1].as_deref(), Some(&expected[4..8]), "v{version}");
             assert_eq!(groups[2], None, "v{version}: a null item");
         }
+    }
+
+    #[test]
+    fn one_pass_over_the_levels_answers_every_question() {
+        // Rows: [a, b], [], null, [a]; then a continued row that is not an item, a null item.
+        let repetitions = [0, 1, 0, 0, 0];
+        let definitions = [3, 3, 1, 0, 3];
+        let expected = LevelSummary { present: 3, rows: 4, null_items: false, broken_rows: false, null_lists: true };
+        assert_eq!(LevelSummary::of(&repetitions, &definitions), expected);
+        let broken = LevelSummary::of(&[0, 1], &[3, 1]);
+        assert!(broken.broken_rows && !broken.null_items && !broken.null_lists);
+        let null_item = LevelSummary::of(&[0, 1], &[3, 2]);
+        assert!(null_item.null_items && null_item.broken_rows);
+        assert_eq!(LevelSummary::of(&[], &[]), LevelSummary::default());
     }
 }
