@@ -201,9 +201,9 @@ impl FlowScanner {
     /// request to their (recipient, dataset) flow.
     fn gather_unlawful_if_scheduled(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries, events) = (chunk.codes, chunk.dictionaries, chunk.events);
-        let ids = super::text_column(events, EVENT_ID)?;
-        let references = events.column(REQUEST_REF).polars("request_ref")?.as_materialized_series();
-        let volumes = events.column(RECORD_COUNT).and_then(|c| c.i64()).polars("record_count")?;
+        // The rows to keep and their flow first, then their other fields read in one gather per
+        // column (a lookup by row through the chunked columns cost more than the rest).
+        let mut kept: Vec<(IdxSize, usize)> = Vec::new();
         for row in (0..codes.len()).filter(|&row| codes.outbound[row]) {
             let (version, recipient, dataset) = (codes.version[row], codes.recipient[row], codes.dataset[row]);
             if version < 0 || dataset == NULL {
@@ -227,13 +227,26 @@ impl FlowScanner {
                     index
                 }
             };
+            self.flows[index].1.versions.insert(version as usize);
+            kept.push((row as IdxSize, index));
+        }
+        if kept.is_empty() {
+            return Ok(());
+        }
+        let rows = IdxCa::from_vec("rows".into(), kept.iter().map(|&(row, _)| row).collect());
+        let ids = super::text_column(events, EVENT_ID)?.take(&rows).polars("event_id")?;
+        let references = events.column(REQUEST_REF).polars("request_ref")?.is_not_null();
+        let referenced = references.take(&rows).polars("request_ref")?;
+        let volumes = events.column(RECORD_COUNT).and_then(|c| c.i64()).polars("record_count")?;
+        let volumes = volumes.take(&rows).polars("record_count")?;
+        let fields = ids.iter().zip(referenced.iter()).zip(volumes.iter());
+        for (&(row, index), ((id, referenced), volume)) in kept.iter().zip(fields) {
             let flow = &mut self.flows[index].1;
             let observation = flow.observations.len();
-            let volume = volumes.get(row).map_or(1.0, |v| v as f64);
-            flow.observations.push(Observation { ts: codes.ts[row], volume, index: observation });
-            flow.referenced.push(references.get(row).is_ok_and(|value| !value.is_null()));
-            flow.event_ids.push(ids.get(row).unwrap_or_default().to_string());
-            flow.versions.insert(version as usize);
+            let volume = volume.map_or(1.0, |v| v as f64);
+            flow.observations.push(Observation { ts: codes.ts[row as usize], volume, index: observation });
+            flow.referenced.push(referenced == Some(true));
+            flow.event_ids.push(id.unwrap_or_default().to_string());
         }
         Ok(())
     }

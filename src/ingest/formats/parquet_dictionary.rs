@@ -155,13 +155,28 @@ fn category_ids(array: &dyn Array, mapping: &CategoricalMapping) -> Option<Primi
     let values = dictionary.values().as_any().downcast_ref::<Utf8ViewArray>()?;
     let ids: Vec<u32> = values.values_iter().map(|text| mapping.insert_cat(text).ok()).collect::<Option<_>>()?;
     let keys = dictionary.keys();
+    // The usual case, every index within the dictionary: one gather, an index beyond it only
+    // noted (clamped, so the gather needs no bounds check and no branch per row).
+    let mut beyond = false;
+    let rows: Vec<u32> = match ids.len().checked_sub(1) {
+        Some(last) => keys
+            .values()
+            .iter()
+            .map(|&key| {
+                beyond |= key as usize > last;
+                // SAFETY: the index is clamped to `last`, the last of `ids`.
+                unsafe { *ids.get_unchecked((key as usize).min(last)) }
+            })
+            .collect(),
+        None => {
+            beyond = !keys.is_empty();
+            Vec::new()
+        }
+    };
     // Indices under a null may be anything: when one points outside the dictionary, the valid
-    // rows' are checked one by one (else, the usual case, every index is within it).
-    let within = keys.values().iter().copied().max().is_none_or(|last| (last as usize) < ids.len());
-    let rows: Vec<u32> = if within {
-        // SAFETY: the largest key is within `ids` (just checked): a gather without a bounds
-        // check per row.
-        keys.values().iter().map(|&key| unsafe { *ids.get_unchecked(key as usize) }).collect()
+    // rows' are checked one by one.
+    let rows = if !beyond {
+        rows
     } else {
         let valid = |row: usize| keys.validity().is_none_or(|mask| mask.get_bit(row));
         let mut rows = Vec::with_capacity(keys.len());
