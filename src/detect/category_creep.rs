@@ -135,20 +135,43 @@ impl Scanner for CreepScanner {
 /// A loop over slices alone (no scanner state it could change), so the compiler keeps the
 /// tables in registers instead of reloading them through `self` on every row.
 fn rows_beyond_declared(codes: &Codes, by_situation: &[u32], covered: &[bool], stride: usize) -> Vec<usize> {
-    let offsets = &codes.category_offsets;
+    let (offsets, items) = (&codes.category_offsets, &codes.categories);
     let mut rows = Vec::new();
+    // Without a category in the chunk, no row can have one undeclared.
+    let Some(last_item) = items.len().checked_sub(1) else { return rows };
     for (row, &situation) in codes.situation.iter().enumerate() {
         let judged = by_situation[situation as usize];
         if judged == NOT_JUDGED {
             continue;
         }
         let covered = &covered[judged as usize * stride..][..stride];
-        let categories = &codes.categories[offsets[row] as usize..offsets[row + 1] as usize];
-        if !categories.iter().all(|&c| covered[c as usize]) {
+        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+        let all_covered = match end - start {
+            length @ 0..=SHORT_LIST => short_list_covered(items, start, length, last_item, covered),
+            _ => items[start..end].iter().all(|&c| covered[c as usize]),
+        };
+        if !all_covered {
             rows.push(row);
         }
     }
     rows
+}
+
+/// Lists of at most this many categories are checked without a branch (most rows: the length
+/// of a row's list varies from row to row, and a loop's exit was mispredicted on most of them).
+const SHORT_LIST: usize = 4;
+
+/// Whether the `length` (at most [`SHORT_LIST`]) categories from `items[start]` are covered:
+/// always [`SHORT_LIST`] reads, those past the list's end (the item before, or the last item
+/// of the chunk) read but not counted.
+#[inline]
+fn short_list_covered(items: &[u32], start: usize, length: usize, last_item: usize, covered: &[bool]) -> bool {
+    let mut all = true;
+    for slot in 0..SHORT_LIST {
+        let at = (start + slot.min(length.saturating_sub(1))).min(last_item);
+        all &= covered[items[at] as usize] | (slot >= length);
+    }
+    all
 }
 
 impl CreepScanner {
@@ -281,6 +304,51 @@ fn declaration(version: &RegisterVersion, outbound: bool, against: &str, dataset
 mod tests {
     use super::*;
     use crate::detect::testing::*;
+
+    /// The rows the branch-free check of short lists flags are those a plain walk of every list
+    /// flags: lists of 0 to 7 categories, empty lists first and last in the chunk, unjudged
+    /// situations, categories covered in one context and not in the other.
+    #[test]
+    fn rows_beyond_declared_are_those_a_plain_walk_finds() {
+        let (stride, rows) = (6usize, 400usize);
+        // Context 0 covers even category codes, context 1 every code but 5.
+        let covered: Vec<bool> =
+            (0..2 * stride).map(|i| if i < stride { i % 2 == 0 } else { i % stride != 5 }).collect();
+        let by_situation = [0, 1, NOT_JUDGED];
+        let (mut offsets, mut categories, mut situation) = (vec![0u32], Vec::new(), Vec::new());
+        for row in 0..rows {
+            // 0 categories for the first and last rows; otherwise a length from a simple hash.
+            let length = if row == 0 || row == rows - 1 { 0 } else { (row * 7 + row / 5) % 8 };
+            categories.extend((0..length).map(|k| ((row * 3 + k * 5) % stride) as u32));
+            offsets.push(categories.len() as u32);
+            situation.push((row % 3) as u32);
+        }
+        let codes = Codes {
+            actor: vec![],
+            role: vec![],
+            unit: vec![],
+            action: vec![],
+            dataset: vec![],
+            recipient: vec![],
+            purpose: vec![],
+            target_agent: vec![],
+            category_offsets: offsets,
+            categories,
+            ts: vec![0; rows],
+            version: vec![],
+            outbound: vec![],
+            situation,
+        };
+        let expected: Vec<usize> = (0..rows)
+            .filter(|&row| {
+                let judged = by_situation[codes.situation[row] as usize];
+                judged != NOT_JUDGED
+                    && codes.categories_of(row).iter().any(|&c| !covered[judged as usize * stride + c as usize])
+            })
+            .collect();
+        assert!(expected.len() > 20 && expected.len() < rows / 2, "{}", expected.len());
+        assert_eq!(rows_beyond_declared(&codes, &by_situation, &covered, stride), expected);
+    }
 
     #[test]
     fn transfers_are_judged_by_the_recipient_and_reads_by_the_purpose() {
