@@ -558,9 +558,14 @@ impl Seen {
             .flat_map(|v| v.doc.roles.iter().filter(|r| r.is_service()))
             .filter_map(|role| chunk.dictionaries.role.code_of(&role.id))
             .collect();
+        // By role code: the state an actor reaches acting under it (a table, not a search a row).
+        let mut state_under_role = vec![1u8; chunk.dictionaries.role.len()];
+        for role in service_roles {
+            state_under_role[role as usize] = 2;
+        }
         self.actor_state.resize(chunk.dictionaries.actor.len(), 0);
-        for (&actor, role) in codes.actor.iter().zip(&codes.role) {
-            let state = if service_roles.contains(role) { 2 } else { 1 };
+        for (&actor, &role) in codes.actor.iter().zip(&codes.role) {
+            let state = state_under_role[role as usize];
             if actor == detect::chunk::NULL || self.actor_state[actor as usize] >= state {
                 continue;
             }

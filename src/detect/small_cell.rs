@@ -62,8 +62,7 @@ impl Scanner for CellScanner {
         let sizes = chunk.events.column(GROUP_SIZE).and_then(|c| c.i64()).polars("group_size")?;
         let columns = EventColumns::of(chunk.events)?;
         // An aggregated report: a group size, no single target, a register version in force.
-        for (row, size) in super::numbered_values(sizes) {
-            let Some(size) = size else { continue };
+        for (row, size) in super::present_values(sizes) {
             let Ok(version) = usize::try_from(codes.version[row]) else { continue };
             if codes.target_agent[row] != NULL {
                 continue;
