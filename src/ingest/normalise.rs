@@ -282,9 +282,13 @@ fn native_instants(input: &Column, name: &'static str, rejects: &mut Rejects) ->
 }
 
 /// Whether every non-null value passes `keep`: the test before keeping a column as read (the
-/// usual case), array by array, without building a value per row.
+/// usual case), array by array, without building a value per row. Every value is tested first,
+/// those under nulls too, in one pass without a branch or a mask per row (the usual answer);
+/// values under nulls may be anything, so only a failure is checked again on the non-null ones.
 fn every_value<T: PolarsNumericType>(values: &ChunkedArray<T>, keep: impl Fn(T::Native) -> bool) -> bool {
-    values.downcast_iter().all(|array| array.non_null_values_iter().all(&keep))
+    values.downcast_iter().all(|array| {
+        array.values().iter().fold(true, |all, &value| all & keep(value)) || array.non_null_values_iter().all(&keep)
+    })
 }
 
 /// Native dates (or the dates of native timestamps, rounded down as a cast does); one outside
@@ -598,6 +602,23 @@ fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value under a null does not count, whatever it is; a non-null one does.
+    #[test]
+    fn every_value_looks_at_non_null_values_only() {
+        use polars_arrow::array::PrimitiveArray;
+        use polars_arrow::datatypes::ArrowDataType;
+        let array = |values: Vec<i64>, valid: &[bool]| {
+            let valid: polars_arrow::bitmap::Bitmap = valid.iter().copied().collect();
+            let array = PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(valid));
+            Int64Chunked::with_chunk("counts".into(), array)
+        };
+        let non_negative = |n: i64| n >= 0;
+        assert!(every_value(&array(vec![3, -5, 7], &[true, false, true]), non_negative));
+        assert!(!every_value(&array(vec![3, -5, 7], &[true, true, false]), non_negative));
+        assert!(every_value(&array(vec![0; 70], &[false; 70]), |_| false), "all null");
+        assert!(!every_value(&array(vec![1, 2], &[true, true]), |n| n < 2));
+    }
 
     fn dates(days: &[Option<i32>]) -> Column {
         Column::new(event::RECORD_DATE.into(), days).cast(&DataType::Date).unwrap()
