@@ -97,6 +97,9 @@ struct WatchScanner {
     watchers: BTreeMap<(String, String), Watcher>,
     /// By version, by role code: a management role in that version.
     management: Vec<Verdicts>,
+    /// By situation code: its role is a management role in its version (false without one),
+    /// so that a row is set aside with one load. Extended as situations appear.
+    managing: Vec<bool>,
 }
 
 impl WatchScanner {
@@ -109,6 +112,15 @@ impl WatchScanner {
             let role = roles.name(role);
             context.register.get(version).doc.roles.iter().any(|r| r.id == role && r.management)
         })
+    }
+
+    /// Resolves the situations that appeared since the last chunk ([`Self::managing`]).
+    fn learn_situations(&mut self, context: &Context, dictionaries: &super::chunk::Dictionaries) {
+        for situation in dictionaries.situations.since(self.managing.len()) {
+            let managing = usize::try_from(situation.version)
+                .is_ok_and(|version| self.is_management(context, &dictionaries.role, version, situation.role));
+            self.managing.push(managing);
+        }
     }
 }
 
@@ -125,12 +137,14 @@ impl Scanner for WatchScanner {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
         let kinds = report_kinds(chunk.events)?;
         let columns = EventColumns::of(chunk.events)?;
+        self.learn_situations(context, dictionaries);
         for row in 0..codes.len() {
             // Only management roles can watch agents: most rows stop here, judged by their codes.
-            let Ok(version_index) = usize::try_from(codes.version[row]) else { continue };
-            if !self.is_management(context, &dictionaries.role, version_index, codes.role[row]) {
+            if !self.managing[codes.situation[row] as usize] {
                 continue;
             }
+            // A managing situation has a version in force (the else is never taken).
+            let Ok(version_index) = usize::try_from(codes.version[row]) else { continue };
             let kind = kinds.as_ref().and_then(|kinds| kinds.get(row));
             let (actor, target) =
                 (dictionaries.actor.name(codes.actor[row]), dictionaries.target_agent.text(codes.target_agent[row]));
