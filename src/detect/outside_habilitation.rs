@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chunk::{Chunk, Dictionaries, NULL, Verdicts};
+use super::chunk::{Chunk, Dictionaries, NULL};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::Result;
 use crate::finding::{Finding, FindingDraft, Severity, facts};
@@ -113,8 +113,9 @@ impl Detector for OutsideHabilitation {
 #[derive(Default)]
 struct HabilitationScanner {
     offences: BTreeMap<(String, Reason), Offence>,
-    /// By situation code: a purpose in force allows the role on the dataset.
-    allowed: Verdicts,
+    /// By situation code: whether its events are judged, and if so whether a purpose in force
+    /// allows the role on the dataset ([`Judged`]). Extended as situations appear.
+    judged: Vec<Judged>,
     /// (actor, role, unit) codes → that actor's grants for that role, seen from that unit.
     grants: PlHashMap<(u32, u32, u32), GrantWindows>,
     /// By actor code: the one covering window of the last (role, unit) looked up for it.
@@ -172,16 +173,17 @@ impl Scanner for HabilitationScanner {
     fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
         let columns = EventColumns::of(chunk.events)?;
+        for situation in dictionaries.situations.since(self.judged.len()) {
+            self.judged.push(Judged::of(context, dictionaries, situation));
+        }
         for row in 0..codes.len() {
-            let (version, actor, role, dataset) =
-                (codes.version[row], codes.actor[row], codes.role[row], codes.dataset[row]);
-            if version < 0 || actor == NULL || role == NULL || dataset == NULL {
+            let judged = self.judged[codes.situation[row] as usize];
+            let actor = codes.actor[row];
+            if judged == Judged::Not || actor == NULL {
                 continue;
             }
-            let role_allowed = self.allowed.get(codes.situation[row], || {
-                role_allowed(context, dictionaries, version, dataset, role, codes.purpose[row])
-            });
-            let reason = if !role_allowed {
+            let (role, dataset) = (codes.role[row], codes.dataset[row]);
+            let reason = if judged == Judged::RoleNotAllowed {
                 Some(Reason::RoleNotAllowed)
             } else if let Some(habilitations) = context.habilitations {
                 let (unit, ts) = (codes.unit[row], codes.ts[row]);
@@ -226,6 +228,29 @@ impl Scanner for HabilitationScanner {
 
 /// Whether a purpose in force allows `role` on `dataset`: the purpose the event names if it
 /// covers the dataset, else any purpose covering it.
+/// What a situation says of its events before their actor's grants are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    /// No register version in force, or no role or dataset: not judged here.
+    Not,
+    RoleNotAllowed,
+    /// A purpose in force allows the role: the actor's grants decide.
+    RoleAllowed,
+}
+
+impl Judged {
+    fn of(context: &Context, dictionaries: &Dictionaries, situation: &super::chunk::Situation) -> Judged {
+        let super::chunk::Situation { version, dataset, role, purpose, .. } = *situation;
+        if version < 0 || role == NULL || dataset == NULL {
+            return Judged::Not;
+        }
+        match role_allowed(context, dictionaries, version, dataset, role, purpose) {
+            true => Judged::RoleAllowed,
+            false => Judged::RoleNotAllowed,
+        }
+    }
+}
+
 fn role_allowed(
     context: &Context,
     dictionaries: &Dictionaries,
