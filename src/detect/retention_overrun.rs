@@ -232,51 +232,9 @@ mod tests {
     use super::*;
     use crate::detect::testing;
 
-    /// Only actions that use the content count, each its own finding; a record updated past its
-    /// retention (not a use) or still within it is not an overrun.
-    #[test]
-    fn only_uses_of_records_past_retention_are_overruns() {
-        let register = testing::register(&[r#"
-processing = "files"
-in_force_from = "2000-01-01"
-legal_ref = "law"
-[[dataset]]
-id = "files"
-retention_days = 10
-[[role]]
-id = "agent"
-[[purpose]]
-id = "casework"
-datasets = ["files"]
-roles = ["agent"]
-"#]);
-        let header =
-            "event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count,record_date";
-        let rows = [
-            "e1,2022-01-20T10:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
-            "e2,2022-01-20T10:00:00Z,ann,agent,update,files,,,casework,1,2022-01-01",
-            "e3,2022-01-20T11:00:00Z,ann,agent,export,files,,,casework,1,2022-01-01",
-            "e4,2022-01-05T10:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
-            "e5,2022-01-21T10:00:00Z,ann,agent,delete,files,,,casework,1,2021-01-01",
-        ];
-        let events = testing::judged_events_with(&register, header, &rows);
-        let context =
-            Context { register: &register, habilitations: None, settings: Default::default(), input_files: &[] };
-        let findings = crate::detect::run_one(&RetentionOverrun, &context, &events).unwrap();
-        let found: Vec<(String, u64, Severity)> =
-            findings.iter().map(|f| (f.evidence.join(","), f.events, f.severity)).collect();
-        assert_eq!(
-            found,
-            vec![("e3".to_string(), 1, Severity::High), ("e1".to_string(), 1, Severity::Medium)],
-            "{findings:#?}"
-        );
-    }
-
-    /// Through the scanner: a read at the last microsecond of the last day of retention is
-    /// within it, one at the next midnight is past it (records of 1969 too, whose days are
-    /// negative), and the days in excess are counted from there.
-    #[test]
-    fn retention_ends_at_the_midnight_after_its_last_day() {
+    /// The findings on `rows` (with a `record_date` column) of a register keeping `files` 10 days,
+    /// in force since 1960.
+    fn overruns(rows: &[&str]) -> Vec<Finding> {
         let register = testing::register(&[r#"
 processing = "files"
 in_force_from = "1960-01-01"
@@ -293,17 +251,44 @@ roles = ["agent"]
 "#]);
         let header =
             "event_id,ts,actor_id,actor_role,action,dataset,categories,recipient,purpose,record_count,record_date";
-        let rows = [
+        let events = testing::judged_events_with(&register, header, rows);
+        let context =
+            Context { register: &register, habilitations: None, settings: Default::default(), input_files: &[] };
+        crate::detect::run_one(&RetentionOverrun, &context, &events).unwrap()
+    }
+
+    /// Only actions that use the content count, each its own finding; a record updated past its
+    /// retention (not a use) or still within it is not an overrun.
+    #[test]
+    fn only_uses_of_records_past_retention_are_overruns() {
+        let findings = overruns(&[
+            "e1,2022-01-20T10:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
+            "e2,2022-01-20T10:00:00Z,ann,agent,update,files,,,casework,1,2022-01-01",
+            "e3,2022-01-20T11:00:00Z,ann,agent,export,files,,,casework,1,2022-01-01",
+            "e4,2022-01-05T10:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
+            "e5,2022-01-21T10:00:00Z,ann,agent,delete,files,,,casework,1,2021-01-01",
+        ]);
+        let found: Vec<(String, u64, Severity)> =
+            findings.iter().map(|f| (f.evidence.join(","), f.events, f.severity)).collect();
+        assert_eq!(
+            found,
+            vec![("e3".to_string(), 1, Severity::High), ("e1".to_string(), 1, Severity::Medium)],
+            "{findings:#?}"
+        );
+    }
+
+    /// Through the scanner: a read at the last microsecond of the last day of retention is
+    /// within it, one at the next midnight is past it (records of 1969 too, whose days are
+    /// negative).
+    #[test]
+    fn retention_ends_at_the_midnight_after_its_last_day() {
+        let findings = overruns(&[
             "e1,2022-01-11T23:59:59.999999Z,ann,agent,read,files,,,casework,1,2022-01-01",
             "e2,2022-01-12T00:00:00Z,ann,agent,read,files,,,casework,1,2022-01-01",
             "e3,1969-12-30T23:59:59.999999Z,ann,agent,read,files,,,casework,1,1969-12-20",
             "e4,1969-12-31T00:00:00Z,ann,agent,read,files,,,casework,1,1969-12-20",
             "e5,2022-01-15T08:00:00Z,ann,agent,search,files,,,casework,1,2022-01-01",
-        ];
-        let events = testing::judged_events_with(&register, header, &rows);
-        let context =
-            Context { register: &register, habilitations: None, settings: Default::default(), input_files: &[] };
-        let findings = crate::detect::run_one(&RetentionOverrun, &context, &events).unwrap();
+        ]);
         let evidence: Vec<String> = findings.iter().flat_map(|f| f.evidence.clone()).collect();
         assert_eq!(evidence.iter().filter(|id| ["e1", "e3"].contains(&id.as_str())).count(), 0, "{findings:#?}");
         for past in ["e2", "e4", "e5"] {
