@@ -4,8 +4,8 @@
 //!
 //! Run: `cargo bench --bench periodic` (add `-- --seeds 5` for a quick look).
 
+use driftwatch::calendar::BusinessCalendar;
 use driftwatch::detect::cadence::{self, CadenceParams, Verdict};
-use driftwatch::detect::calendar::BusinessCalendar;
 use driftwatch::generate::cadence::{CadenceScenario, StressSchedule, stress_flow};
 
 fn main() {

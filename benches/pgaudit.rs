@@ -37,7 +37,7 @@ fn main() {
     let map = SourceMap::load(&root.join("examples/pgaudit/wikit-pgaudit.toml")).expect("the example map");
     let options = map.read_options();
     let display = path.display().to_string();
-    let file = InputFile { path: &path, display: &display, options: &options };
+    let file = InputFile::new(&path, &display, &options);
     let started = Instant::now();
     let mut events = 0;
     Format::PgAudit
