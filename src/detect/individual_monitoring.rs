@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Datelike;
 use polars::prelude::*;
 
-use super::chunk::{Dictionary, Verdicts};
 use super::{Context, Detector, EventColumns, Scanner, Tally};
 use crate::error::{PolarsContext, Result};
 use crate::finding::{Finding, FindingDraft, Severity, facts};
@@ -95,32 +94,22 @@ impl Detector for IndividualMonitoring {
 #[derive(Default)]
 struct WatchScanner {
     watchers: BTreeMap<(String, String), Watcher>,
-    /// By version, by role code: a management role in that version.
-    management: Vec<Verdicts>,
     /// By situation code: its role is a management role in its version (false without one),
     /// so that a row is set aside with one load. Extended as situations appear.
     managing: Vec<bool>,
 }
 
 impl WatchScanner {
-    /// Whether `role` (a code) is a management role in `version`, judged once per pair.
-    fn is_management(&mut self, context: &Context, roles: &Dictionary, version: usize, role: u32) -> bool {
-        if self.management.len() <= version {
-            self.management.resize(version + 1, Verdicts::default());
-        }
-        self.management[version].get(role, || {
-            let role = roles.name(role);
-            context.register.get(version).doc.roles.iter().any(|r| r.id == role && r.management)
-        })
-    }
-
-    /// Resolves the situations that appeared since the last chunk ([`Self::managing`]).
+    /// Resolves the situations that appeared since the last chunk ([`Self::managing`]): whether
+    /// the situation's role is a management role in its version.
     fn learn_situations(&mut self, context: &Context, dictionaries: &super::chunk::Dictionaries) {
-        for situation in dictionaries.situations.since(self.managing.len()) {
-            let managing = usize::try_from(situation.version)
-                .is_ok_and(|version| self.is_management(context, &dictionaries.role, version, situation.role));
-            self.managing.push(managing);
-        }
+        let managing = |situation: &super::chunk::Situation| {
+            let Ok(version) = usize::try_from(situation.version) else { return false };
+            let role = dictionaries.role.name(situation.role);
+            context.register.get(version).doc.roles.iter().any(|r| r.id == role && r.management)
+        };
+        let new_situations = dictionaries.situations.since(self.managing.len());
+        self.managing.extend(new_situations.iter().map(managing));
     }
 }
 

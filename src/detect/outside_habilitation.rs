@@ -173,9 +173,8 @@ impl Scanner for HabilitationScanner {
     fn scan(&mut self, context: &Context, chunk: &Chunk) -> Result<()> {
         let (codes, dictionaries) = (chunk.codes, chunk.dictionaries);
         let columns = EventColumns::of(chunk.events)?;
-        for situation in dictionaries.situations.since(self.judged.len()) {
-            self.judged.push(Judged::of(context, dictionaries, situation));
-        }
+        let new_situations = dictionaries.situations.since(self.judged.len());
+        self.judged.extend(new_situations.iter().map(|situation| Judged::of(context, dictionaries, situation)));
         for row in 0..codes.len() {
             let judged = self.judged[codes.situation[row] as usize];
             let actor = codes.actor[row];
@@ -226,8 +225,6 @@ impl Scanner for HabilitationScanner {
     }
 }
 
-/// Whether a purpose in force allows `role` on `dataset`: the purpose the event names if it
-/// covers the dataset, else any purpose covering it.
 /// What a situation says of its events before their actor's grants are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Judged {
@@ -251,6 +248,8 @@ impl Judged {
     }
 }
 
+/// Whether a purpose in force allows `role` on `dataset`: the purpose the event names if it
+/// covers the dataset, else any purpose covering it.
 fn role_allowed(
     context: &Context,
     dictionaries: &Dictionaries,
