@@ -112,8 +112,8 @@ pub fn sniff_encoding(sample: &[u8], truncated: bool) -> &'static Encoding {
 pub fn sniff_delimiter(text: &str) -> u8 {
     let mut best = (b',', 0usize, 0usize);
     for candidate in [b',', b';', b'\t', b'|'] {
-        let records = csv_records::scan(text.as_bytes(), candidate);
-        let counts: Vec<usize> = records.iter().take(50).map(|r| r.fields).collect();
+        let block = csv_records::parse(&csv_records::Dialect::with_delimiter(candidate), text.as_bytes(), true);
+        let counts: Vec<usize> = block.records.iter().take(50).map(csv_records::Record::field_count).collect();
         let mut frequency: BTreeMap<usize, usize> = BTreeMap::new();
         for count in &counts {
             *frequency.entry(*count).or_default() += 1;
@@ -147,10 +147,12 @@ fn sample_csv(path: &Path) -> Result<(Vec<SampleColumn>, CsvSniff)> {
         if head.len() == SAMPLE_BYTES { text.rsplit_once('\n').map_or(&*text, |(whole, _)| whole) } else { &text };
     let text = text.trim_start_matches('\u{feff}');
     let delimiter = sniff_delimiter(text);
-    let records: Vec<Vec<String>> = csv_records::scan(text.as_bytes(), delimiter)
+    let block = csv_records::parse(&csv_records::Dialect::with_delimiter(delimiter), text.as_bytes(), true);
+    let records: Vec<Vec<String>> = block
+        .records
         .iter()
         .take(SAMPLE_ROWS + 1)
-        .map(|r| csv_records::split_fields(&text[r.bytes.clone()], delimiter))
+        .map(|r| block.field_bytes(r).map(|f| String::from_utf8_lossy(f).into_owned()).collect())
         .collect();
     let Some(first) = records.first() else {
         return Err(Error::file(path.display(), "empty: nothing to sniff"));

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::Format;
 use super::formats::access_log::RouteMap;
 use super::formats::csv::CsvOptions;
+use super::formats::csv_records::Dialect;
 use crate::error::{Error, Result};
 use crate::event::{self, Kind};
 
@@ -320,20 +321,20 @@ fn tabular_fields(mut table: toml::Table, display: &str, format: Format, timezon
 }
 
 fn unknown_key_message(format: Format) -> String {
-    let csv = if format == Format::Csv { ", delimiter, encoding, header" } else { "" };
+    let csv = if format == Format::Csv { ", delimiter, quote, escape, encoding, header" } else { "" };
     format!("unknown key; a {} map has: format, timezone, files, fields{csv}", format.name())
 }
 
 fn csv_options(table: &mut toml::Table, display: &str, format: Format) -> Result<CsvOptions> {
     let mut options = CsvOptions::default();
-    for key in ["delimiter", "encoding", "header"] {
+    for key in ["delimiter", "quote", "escape", "encoding", "header"] {
         if format != Format::Csv && table.contains_key(key) {
             return Err(map_error(display, key, "applies to format = \"csv\" only"));
         }
     }
     if let Some(value) = table.remove("delimiter") {
         let text = value.as_str().ok_or_else(|| map_error(display, "delimiter", "must be a string"))?;
-        options.delimiter = match text {
+        options.dialect.delimiter = match text {
             "tab" | "\t" => b'\t',
             _ if text.len() == 1 && !matches!(text.as_bytes()[0], b'"' | b'\n' | b'\r') => text.as_bytes()[0],
             _ => {
@@ -346,6 +347,16 @@ fn csv_options(table: &mut toml::Table, display: &str, format: Format) -> Result
                 ));
             }
         };
+    }
+    if let Some(value) = table.remove("quote") {
+        options.dialect.quote = single_byte(&value, display, "quote", "(\"\\\"\" or \"'\")")?;
+    }
+    if let Some(value) = table.remove("escape") {
+        options.dialect.escape = Some(single_byte(&value, display, "escape", "(e.g. \"\\\\\")")?);
+    }
+    let Dialect { delimiter, quote, escape } = options.dialect;
+    if delimiter == quote || escape.is_some_and(|e| e == delimiter) {
+        return Err(map_error(display, "quote", "the delimiter, the quote and the escape must differ"));
     }
     if let Some(value) = table.remove("encoding") {
         let label = value.as_str().ok_or_else(|| map_error(display, "encoding", "must be a string"))?;
@@ -361,6 +372,16 @@ fn csv_options(table: &mut toml::Table, display: &str, format: Format) -> Result
         options.header = value.as_bool().ok_or_else(|| map_error(display, "header", "must be true or false"))?;
     }
     Ok(options)
+}
+
+/// A `quote` or `escape` character: one ASCII character, not a line end.
+fn single_byte(value: &toml::Value, display: &str, key: &str, example: &str) -> Result<u8> {
+    match value.as_str() {
+        Some(text) if text.len() == 1 && text.is_ascii() && !matches!(text.as_bytes()[0], b'\n' | b'\r') => {
+            Ok(text.as_bytes()[0])
+        }
+        _ => Err(map_error(display, key, format!("must be one ASCII character other than a line end {example}"))),
+    }
 }
 
 fn string_list(value: &toml::Value, display: &str, key: &str) -> Result<Vec<String>> {

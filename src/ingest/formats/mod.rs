@@ -9,7 +9,7 @@
 pub mod access_log;
 pub mod columnar;
 pub mod csv;
-pub(crate) mod csv_records;
+pub mod csv_records;
 mod dictionary_lists;
 pub mod jsonl;
 mod parquet_dictionary;
@@ -91,6 +91,23 @@ impl RawTable {
     pub fn new(frame: DataFrame, lines: RowLines) -> RawTable {
         RawTable { frame, lines, rejected: Vec::new(), row_problems: BTreeMap::new(), skipped: 0 }
     }
+
+    /// Adds `more`'s rows after this table's (same columns), without copying values.
+    pub fn append(&mut self, more: RawTable) -> Result<()> {
+        let height = self.frame.height();
+        if self.frame.width() == 0 && height == 0 {
+            self.frame = more.frame;
+        } else {
+            self.frame.vstack_mut_owned(more.frame).polars("stacking chunks")?;
+        }
+        if let (RowLines::Listed(all), RowLines::Listed(more)) = (&mut self.lines, more.lines) {
+            all.extend(more);
+        }
+        self.rejected.extend(more.rejected);
+        self.skipped += more.skipped;
+        self.row_problems.extend(more.row_problems.into_iter().map(|(row, p)| (row + height, p)));
+        Ok(())
+    }
 }
 
 /// Why a row cannot be used.
@@ -148,21 +165,14 @@ pub fn read_whole(format: &dyn InputFormat, file: &InputFile) -> Result<RawTable
     let mut chunks = chunks.into_iter();
     let mut whole = chunks.next().ok_or_else(|| Error::file(file.display, "no table read"))?;
     for chunk in chunks {
-        let height = whole.frame.height();
-        whole.frame.vstack_mut_owned(chunk.frame).polars(format!("{}: stacking chunks", file.display))?;
-        if let (RowLines::Listed(all), RowLines::Listed(more)) = (&mut whole.lines, chunk.lines) {
-            all.extend(more);
-        }
-        whole.rejected.extend(chunk.rejected);
-        whole.skipped += chunk.skipped;
-        whole.row_problems.extend(chunk.row_problems.into_iter().map(|(row, p)| (row + height, p)));
+        whole.append(chunk).map_err(|e| Error::file(file.display, e.to_string()))?;
     }
     Ok(whole)
 }
 
-/// Sends `table` in slices of at most `chunk_rows` rows (formats read whole, such as JSON
-/// lines, whose columns are the union of every line's keys). Line rejects go with the first.
-fn send_in_slices(table: RawTable, chunk_rows: usize, on_chunk: &mut ChunkSink) -> Result<()> {
+/// Sends `table` in slices of at most `chunk_rows` rows, `rows_before` being the file's rows
+/// sent before it. Line rejects go with the first slice.
+fn send_in_slices(table: RawTable, chunk_rows: usize, rows_before: usize, on_chunk: &mut ChunkSink) -> Result<()> {
     let RawTable { frame, lines, mut rejected, mut row_problems, skipped } = table;
     let (height, step) = (frame.height(), chunk_rows.max(1));
     let mut start = 0;
@@ -174,7 +184,7 @@ fn send_in_slices(table: RawTable, chunk_rows: usize, on_chunk: &mut ChunkSink) 
         let rest = row_problems.split_off(&(start + length));
         slice.row_problems =
             std::mem::replace(&mut row_problems, rest).into_iter().map(|(row, p)| (row - start, p)).collect();
-        on_chunk(slice, start)?;
+        on_chunk(slice, rows_before + start)?;
         start += length;
         if start >= height {
             return Ok(());
@@ -201,10 +211,4 @@ fn line_reject(file: &str, line: u64, text: &str, reason: &str) -> QuarantineRec
         value: text.chars().take(200).collect(),
         reason: reason.to_string(),
     }
-}
-
-/// The CSV record scanner, for the property tests: (first line, byte range) of each record.
-#[cfg(test)]
-pub fn csv_records_for_tests(bytes: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
-    csv_records::scan(bytes, b',').into_iter().map(|r| (r.line, r.bytes)).collect()
 }

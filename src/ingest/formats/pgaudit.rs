@@ -258,86 +258,105 @@ impl InputFormat for PgAudit {
             .ok_or_else(|| Error::file(file.display, "a pgAudit log needs its source map (format = \"pgaudit\")"))?;
         // Streamed a record at a time: a server's log can be gigabytes, and one buffer of it
         // would cost more in page faults than reading it.
-        let reader = std::io::BufReader::with_capacity(1 << 20, super::open_maybe_gzipped(file.path)?);
-        let records = RecordTexts { reader, line: 0, csv: map.prefix.is_none(), path: file.path };
+        let source = super::open_maybe_gzipped(file.path)?;
         let mut grouper = Grouper::new(file.display);
         match &map.prefix {
-            None => csvlog_records(records, &mut grouper)?,
-            Some(prefix) => stderr_records(records, prefix, &mut grouper)?,
+            None => csvlog_records(source, &mut grouper).map_err(|e| Error::io(file.path, e))?,
+            Some(prefix) => {
+                let lines =
+                    LineTexts { reader: std::io::BufReader::with_capacity(1 << 20, source), line: 0, path: file.path };
+                stderr_records(lines, prefix, &mut grouper)?
+            }
         }
         let mut table = events(&grouper.statements, map, file.display)?;
         table.rejected = grouper.rejected;
         table.skipped += grouper.skipped;
-        super::send_in_slices(table, chunk_rows, on_chunk)
+        super::send_in_slices(table, chunk_rows, 0, on_chunk)
     }
 }
 
-/// The texts of a log's records with their first line: CSV records (a quoted field may hold
-/// line breaks) for a csvlog, lines for a stderr log.
-struct RecordTexts<'p, R> {
+/// The lines of a stderr log, with their numbers.
+struct LineTexts<'p, R> {
     reader: R,
     line: u64,
-    csv: bool,
     path: &'p Path,
 }
 
-impl<R: std::io::BufRead> Iterator for RecordTexts<'_, R> {
+impl<R: std::io::BufRead> Iterator for LineTexts<'_, R> {
     type Item = Result<(u64, String)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut record: Vec<u8> = Vec::new();
-        let first = self.line + 1;
-        let mut quotes = 0usize;
-        loop {
-            let start = record.len();
-            match self.reader.read_until(b'\n', &mut record) {
-                Err(e) => return Some(Err(Error::io(self.path, e))),
-                Ok(0) if record.is_empty() => return None,
-                Ok(0) => break,
-                Ok(_) => {
-                    self.line += 1;
-                    quotes += record[start..].iter().filter(|b| **b == b'"').count();
-                    if !self.csv || quotes % 2 == 0 {
-                        break;
-                    }
-                }
-            }
+        let mut line: Vec<u8> = Vec::new();
+        match self.reader.read_until(b'\n', &mut line) {
+            Err(e) => return Some(Err(Error::io(self.path, e))),
+            Ok(0) => return None,
+            Ok(_) => self.line += 1,
         }
-        while record.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            record.pop();
+        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            line.pop();
         }
-        let text = String::from_utf8(record).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Some(Ok((first, text)))
+        let text = String::from_utf8(line).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Some(Ok((self.line, text)))
     }
 }
 
-/// The records of a csvlog file: its CSV records, each a log record.
-fn csvlog_records(texts: impl Iterator<Item = Result<(u64, String)>>, grouper: &mut Grouper) -> Result<()> {
-    for text in texts {
-        let (line, raw) = text?;
-        if raw.trim().is_empty() {
-            continue;
+/// The records of a csvlog file: its CSV records (split by csv-core, `csv_records.rs`; a quoted
+/// statement may hold line breaks), each a log record.
+fn csvlog_records(source: impl std::io::Read, grouper: &mut Grouper) -> std::io::Result<()> {
+    let mut stream = csv_records::RecordStream::new(source, csv_records::Dialect::default());
+    let texts = |part: csv_records::Part| -> Vec<(u64, Vec<String>, String)> {
+        let lossy = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let block = &part.block;
+        block
+            .records
+            .iter()
+            .map(|record| {
+                let fields = block.field_bytes(record).map(lossy).collect();
+                (part.first_line + record.line_offset, fields, lossy(&part.bytes[record.raw.clone()]))
+            })
+            .collect()
+    };
+    while let Some(window) = stream.next_window(&texts)? {
+        if let Some(too_long) = window.too_long {
+            let reason = format!(
+                "record of {} bytes, longer than the {} MiB limit",
+                too_long.bytes,
+                super::MAX_RECORD_BYTES >> 20
+            );
+            grouper.rejected.push(line_reject(
+                grouper.display,
+                too_long.line,
+                &String::from_utf8_lossy(&too_long.head),
+                &reason,
+            ));
         }
-        let raw = raw.as_str();
-        let fields = csv_records::split_fields_borrowed(raw, b',');
-        if fields.len() < 14 {
-            let reason = format!("{} fields: not a csvlog record", fields.len());
-            grouper.rejected.push(line_reject(grouper.display, line, raw, &reason));
-            continue;
+        for (line, fields, raw) in window.parts.into_iter().flatten() {
+            csvlog_record(line, fields, &raw, grouper);
         }
-        let field = |i: usize| fields.get(i).map(|f| f.to_string()).unwrap_or_default();
-        grouper.add(LogRecord {
-            line,
-            ts: field(0),
-            user: field(1),
-            database: field(2),
-            client: field(4),
-            session: field(5),
-            application: field(22),
-            message: field(13),
-        });
     }
     Ok(())
+}
+
+fn csvlog_record(line: u64, mut fields: Vec<String>, raw: &str, grouper: &mut Grouper) {
+    if raw.trim().is_empty() {
+        return;
+    }
+    if fields.len() < 14 {
+        let reason = format!("{} fields: not a csvlog record", fields.len());
+        grouper.rejected.push(line_reject(grouper.display, line, raw, &reason));
+        return;
+    }
+    let mut field = |i: usize| fields.get_mut(i).map(std::mem::take).unwrap_or_default();
+    grouper.add(LogRecord {
+        line,
+        ts: field(0),
+        user: field(1),
+        database: field(2),
+        client: field(4),
+        session: field(5),
+        application: field(22),
+        message: field(13),
+    });
 }
 
 /// The records of a stderr log: a line matching the prefix starts one; the lines after it that
@@ -408,26 +427,12 @@ fn parse_audit_head(message: &str) -> Option<AuditHead<'_>> {
     let (head, rest): (Vec<Cow<str>>, &str) = if parts.len() == 8 && parts[..7].iter().all(|p| !p.contains('"')) {
         (parts[..7].iter().map(|p| Cow::Borrowed(*p)).collect(), parts[7])
     } else {
-        // A quoted name before the statement: split the whole record (rare).
-        let mut quoted = false;
-        let mut delimiters = 0;
-        let mut offset = payload.len();
-        for (at, byte) in payload.bytes().enumerate() {
-            match byte {
-                b'"' => quoted = !quoted,
-                b',' if !quoted => {
-                    delimiters += 1;
-                    if delimiters == 7 {
-                        offset = at + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let head = &payload[..offset.saturating_sub(1)];
-        let fields = csv_records::split_fields_borrowed(head, b',');
-        (fields.into_iter().take(7).collect(), &payload[offset..])
+        // A quoted name before the statement: the record split by csv-core (rare).
+        let dialect = csv_records::Dialect::default();
+        let offset = csv_records::after_fields(payload, 7, &dialect).unwrap_or(payload.len() + 1);
+        let head = &payload[..offset - 1];
+        let fields = csv_records::split_record(head, &dialect);
+        (fields.into_iter().take(7).map(Cow::Owned).collect(), &payload[offset.min(payload.len())..])
     };
     let field = |i: usize| head.get(i).cloned().unwrap_or_default();
     let statement_id = field(1);
@@ -442,8 +447,8 @@ fn parse_audit_head(message: &str) -> Option<AuditHead<'_>> {
 
 impl AuditHead<'_> {
     fn into_record(self) -> AuditRecord {
-        let mut tail = csv_records::split_fields_borrowed(self.rest, b',').into_iter();
-        let mut next = || tail.next().map(Cow::into_owned).unwrap_or_default();
+        let mut tail = csv_records::split_record(self.rest, &csv_records::Dialect::default()).into_iter();
+        let mut next = || tail.next().unwrap_or_default();
         let (statement, parameter) = (next(), next());
         AuditRecord {
             statement_id: self.statement_id.into_owned(),
@@ -996,7 +1001,7 @@ fn parameter_value(literal: &str, parameters: &str) -> String {
     if parameters.starts_with('<') {
         return literal.to_string(); // <none>, <not logged>
     }
-    csv_records::split_fields(parameters, b',')
+    csv_records::split_record(parameters, &csv_records::Dialect::default())
         .get(index.wrapping_sub(1))
         .cloned()
         .unwrap_or_else(|| literal.to_string())
