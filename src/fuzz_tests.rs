@@ -397,7 +397,7 @@ fn write_records(header: &[String], records: &[WrittenRecord]) -> (Vec<u8>, Vec<
             }
             let mut written = field_bytes(field, record.quote_all);
             if index == 0 && record.bad_byte {
-                written.insert(written.len() / 2 + usize::from(written.first() == Some(&b'"')), 0xFF);
+                written.insert(usize::from(written.first() == Some(&b'"')), 0xFF);
             }
             bytes.extend(written);
         }
