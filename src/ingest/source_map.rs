@@ -609,6 +609,10 @@ mod tests {
             (format, "format = \"csv\"\nencoding = \"klingon\"", "`encoding`"),
             (format, "format = \"csv\"\ndelimiter = \";;\"", "`delimiter`"),
             (format, "format = \"jsonl\"\ndelimiter = \";\"", "csv\" only"),
+            (format, "format = \"csv\"\nquote = \"<<\"", "`quote`: must be one ASCII character"),
+            (format, "format = \"csv\"\nescape = \"\\n\"", "`escape`: must be one ASCII character"),
+            (format, "format = \"csv\"\ndelimiter = \"'\"\nquote = \"'\"", "must differ"),
+            (format, "format = \"jsonl\"\nquote = \"'\"", "csv\" only"),
             (format, "format = \"csv\"\ntimezone = \"Mars/Olympus\"", "`timezone`"),
             (format, "format = \"access_log\"", "`fields`"),
         ] {

@@ -570,6 +570,20 @@ mod tests {
     }
 
     #[test]
+    fn an_escape_character_and_another_quote_are_read() {
+        let escaped = Dialect { escape: Some(b'\\'), ..Dialect::default() };
+        let (tables, _) = read(
+            b"a,b\n\"say \\\"hi\\\" \"\"twice\"\"\",2\n",
+            CsvOptions { dialect: escaped, ..CsvOptions::default() },
+        );
+        assert_eq!(text(&tables, "a"), vec![Some("say \"hi\" \"twice\"".to_string())]);
+        let single = Dialect { quote: b'\'', ..Dialect::default() };
+        let (tables, _) = read(b"a,b\n'x, y',\"z\"\n", CsvOptions { dialect: single, ..CsvOptions::default() });
+        assert_eq!(text(&tables, "a"), vec![Some("x, y".to_string())]);
+        assert_eq!(text(&tables, "b"), vec![Some("\"z\"".to_string())]);
+    }
+
+    #[test]
     fn without_a_header_columns_are_numbered() {
         let options = CsvOptions { dialect: Dialect::with_delimiter(b'|'), header: false, ..CsvOptions::default() };
         let (tables, names) = read(b"x|1\ny|2\n", options);
