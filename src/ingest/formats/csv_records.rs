@@ -76,7 +76,8 @@ impl Record {
 /// The records parsed from one run of bytes.
 #[derive(Debug, Default)]
 pub struct Block {
-    /// Every record's fields, unquoted and unescaped, back to back.
+    /// Every record's fields, unquoted and unescaped, back to back, then [`PADDING`] zero bytes
+    /// (so that a short field can be read as one 16-byte word).
     pub data: Vec<u8>,
     ends: Vec<usize>,
     pub records: Vec<Record>,
@@ -110,11 +111,11 @@ pub fn parse(dialect: &Dialect, bytes: &[u8], at_end: bool) -> Block {
     let mut ends = Vec::with_capacity(bytes.len() / 8 + 8);
     let mut scratch = vec![0usize; 64];
     let mut records = Vec::with_capacity(bytes.len() / 64 + 1);
-    let (mut at, mut written, mut counted, mut line_offset) = (0usize, 0usize, 0usize, 0u64);
+    let (mut at, mut written, mut line_offset) = (0usize, 0usize, 0u64);
+    let mut lines = LineCount::new(bytes, &parser);
     loop {
         let start = at + bytes[at..].iter().position(|b| *b != b'\n' && *b != b'\r').unwrap_or(bytes.len() - at);
-        line_offset += line_ends(&bytes[counted..start]);
-        counted = start;
+        line_offset = lines.before(start, at, &parser);
         if start == bytes.len() {
             break;
         }
@@ -150,8 +151,47 @@ pub fn parse(dialect: &Dialect, bytes: &[u8], at_end: bool) -> Block {
     Block { data: truncated(data, written), ends, records, complete: bytes.len(), line_ends: line_offset }
 }
 
+/// Line ends before a position of the bytes being parsed. Where the bytes hold no `\r` (most
+/// files), line ends are the `\n`s csv-core counted in the records it read plus those skipped
+/// between records (blank lines): no second pass over the bytes. Else they are counted in the
+/// bytes from one record's start to the next's.
+enum LineCount<'b> {
+    NewlinesOnly { skipped: u64, parser_start: u64 },
+    Counted { bytes: &'b [u8], counted: usize, lines: u64 },
+}
+
+impl<'b> LineCount<'b> {
+    fn new(bytes: &'b [u8], parser: &Reader) -> LineCount<'b> {
+        if memchr::memchr(b'\r', bytes).is_none() {
+            LineCount::NewlinesOnly { skipped: 0, parser_start: parser.line() }
+        } else {
+            LineCount::Counted { bytes, counted: 0, lines: 0 }
+        }
+    }
+
+    /// Line ends before `start`, a record's first byte (or the end), the bytes from `skipped_from`
+    /// to it being line ends the parser did not read.
+    fn before(&mut self, start: usize, skipped_from: usize, parser: &Reader) -> u64 {
+        match self {
+            LineCount::NewlinesOnly { skipped, parser_start } => {
+                *skipped += (start - skipped_from) as u64;
+                *skipped + parser.line() - *parser_start
+            }
+            LineCount::Counted { bytes, counted, lines } => {
+                *lines += line_ends(&bytes[*counted..start]);
+                *counted = start;
+                *lines
+            }
+        }
+    }
+}
+
+/// Zero bytes after a block's fields.
+pub const PADDING: usize = 16;
+
 fn truncated(mut data: Vec<u8>, length: usize) -> Vec<u8> {
     data.truncate(length);
+    data.resize(length + PADDING, 0);
     data
 }
 
