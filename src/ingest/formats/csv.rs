@@ -19,7 +19,7 @@ use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 
-use super::csv_records::{Block, Dialect, Part, Record, RecordStream, TooLong};
+use super::csv_records::{Block, Dialect, Part, Record, RecordStream, ShiftLines, TooLong};
 use super::{ChunkSink, InputFile, InputFormat, MAX_RECORD_BYTES, RawTable, RowLines, line_reject};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::QuarantineRecord;
@@ -106,6 +106,17 @@ impl ChunkBatcher {
             on_chunk(empty, 0)?;
         }
         Ok(())
+    }
+}
+
+impl ShiftLines for RawTable {
+    fn shift_lines(&mut self, by: u64) {
+        if let RowLines::Listed(lines) = &mut self.lines {
+            lines.iter_mut().for_each(|line| *line += by);
+        }
+        for reject in &mut self.rejected {
+            reject.line = reject.line.map(|line| line + by);
+        }
     }
 }
 

@@ -252,12 +252,34 @@ pub struct TooLong {
     pub bytes: u64,
 }
 
+/// What is built from a part: its line numbers, counted from the part's first line (1), are
+/// shifted once the lines before the part are known.
+pub trait ShiftLines {
+    fn shift_lines(&mut self, by: u64);
+}
+
+impl<T: ShiftLines, E> ShiftLines for Result<T, E> {
+    fn shift_lines(&mut self, by: u64) {
+        if let Ok(built) = self {
+            built.shift_lines(by);
+        }
+    }
+}
+
+/// Records as (line, anything).
+impl<T> ShiftLines for Vec<(u64, T)> {
+    fn shift_lines(&mut self, by: u64) {
+        self.iter_mut().for_each(|(line, _)| *line += by);
+    }
+}
+
 /// One part of a window, parsed: what a reader builds its rows from.
 pub struct Part<'w> {
     /// The part's bytes (its records' `raw` ranges point here).
     pub bytes: &'w [u8],
     pub block: Block,
-    /// The line the part starts on, 1-based.
+    /// The line the part starts on, 1-based, as far as the part knows (1: lines are shifted
+    /// afterwards, [`ShiftLines`]).
     pub first_line: u64,
 }
 
@@ -300,7 +322,8 @@ impl<R: Read> RecordStream<R> {
             line: 1,
             source_done: false,
             part_bytes: part_bytes.max(1),
-            parts: rayon::current_num_threads().max(1),
+            // Two parts per core: a part that parses slower is made up for by the others.
+            parts: 2 * rayon::current_num_threads().max(1),
         }
     }
 
@@ -335,7 +358,10 @@ impl<R: Read> RecordStream<R> {
 
     /// Reads the next window, parses its parts at once and hands each to `build` (also at once);
     /// `None` when the source is done.
-    pub fn next_window<T: Send>(&mut self, build: &(dyn Fn(Part) -> T + Sync)) -> std::io::Result<Option<Window<T>>> {
+    pub fn next_window<T: Send + ShiftLines>(
+        &mut self,
+        build: &(dyn Fn(Part) -> T + Sync),
+    ) -> std::io::Result<Option<Window<T>>> {
         let mut too_long = None;
         if self.pending.len() > MAX_RECORD_BYTES {
             too_long = Some(self.skip_record()?);
@@ -349,26 +375,36 @@ impl<R: Read> RecordStream<R> {
         let cut = if self.source_done { window.len() } else { whole_lines(&window) };
         let ranges = self.part_ranges(&window[..cut]);
         let last = ranges.len().saturating_sub(1);
-        let mut blocks: Vec<Block> = ranges
-            .par_iter()
-            .enumerate()
-            .map(|(index, range)| parse(&self.dialect, &window[range.clone()], self.source_done && index == last))
-            .collect();
-        let ranges = self.settle(&window, ranges, &mut blocks, self.source_done);
-        // Each part's first line, now that every part before it is settled.
-        let mut first_lines = Vec::with_capacity(ranges.len());
-        let mut line = self.line;
-        for block in &blocks {
-            first_lines.push(line);
-            line += block.line_ends;
+        let at_end = |index: usize| self.source_done && index == last;
+        // Each part parsed and built at once, as if a record started there; lines counted from
+        // the part's start, shifted once the parts before it are known.
+        let parse_and_build = |range: &Range<usize>, index: usize| {
+            let block = parse(&self.dialect, &window[range.clone()], at_end(index));
+            let (complete, line_ends) = (block.complete, block.line_ends);
+            (complete, line_ends, build(Part { bytes: &window[range.clone()], block, first_line: 1 }))
+        };
+        let mut built: Vec<(usize, u64, T)> =
+            ranges.par_iter().enumerate().map(|(index, range)| parse_and_build(range, index)).collect();
+        let mut ranges = ranges;
+        // A part whose predecessor ended inside a record (a cut within quotes) is parsed again
+        // from that record's start (rare).
+        for index in 1..ranges.len() {
+            let complete = built[index - 1].0;
+            if complete == ranges[index - 1].len() {
+                continue;
+            }
+            let resume = ranges[index - 1].start + complete;
+            ranges[index - 1].end = resume;
+            ranges[index].start = resume;
+            built[index] = parse_and_build(&ranges[index], index);
         }
-        let parsed_to = ranges.last().map_or(0, |range| range.start + blocks[last].complete);
-        let parts: Vec<T> = blocks
-            .into_par_iter()
-            .zip(ranges.par_iter().zip(first_lines))
-            .map(|(block, (range, first_line))| build(Part { bytes: &window[range.clone()], block, first_line }))
-            .collect();
-        self.line = line;
+        let parsed_to = ranges.last().map_or(0, |range| range.start + built[last].0);
+        let mut parts = Vec::with_capacity(built.len());
+        for (_, line_ends, mut part) in built {
+            part.shift_lines(self.line - 1);
+            self.line += line_ends;
+            parts.push(part);
+        }
         self.pending = window[parsed_to..].to_vec();
         Ok(Some(Window { parts, too_long }))
     }
@@ -411,29 +447,6 @@ impl<R: Read> RecordStream<R> {
         }
         if ranges.is_empty() {
             ranges.push(0..0);
-        }
-        ranges
-    }
-
-    /// Checks each part against the one before: where that one ended inside a record, the
-    /// part is parsed again from that record's start (the rare cut within quotes).
-    fn settle(
-        &self,
-        window: &[u8],
-        mut ranges: Vec<Range<usize>>,
-        blocks: &mut [Block],
-        at_end: bool,
-    ) -> Vec<Range<usize>> {
-        let last = ranges.len() - 1;
-        for index in 1..ranges.len() {
-            let before = &blocks[index - 1];
-            if before.complete == ranges[index - 1].len() {
-                continue;
-            }
-            let resume = ranges[index - 1].start + before.complete;
-            ranges[index - 1].end = resume;
-            ranges[index].start = resume;
-            blocks[index] = parse(&self.dialect, &window[ranges[index].clone()], at_end && index == last);
         }
         ranges
     }
@@ -602,8 +615,9 @@ mod tests {
         let mut stream = RecordStream::new(&text[..], Dialect::default());
         let (line, fields, _) = stream.first_record(true).unwrap().unwrap();
         assert_eq!((line, fields), (3, vec![b"a".to_vec(), b"b".to_vec()]));
-        let lines = |part: Part| part.block.records.iter().map(|r| part.first_line + r.line_offset).collect::<Vec<_>>();
+        let lines =
+            |part: Part| part.block.records.iter().map(|r| (part.first_line + r.line_offset, ())).collect::<Vec<_>>();
         let window = stream.next_window(&lines).unwrap().unwrap();
-        assert_eq!(window.parts, vec![vec![4]]);
+        assert_eq!(window.parts, vec![vec![(4, ())]]);
     }
 }

@@ -304,7 +304,7 @@ impl<R: std::io::BufRead> Iterator for LineTexts<'_, R> {
 /// statement may hold line breaks), each a log record.
 fn csvlog_records(source: impl std::io::Read, grouper: &mut Grouper) -> std::io::Result<()> {
     let mut stream = csv_records::RecordStream::new(source, csv_records::Dialect::default());
-    let texts = |part: csv_records::Part| -> Vec<(u64, Vec<String>, String)> {
+    let texts = |part: csv_records::Part| -> Vec<(u64, (Vec<String>, String))> {
         let lossy = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         let block = &part.block;
         block
@@ -312,7 +312,7 @@ fn csvlog_records(source: impl std::io::Read, grouper: &mut Grouper) -> std::io:
             .iter()
             .map(|record| {
                 let fields = block.field_bytes(record).map(lossy).collect();
-                (part.first_line + record.line_offset, fields, lossy(&part.bytes[record.raw.clone()]))
+                (part.first_line + record.line_offset, (fields, lossy(&part.bytes[record.raw.clone()])))
             })
             .collect()
     };
@@ -330,7 +330,7 @@ fn csvlog_records(source: impl std::io::Read, grouper: &mut Grouper) -> std::io:
                 &reason,
             ));
         }
-        for (line, fields, raw) in window.parts.into_iter().flatten() {
+        for (line, (fields, raw)) in window.parts.into_iter().flatten() {
             csvlog_record(line, fields, &raw, grouper);
         }
     }
