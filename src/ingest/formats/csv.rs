@@ -20,7 +20,7 @@ use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 
 use super::csv_records::{Block, Dialect, Part, Record, RecordStream, ShiftLines, TooLong};
-use super::{ChunkSink, InputFile, InputFormat, MAX_RECORD_BYTES, RawTable, RowLines, line_reject};
+use super::{ChunkSink, InputFile, InputFormat, MAX_RECORD_BYTES, RawTable, RowLines, line_reject, view_of};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::QuarantineRecord;
 
@@ -424,41 +424,6 @@ impl ColumnBuilders {
             })
             .collect();
         DataFrame::new(rows, columns)
-    }
-}
-
-/// The string view of the field `data[range]`. A value of up to 12 bytes is held in the view
-/// itself: it is read as one 16-byte word and masked (the parsed bytes end with 16 bytes of
-/// padding, `csv_records::Block::data`), not copied byte by byte — a copy through memory stalled
-/// on every field, a third of the reading time.
-#[inline]
-fn view_of(data: &[u8], range: std::ops::Range<usize>, buffer: u32) -> View {
-    let length = range.len();
-    // Cannot overflow: a part is a few tens of MiB (csv_records::PART_BYTES).
-    let (start, length32) = (range.start as u32, length as u32);
-    if length > View::MAX_INLINE_SIZE as usize {
-        let prefix = u32::from_le_bytes([
-            data[range.start],
-            data[range.start + 1],
-            data[range.start + 2],
-            data[range.start + 3],
-        ]);
-        return View { length: length32, prefix, buffer_idx: buffer, offset: start };
-    }
-    let Some(word) = data.get(range.start..range.start + 16) else {
-        return View::new_from_bytes(&data[range], buffer, start);
-    };
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(word);
-    let word = u128::from_le_bytes(bytes);
-    let kept = if length == 0 { 0 } else { word & (u128::MAX >> (128 - 8 * length)) };
-    // An inline view: the length in its first four bytes, then the value.
-    let inline = u128::from(length32) | (kept << 32);
-    View {
-        length: length32,
-        prefix: (inline >> 32) as u32,
-        buffer_idx: (inline >> 64) as u32,
-        offset: (inline >> 96) as u32,
     }
 }
 

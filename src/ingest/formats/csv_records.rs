@@ -111,11 +111,11 @@ pub fn parse(dialect: &Dialect, bytes: &[u8], at_end: bool) -> Block {
     let mut ends = Vec::with_capacity(bytes.len() / 8 + 8);
     let mut scratch = vec![0usize; 64];
     let mut records = Vec::with_capacity(bytes.len() / 64 + 1);
-    let (mut at, mut written, mut line_offset) = (0usize, 0usize, 0u64);
+    let (mut at, mut written) = (0usize, 0usize);
     let mut lines = LineCount::new(bytes, &parser);
     loop {
         let start = at + bytes[at..].iter().position(|b| *b != b'\n' && *b != b'\r').unwrap_or(bytes.len() - at);
-        line_offset = lines.before(start, at, &parser);
+        let line_offset = lines.before(start, at, &parser);
         if start == bytes.len() {
             break;
         }
@@ -148,7 +148,8 @@ pub fn parse(dialect: &Dialect, bytes: &[u8], at_end: bool) -> Block {
         ends.extend(scratch[..fields].iter().map(|end| data_start + end));
         records.push(Record { line_offset, raw: start..raw_end, data_start, fields: first_end..ends.len() });
     }
-    Block { data: truncated(data, written), ends, records, complete: bytes.len(), line_ends: line_offset }
+    let line_ends = lines.before(bytes.len(), bytes.len(), &parser);
+    Block { data: truncated(data, written), ends, records, complete: bytes.len(), line_ends }
 }
 
 /// Line ends before a position of the bytes being parsed. Where the bytes hold no `\r` (most

@@ -12,10 +12,14 @@
 use std::io::Read;
 
 use polars::prelude::*;
+use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::bitmap::Bitmap;
+use polars_arrow::datatypes::ArrowDataType;
+use polars_buffer::Buffer;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{ChunkSink, InputFile, InputFormat, MAX_RECORD_BYTES, RawTable, RowLines, line_reject};
+use super::{ChunkSink, InputFile, InputFormat, MAX_RECORD_BYTES, RawTable, RowLines, line_reject, view_of};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::QuarantineRecord;
 
@@ -177,11 +181,10 @@ impl<R: Read> LineWindows<R> {
 /// One window's lines as a table, parsed one part per core.
 fn read_window(window: &LineWindow, file: &InputFile) -> Result<RawTable> {
     let flatten = file.options.flatten_json;
-    let parts = line_parts(&window.bytes, rayon::current_num_threads().max(1));
+    let parts = line_parts(&window.bytes, 2 * rayon::current_num_threads().max(1));
     let parsed: Vec<ParsedLines> =
         parts.par_iter().map(|range| parse_lines(&window.bytes[range.clone()], flatten, file.display)).collect();
-    let mut columns = Columns::default();
-    let (mut lines, mut rejected) = (Vec::new(), Vec::new());
+    let (mut lines, mut rejected, mut columns) = (Vec::new(), Vec::new(), Vec::with_capacity(parsed.len()));
     let mut first_line = window.first_line;
     for part in parsed {
         lines.extend(part.lines.iter().map(|offset| first_line + offset));
@@ -190,9 +193,10 @@ fn read_window(window: &LineWindow, file: &InputFile) -> Result<RawTable> {
             reject
         }));
         first_line += part.line_ends;
-        columns.append(part.columns);
+        columns.push(part.columns);
     }
-    let mut table = RawTable::new(columns.into_frame(file.display)?, RowLines::Listed(lines));
+    let frame = Columns::into_frame(columns).polars(format!("{}: building the table", file.display))?;
+    let mut table = RawTable::new(frame, RowLines::Listed(lines));
     table.rejected = rejected;
     Ok(table)
 }
@@ -242,131 +246,330 @@ fn read_line(bytes: &[u8], offset: u64, flatten: bool, display: &str, parsed: &m
     if bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
         return;
     }
-    let mut reject = |text: &str, reason: &str| parsed.rejected.push(line_reject(display, offset, text, reason));
     let Ok(line) = std::str::from_utf8(bytes) else {
-        reject(&String::from_utf8_lossy(bytes), "not valid UTF-8 (JSON lines are UTF-8)");
+        let reject =
+            line_reject(display, offset, &String::from_utf8_lossy(bytes), "not valid UTF-8 (JSON lines are UTF-8)");
+        parsed.rejected.push(reject);
         return;
     };
-    if line.len() > MAX_RECORD_BYTES {
-        let reason = format!("line of {} bytes, longer than the {} MiB limit", line.len(), MAX_RECORD_BYTES >> 20);
-        reject(line, &reason);
-        return;
-    }
-    let object = match serde_json::from_str::<Value>(line) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => return reject(line, "not a JSON object"),
-        Err(e) => return reject(line, &format!("invalid JSON: {e}")),
-    };
-    if !flatten
-        && let Some((key, _)) = object.iter().find(|(key, value)| {
-            crate::event::is_contract_column(key)
-                && key.as_str() != "categories"
-                && (value.is_object() || value.is_array())
-        })
-    {
-        let reason = format!("field `{key}` is an object or array; the event model expects a single value");
-        return reject(line, &reason);
-    }
-    parsed.lines.push(offset);
-    let columns = &mut parsed.columns;
-    if flatten {
-        push_flattened(columns, "", object);
+    let read = if line.len() > MAX_RECORD_BYTES {
+        Err(format!("line of {} bytes, longer than the {} MiB limit", line.len(), MAX_RECORD_BYTES >> 20))
+    } else if flatten {
+        read_flattened(line, &mut parsed.columns)
     } else {
-        for (key, value) in object {
-            columns.push(key, json_scalar_text(value).map(Cell::Text));
+        read_event_line(line, &mut parsed.columns)
+    };
+    match read {
+        Ok(()) => {
+            parsed.columns.commit_line();
+            parsed.lines.push(offset);
+        }
+        Err(reason) => {
+            parsed.columns.drop_line();
+            parsed.rejected.push(line_reject(display, offset, line, &reason));
         }
     }
-    columns.end_row();
 }
 
-/// One value of a line, before the column's type is known.
+/// Why a line that is not an object could not be read: not JSON, or JSON of another kind.
+fn not_an_object(line: &str) -> String {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(_)) | Ok(_) => "not a JSON object".to_string(),
+        Err(e) => format!("invalid JSON: {e}"),
+    }
+}
+
+/// A line read as the event frame: each key a column, its value as text. The object is walked
+/// by serde_json without building it (keys borrowed from the line, values as their raw JSON
+/// text), so a line costs no allocation but its text.
+fn read_event_line(line: &str, columns: &mut Columns) -> std::result::Result<(), String> {
+    if !line.trim_start_matches([' ', '\t', '\r']).starts_with('{') {
+        return Err(not_an_object(line));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let mut refused = None;
+    let walked =
+        serde::Deserializer::deserialize_map(&mut deserializer, ObjectWalker { columns, refused: &mut refused });
+    walked.and_then(|()| deserializer.end()).map_err(|e| refused.unwrap_or_else(|| format!("invalid JSON: {e}")))
+}
+
+/// Walks a line's object into [`Columns`].
+struct ObjectWalker<'c> {
+    columns: &'c mut Columns,
+    /// Why a value was refused, when one was (the JSON itself may be fine).
+    refused: &'c mut Option<String>,
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjectWalker<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let raw: &'de serde_json::value::RawValue = map.next_value()?;
+            let text = match event_text(&key, raw.get()) {
+                Ok(text) => text,
+                Err(reason) => {
+                    *self.refused = Some(reason);
+                    return Err(serde::de::Error::custom("refused"));
+                }
+            };
+            self.columns.push(&key, text.as_deref());
+        }
+        Ok(())
+    }
+}
+
+/// A key of a line, borrowed from it unless it holds escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(key.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A value as the event frame's text: strings as they are, numbers and booleans as JSON writes
+/// them, arrays of scalars joined with `;` (categories), other objects and arrays as JSON text;
+/// `None` for null. An object or array in a contract field other than `categories` is an error.
+fn event_text<'v>(key: &str, raw: &'v str) -> std::result::Result<Option<std::borrow::Cow<'v, str>>, String> {
+    use std::borrow::Cow;
+    let invalid = |e: serde_json::Error| format!("invalid JSON: {e}");
+    match raw.as_bytes().first() {
+        Some(b'"') if !raw.contains('\\') => Ok(Some(Cow::Borrowed(&raw[1..raw.len() - 1]))),
+        Some(b'"') => serde_json::from_str::<String>(raw).map(|text| Some(Cow::Owned(text))).map_err(invalid),
+        Some(b'n') => Ok(None),
+        Some(b't' | b'f') => Ok(Some(Cow::Borrowed(raw))),
+        Some(b'[' | b'{') if crate::event::is_contract_column(key) && key != crate::event::CATEGORIES => {
+            Err(format!("field `{key}` is an object or array; the event model expects a single value"))
+        }
+        Some(b'[') => match serde_json::from_str::<Vec<&str>>(raw) {
+            // Strings without escapes, the usual list of categories: joined as they are.
+            Ok(items) => Ok(Some(Cow::Owned(items.join(";")))),
+            Err(_) => {
+                serde_json::from_str::<Value>(raw).map(|value| json_scalar_text(value).map(Cow::Owned)).map_err(invalid)
+            }
+        },
+        Some(b'{') => {
+            serde_json::from_str::<Value>(raw).map(|value| Some(Cow::Owned(value.to_string()))).map_err(invalid)
+        }
+        // A number, written as serde_json writes it (`1e2` → `100.0`).
+        _ => serde_json::from_str::<serde_json::Number>(raw).map(|n| Some(Cow::Owned(n.to_string()))).map_err(invalid),
+    }
+}
+
+/// A line read for a source map: nested objects as dotted columns, arrays of scalars as lists.
+fn read_flattened(line: &str, columns: &mut Columns) -> std::result::Result<(), String> {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(object)) => {
+            push_flattened(columns, "", object);
+            Ok(())
+        }
+        Ok(_) => Err("not a JSON object".to_string()),
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
+}
+
+/// One value of a row: text held in its part's arena, a list (flattened arrays), or null.
+#[derive(Clone)]
 enum Cell {
-    Text(String),
+    Null,
+    Text { start: u32, length: u32 },
     List(Vec<String>),
 }
 
-/// The columns being built, in order of first appearance.
+/// The columns of one part, in order of first appearance: text values back to back in one
+/// arena, each row's cells pointing into it (the frame's string views then point there too).
 #[derive(Default)]
 struct Columns {
-    columns: Vec<(String, Vec<Option<Cell>>)>,
+    names: Vec<String>,
+    cells: Vec<Vec<Cell>>,
+    arena: Vec<u8>,
+    /// The arena once frozen (padded), which the frame's views point into.
+    buffer: Buffer<u8>,
     rows: usize,
+    /// The line being read, kept aside until the whole line proves good.
+    line: Vec<(usize, Cell)>,
+    line_start: usize,
+    /// The column after the last one met: lines mostly repeat their keys in one order.
+    next: usize,
 }
 
 impl Columns {
-    fn push(&mut self, key: String, cell: Option<Cell>) {
-        let position = match self.columns.iter().position(|(name, _)| *name == key) {
-            Some(position) => position,
-            None => {
-                self.columns.push((key, Vec::new()));
-                self.columns.len() - 1
+    fn column(&mut self, key: &str) -> usize {
+        let found = if self.names.get(self.next).is_some_and(|name| name == key) {
+            Some(self.next)
+        } else {
+            self.names.iter().position(|name| name == key)
+        };
+        let index = found.unwrap_or_else(|| {
+            self.names.push(key.to_string());
+            self.cells.push(vec![Cell::Null; self.rows]);
+            self.names.len() - 1
+        });
+        self.next = index + 1;
+        index
+    }
+
+    fn push(&mut self, key: &str, text: Option<&str>) {
+        let column = self.column(key);
+        let cell = match text {
+            None => Cell::Null,
+            Some(text) => {
+                let start = self.arena.len();
+                self.arena.extend_from_slice(text.as_bytes());
+                // Cannot overflow: a part is a few tens of MiB of lines of at most 16 MiB.
+                Cell::Text { start: start as u32, length: text.len() as u32 }
             }
         };
-        let values = &mut self.columns[position].1;
-        values.resize_with(self.rows, || None);
-        values.push(cell);
+        self.line.push((column, cell));
     }
 
-    /// Adds the rows of `more` (another part's) after these.
-    fn append(&mut self, more: Columns) {
-        let rows = self.rows + more.rows;
-        for (key, cells) in more.columns {
-            let position = match self.columns.iter().position(|(name, _)| *name == key) {
-                Some(position) => position,
-                None => {
-                    self.columns.push((key, Vec::new()));
-                    self.columns.len() - 1
+    fn push_list(&mut self, key: &str, items: Vec<String>) {
+        let column = self.column(key);
+        self.line.push((column, Cell::List(items)));
+    }
+
+    /// The line read is a row (a key given twice keeps its last value, as in a JSON object).
+    fn commit_line(&mut self) {
+        for cells in &mut self.cells {
+            cells.push(Cell::Null);
+        }
+        for (column, cell) in self.line.drain(..) {
+            self.cells[column][self.rows] = cell;
+        }
+        self.rows += 1;
+        self.line_start = self.arena.len();
+        self.next = 0;
+    }
+
+    /// The line read is not a row: what it added is forgotten.
+    fn drop_line(&mut self) {
+        self.line.clear();
+        self.arena.truncate(self.line_start);
+        self.next = 0;
+    }
+
+    /// The parts' rows as one frame: a column of lists where every value is a list, else of
+    /// text (lists joined with `;`), as string views into the parts' arenas.
+    fn into_frame(mut parts: Vec<Columns>) -> PolarsResult<DataFrame> {
+        let rows: usize = parts.iter().map(|part| part.rows).sum();
+        // Frozen once, shared by every column; padded for `view_of`.
+        for part in &mut parts {
+            let mut arena = std::mem::take(&mut part.arena);
+            arena.resize(arena.len() + super::csv_records::PADDING, 0);
+            part.buffer = Buffer::from_vec(arena);
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for part in &parts {
+            for name in &part.names {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+        }
+        let columns = names.iter().map(|name| {
+            let cells: Vec<(u32, Option<&[Cell]>, usize)> = parts
+                .iter()
+                .enumerate()
+                .map(|(index, part)| {
+                    let cells = part.names.iter().position(|n| n == name).map(|column| part.cells[column].as_slice());
+                    (index as u32, cells, part.rows)
+                })
+                .collect();
+            column_of(name, &parts, &cells, rows)
+        });
+        let columns: Vec<Column> = columns.collect::<PolarsResult<_>>()?;
+        DataFrame::new(rows, columns)
+    }
+}
+
+/// One column of the parts' rows (`cells`: per part, its cells, or none when it lacks the key).
+fn column_of(
+    name: &str,
+    parts: &[Columns],
+    cells: &[(u32, Option<&[Cell]>, usize)],
+    rows: usize,
+) -> PolarsResult<Column> {
+    let every = || cells.iter().filter_map(|(_, cells, _)| *cells).flatten();
+    let lists = every().any(|c| matches!(c, Cell::List(_))) && every().all(|c| !matches!(c, Cell::Text { .. }));
+    if lists {
+        let mut builder = ListStringChunkedBuilder::new(name.into(), rows, rows * 2);
+        for (_, part_cells, part_rows) in cells {
+            match part_cells {
+                None => (0..*part_rows).for_each(|_| builder.append_null()),
+                Some(part_cells) => part_cells.iter().for_each(|cell| match cell {
+                    Cell::List(items) => builder.append_values_iter(items.iter().map(String::as_str)),
+                    _ => builder.append_null(),
+                }),
+            }
+        }
+        return Ok(builder.finish().into_column());
+    }
+    // Lists among text are joined into a buffer of their own, after the parts' arenas.
+    let joined_buffer = parts.len() as u32;
+    let mut joined: Vec<u8> = Vec::new();
+    let (mut views, mut valid, mut bytes) = (Vec::with_capacity(rows), Vec::with_capacity(rows), 0usize);
+    for (part, part_cells, part_rows) in cells {
+        let Some(part_cells) = part_cells else {
+            views.extend(std::iter::repeat_n(View::default(), *part_rows));
+            valid.extend(std::iter::repeat_n(false, *part_rows));
+            continue;
+        };
+        let arena = &parts[*part as usize].buffer;
+        for cell in *part_cells {
+            let view = match cell {
+                Cell::Null => None,
+                Cell::Text { start, length } => {
+                    let range = *start as usize..(*start + *length) as usize;
+                    Some(view_of(arena, range, *part))
+                }
+                Cell::List(items) => {
+                    let text = items.join(";");
+                    let start = joined.len() as u32;
+                    joined.extend_from_slice(text.as_bytes());
+                    Some(View::new_from_bytes(text.as_bytes(), joined_buffer, start))
                 }
             };
-            let values = &mut self.columns[position].1;
-            values.resize_with(self.rows, || None);
-            values.extend(cells);
-        }
-        self.rows = rows;
-        for (_, values) in self.columns.iter_mut() {
-            values.resize_with(rows, || None);
+            bytes += view.map_or(0, |v| v.length as usize);
+            valid.push(view.is_some());
+            views.push(view.unwrap_or_default());
         }
     }
-
-    fn end_row(&mut self) {
-        self.rows += 1;
-        for (_, values) in self.columns.iter_mut() {
-            values.resize_with(self.rows, || None);
-        }
-    }
-
-    /// A column of lists when every value is a list, else of text (lists joined with `;`).
-    fn into_frame(self, display: &str) -> Result<DataFrame> {
-        let rows = self.rows;
-        let columns = self
-            .columns
-            .into_iter()
-            .map(|(name, cells)| {
-                let all_lists =
-                    cells.iter().flatten().all(|c| matches!(c, Cell::List(_))) && cells.iter().any(|c| c.is_some());
-                if all_lists {
-                    let mut builder = ListStringChunkedBuilder::new(name.as_str().into(), rows, rows * 2);
-                    for cell in cells {
-                        match cell {
-                            Some(Cell::List(items)) => builder.append_values_iter(items.iter().map(String::as_str)),
-                            _ => builder.append_null(),
-                        }
-                    }
-                    builder.finish().into_column()
-                } else {
-                    let texts: Vec<Option<String>> = cells
-                        .into_iter()
-                        .map(|cell| match cell {
-                            Some(Cell::Text(text)) => Some(text),
-                            Some(Cell::List(items)) => Some(items.join(";")),
-                            None => None,
-                        })
-                        .collect();
-                    Column::new(name.as_str().into(), texts)
-                }
-            })
-            .collect();
-        DataFrame::new(rows, columns).polars(format!("{display}: building the table"))
-    }
+    let buffers: Vec<Buffer<u8>> =
+        parts.iter().map(|part| part.buffer.clone()).chain([Buffer::from_vec(joined)]).collect();
+    let buffer_bytes = buffers.iter().map(|b| b.len()).sum();
+    let validity = valid.iter().any(|v| !v).then(|| Bitmap::from_iter(valid));
+    // SAFETY: each view was made by `View::new_from_bytes` from the bytes of the buffer it names
+    // (a part's arena, or the joined lists), at the offset it names; those are UTF-8, copied from
+    // the line's `str` or from `String`s.
+    let array = unsafe {
+        Utf8ViewArray::new_unchecked(
+            ArrowDataType::Utf8View,
+            Buffer::from_vec(views),
+            Buffer::from_vec(buffers),
+            validity,
+            Some(bytes),
+            buffer_bytes,
+        )
+    };
+    Ok(StringChunked::with_chunk(name.into(), array).into_column())
 }
 
 /// Nested objects as dotted keys; arrays of scalars as lists; anything else as its JSON text.
@@ -376,10 +579,10 @@ fn push_flattened(columns: &mut Columns, prefix: &str, object: Map<String, Value
         match value {
             Value::Object(inner) => push_flattened(columns, &name, inner),
             Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => {
-                columns.push(name, Some(Cell::List(items.into_iter().filter_map(json_scalar_text).collect())));
+                columns.push_list(&name, items.into_iter().filter_map(json_scalar_text).collect());
             }
-            Value::Array(items) => columns.push(name, Some(Cell::Text(Value::Array(items).to_string()))),
-            scalar => columns.push(name, json_scalar_text(scalar).map(Cell::Text)),
+            Value::Array(items) => columns.push(&name, Some(&Value::Array(items).to_string())),
+            scalar => columns.push(&name, json_scalar_text(scalar).as_deref()),
         }
     }
 }
