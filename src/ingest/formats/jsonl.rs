@@ -229,13 +229,14 @@ struct ParsedLines {
 
 fn parse_lines(bytes: &[u8], flatten: bool, display: &str) -> ParsedLines {
     let mut parsed = ParsedLines { columns: Columns::default(), lines: Vec::new(), rejected: Vec::new(), line_ends: 0 };
-    let mut offset = 0u64;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        let ended = line.last() == Some(&b'\n');
-        let text = line.strip_suffix(b"\n").unwrap_or(line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let (mut offset, mut start) = (0u64, 0usize);
+    let ends = memchr::memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+    for end in ends {
+        let line = &bytes[start..end];
+        let text = line.strip_suffix(b"\r").unwrap_or(line);
         read_line(text, offset, flatten, display, &mut parsed);
-        offset += u64::from(ended);
+        offset += u64::from(end < bytes.len());
+        start = end + 1;
     }
     parsed.line_ends = offset;
     parsed
@@ -413,11 +414,10 @@ struct Columns {
 
 impl Columns {
     fn column(&mut self, key: &str) -> usize {
-        let found = if self.names.get(self.next).is_some_and(|name| name == key) {
-            Some(self.next)
-        } else {
-            self.names.iter().position(|name| name == key)
-        };
+        // From the column after the last one met, onwards then from the start: a line that
+        // leaves out a key (a null) finds the next one a step further.
+        let count = self.names.len();
+        let found = (0..count).map(|step| (self.next + step) % count).find(|&index| self.names[index] == key);
         let index = found.unwrap_or_else(|| {
             self.names.push(key.to_string());
             self.cells.push(vec![Cell::Null; self.rows]);
@@ -507,8 +507,10 @@ fn column_of(
     cells: &[(u32, Option<&[Cell]>, usize)],
     rows: usize,
 ) -> PolarsResult<Column> {
-    let every = || cells.iter().filter_map(|(_, cells, _)| *cells).flatten();
-    let lists = every().any(|c| matches!(c, Cell::List(_))) && every().all(|c| !matches!(c, Cell::Text { .. }));
+    let has = |wanted: fn(&Cell) -> bool| {
+        cells.iter().filter_map(|(_, cells, _)| *cells).any(|cells| cells.iter().any(wanted))
+    };
+    let lists = has(|c| matches!(c, Cell::List(_))) && !has(|c| matches!(c, Cell::Text { .. }));
     if lists {
         let mut builder = ListStringChunkedBuilder::new(name.into(), rows, rows * 2);
         for (_, part_cells, part_rows) in cells {
