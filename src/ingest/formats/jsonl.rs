@@ -629,6 +629,23 @@ mod tests {
         assert!(raw.rejected[0].reason.starts_with("not valid UTF-8"));
     }
 
+    /// Chunks whose lines brought different keys stack by name (a whole-file read).
+    #[test]
+    fn tables_with_other_keys_append_by_name() {
+        let table = |text: &str| {
+            let parsed = parse_lines(text.as_bytes(), false, "e.jsonl");
+            RawTable::new(Columns::into_frame(vec![parsed.columns]).unwrap(), RowLines::Listed(parsed.lines))
+        };
+        let mut first = table("{\"a\":\"1\",\"b\":\"2\"}\n");
+        first.append(table("{\"c\":\"3\",\"a\":\"4\"}\n")).unwrap();
+        let column = |name: &str| {
+            first.frame.column(name).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()
+        };
+        assert_eq!(column("a"), vec![Some("1".to_string()), Some("4".to_string())]);
+        assert_eq!(column("b"), vec![Some("2".to_string()), None]);
+        assert_eq!(column("c"), vec![None, Some("3".to_string())]);
+    }
+
     #[test]
     fn windows_cut_at_line_ends_keep_every_line_and_its_number() {
         let text: String =

@@ -92,13 +92,29 @@ impl RawTable {
         RawTable { frame, lines, rejected: Vec::new(), row_problems: BTreeMap::new(), skipped: 0 }
     }
 
-    /// Adds `more`'s rows after this table's (same columns), without copying values.
+    /// Adds `more`'s rows after this table's, without copying values; columns are matched by
+    /// name, a column one of them lacks being null there (JSON lines: later lines may bring keys).
     pub fn append(&mut self, more: RawTable) -> Result<()> {
         let height = self.frame.height();
         if self.frame.width() == 0 && height == 0 {
             self.frame = more.frame;
         } else {
-            self.frame.vstack_mut_owned(more.frame).polars("stacking chunks")?;
+            let mut more_frame = more.frame;
+            for column in more_frame.columns() {
+                if self.frame.column(column.name()).is_err() {
+                    let nulls = Column::full_null(column.name().clone(), height, column.dtype());
+                    self.frame.with_column(nulls).polars("stacking chunks")?;
+                }
+            }
+            let more_height = more_frame.height();
+            for column in self.frame.columns() {
+                if more_frame.column(column.name()).is_err() {
+                    let nulls = Column::full_null(column.name().clone(), more_height, column.dtype());
+                    more_frame.with_column(nulls).polars("stacking chunks")?;
+                }
+            }
+            let more_frame = more_frame.select(self.frame.get_column_names_owned()).polars("stacking chunks")?;
+            self.frame.vstack_mut_owned(more_frame).polars("stacking chunks")?;
         }
         if let (RowLines::Listed(all), RowLines::Listed(more)) = (&mut self.lines, more.lines) {
             all.extend(more);
