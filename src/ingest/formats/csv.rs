@@ -253,12 +253,22 @@ impl Layout {
         let mut lines = Vec::with_capacity(block.records.len());
         let mut rejected = Vec::new();
         let mut decoded = Vec::with_capacity(self.names.len());
+        // Most parts are clean text throughout: checked once, their records need no byte check.
+        let clean = !matches!(self.text, Text::PerField { .. })
+            && memchr::memchr(0, bytes).is_none()
+            && match &self.text {
+                Text::Utf8 => std::str::from_utf8(bytes).is_ok(),
+                _ => !contains_replacement(bytes),
+            };
         for record in &block.records {
             let line = first_line + record.line_offset;
             let raw = &bytes[record.raw.clone()];
-            let problem = self
-                .record_problem(raw, Some(record))
-                .or_else(|| self.decode_fields(&block, record, &columns.data, &mut decoded).err());
+            let problem = if clean && raw.len() <= MAX_RECORD_BYTES {
+                self.field_count_problem(record)
+            } else {
+                self.record_problem(raw, Some(record))
+            };
+            let problem = problem.or_else(|| self.decode_fields(&block, record, &columns.data, &mut decoded).err());
             match problem {
                 Some(reason) => rejected.push(line_reject(&self.display, line, &self.lossy(raw), &reason)),
                 None => {
@@ -294,7 +304,12 @@ impl Layout {
         if memchr::memchr(0, raw).is_some() {
             return Some("contains NUL bytes (binary data in a text log?)".to_string());
         }
-        let fields = record?.field_count();
+        self.field_count_problem(record?)
+    }
+
+    /// A record with another number of fields than the header.
+    fn field_count_problem(&self, record: &Record) -> Option<String> {
+        let fields = record.field_count();
         (fields != self.names.len()).then(|| {
             let what = if self.options.header { "the header has" } else { "the first record has" };
             format!("{fields} fields, {what} {}", self.names.len())
