@@ -423,17 +423,14 @@ struct AuditHead<'m> {
 /// `SESSION,2,1,READ,SELECT,TABLE,public.suites,"select …",<none>`.
 fn parse_audit_head(message: &str) -> Option<AuditHead<'_>> {
     let payload = message.strip_prefix("AUDIT: ")?;
-    let parts: Vec<&str> = payload.splitn(8, ',').collect();
-    let (head, rest): (Vec<Cow<str>>, &str) = if parts.len() == 8 && parts[..7].iter().all(|p| !p.contains('"')) {
-        (parts[..7].iter().map(|p| Cow::Borrowed(*p)).collect(), parts[7])
-    } else {
-        // A quoted name before the statement: the record split by csv-core (rare).
-        let dialect = csv_records::Dialect::default();
-        let offset = csv_records::after_fields(payload, 7, &dialect).unwrap_or(payload.len() + 1);
-        let head = &payload[..offset - 1];
-        let fields = csv_records::split_record(head, &dialect);
-        (fields.into_iter().take(7).map(Cow::Owned).collect(), &payload[offset.min(payload.len())..])
-    };
+    // The seven fields before the statement, split by csv-core like every CSV record (an
+    // object name may be quoted: `"Suivis".suites`); the statement and its parameters after
+    // them are split only when the statement is used.
+    let dialect = csv_records::Dialect::default();
+    let offset = csv_records::after_fields(payload, 7, &dialect).unwrap_or(payload.len() + 1);
+    let head: Vec<Cow<str>> =
+        csv_records::split_record(&payload[..offset - 1], &dialect).into_iter().take(7).map(Cow::Owned).collect();
+    let rest = &payload[offset.min(payload.len())..];
     let field = |i: usize| head.get(i).cloned().unwrap_or_default();
     let statement_id = field(1);
     (!statement_id.is_empty()).then(|| AuditHead {
