@@ -229,6 +229,8 @@ struct ParsedLines {
 
 fn parse_lines(bytes: &[u8], flatten: bool, display: &str) -> ParsedLines {
     let mut parsed = ParsedLines { columns: Columns::default(), lines: Vec::new(), rejected: Vec::new(), line_ends: 0 };
+    // Text values take at most the part's bytes: the arena never grows (nor is copied).
+    parsed.columns.arena.reserve(bytes.len());
     let (mut offset, mut start) = (0u64, 0usize);
     let ends = memchr::memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
     for end in ends {
@@ -484,7 +486,8 @@ impl Columns {
                 }
             }
         }
-        let columns = names.iter().map(|name| {
+        // Each column built on its own core (they share only the frozen arenas).
+        let columns = names.par_iter().map(|name| {
             let cells: Vec<(u32, Option<&[Cell]>, usize)> = parts
                 .iter()
                 .enumerate()
@@ -507,10 +510,20 @@ fn column_of(
     cells: &[(u32, Option<&[Cell]>, usize)],
     rows: usize,
 ) -> PolarsResult<Column> {
-    let has = |wanted: fn(&Cell) -> bool| {
-        cells.iter().filter_map(|(_, cells, _)| *cells).any(|cells| cells.iter().any(wanted))
-    };
-    let lists = has(|c| matches!(c, Cell::List(_))) && !has(|c| matches!(c, Cell::Text { .. }));
+    // A column of lists when it holds a list and no text; one pass over the cells, stopping at
+    // the first text (most columns).
+    let (mut any_list, mut any_text) = (false, false);
+    for cell in cells.iter().filter_map(|(_, cells, _)| *cells).flatten() {
+        match cell {
+            Cell::Text { .. } => {
+                any_text = true;
+                break;
+            }
+            Cell::List(_) => any_list = true,
+            Cell::Null => {}
+        }
+    }
+    let lists = any_list && !any_text;
     if lists {
         let mut builder = ListStringChunkedBuilder::new(name.into(), rows, rows * 2);
         for (_, part_cells, part_rows) in cells {
