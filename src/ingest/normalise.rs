@@ -405,7 +405,7 @@ fn clean_category_text(input: &Column) -> Result<Series> {
 /// A category without the white space around it (`str::trim`, skipped when the first and last
 /// bytes are plain ASCII: what nearly every category is).
 fn trim_category(part: &str) -> &str {
-    let plain = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii() && !b.is_ascii_whitespace());
+    let plain = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii() && !(*b as char).is_whitespace());
     if plain(part.as_bytes().first()) && plain(part.as_bytes().last()) { part } else { part.trim() }
 }
 
@@ -610,6 +610,20 @@ fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast trim is `str::trim` on every mix of ASCII, ASCII and Unicode white space.
+    #[test]
+    fn the_fast_trim_is_str_trim() {
+        let pieces = ["", "a", " ", "\t", "\u{b}", "\u{c}", "\r", "\u{85}", "\u{a0}", "é", "x y"];
+        for first in pieces {
+            for middle in pieces {
+                for last in pieces {
+                    let text = format!("{first}{middle}{last}");
+                    assert_eq!(trim_category(&text), text.trim(), "{text:?}");
+                }
+            }
+        }
+    }
 
     /// A value under a null does not count, whatever it is; a non-null one does.
     #[test]
