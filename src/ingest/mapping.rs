@@ -181,7 +181,7 @@ fn map_field(rule: &FieldRule, frame: &DataFrame, timezone: chrono_tz::Tz, targe
 /// A text value trimmed and translated by the field's map: `Ok(None)` for an empty value,
 /// `Err(())` when the map has no entry for it.
 fn translate<'a>(rule: &'a FieldRule, value: &'a str) -> std::result::Result<Option<&'a str>, ()> {
-    let value = if rule.trim { trimmed(value) } else { value };
+    let value = if rule.trim { super::trimmed(value) } else { value };
     if value.is_empty() {
         return Ok(None);
     }
@@ -189,13 +189,6 @@ fn translate<'a>(rule: &'a FieldRule, value: &'a str) -> std::result::Result<Opt
         None => Ok(Some(value)),
         Some(map) => map.get(value).map(|v| Some(v).filter(|v| !v.is_empty())).ok_or(()),
     }
-}
-
-/// `str::trim`, skipped when the first and last bytes are plain ASCII (nearly every value of an
-/// export): a Unicode-aware trim of every field cost a twentieth of a mapped audit.
-fn trimmed(value: &str) -> &str {
-    let plain = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii() && !(*b as char).is_whitespace());
-    if plain(value.as_bytes().first()) && plain(value.as_bytes().last()) { value } else { value.trim() }
 }
 
 fn unmapped_reason(rule: &FieldRule) -> String {
@@ -206,7 +199,7 @@ fn texts(rule: &FieldRule, source: &Column) -> FieldOutput {
     // Cannot fail: called only for a String column (the match on its dtype).
     let values = source.str().expect("caller checked the dtype");
     let needs_work = rule.map.is_some()
-        || (rule.trim && values.iter().any(|v| v.is_some_and(|v| v.len() != trimmed(v).len() || v.is_empty())));
+        || (rule.trim && values.iter().any(|v| v.is_some_and(|v| v.len() != super::trimmed(v).len() || v.is_empty())));
     if !needs_work {
         return FieldOutput::new(source.clone()); // a rename: no copy
     }
@@ -475,7 +468,7 @@ fn dates(rule: &FieldRule, source: &Column) -> FieldOutput {
         .enumerate()
         .map(|(row, value)| {
             let raw = value?;
-            let text = if rule.trim { trimmed(raw) } else { raw };
+            let text = if rule.trim { super::trimmed(raw) } else { raw };
             if text.is_empty() {
                 return None;
             }
@@ -505,19 +498,6 @@ fn dates(rule: &FieldRule, source: &Column) -> FieldOutput {
 mod tests {
     use super::*;
 
-    /// The fast trim is `str::trim` on every mix of ASCII, ASCII and Unicode white space.
-    #[test]
-    fn the_fast_trim_is_str_trim() {
-        let pieces = ["", "a", " ", "\t", "\u{b}", "\u{c}", "\r", "\u{85}", "\u{a0}", "é", "x y"];
-        for first in pieces {
-            for middle in pieces {
-                for last in pieces {
-                    let text = format!("{first}{middle}{last}");
-                    assert_eq!(trimmed(&text), text.trim(), "{text:?}");
-                }
-            }
-        }
-    }
     use crate::ingest::source_map::SourceMap;
 
     fn map(fields: &str, timezone: &str) -> FieldMap {

@@ -258,6 +258,14 @@ fn walk(directory: &Path, maps: &SourceMaps, found: &mut Vec<Input>) -> Result<(
     Ok(())
 }
 
+/// `str::trim`, skipped when the first and last bytes are plain ASCII (nearly every value of a
+/// log): a Unicode-aware trim of every field cost a twentieth of a mapped audit. Used wherever a
+/// field's text is trimmed (source maps, categories).
+pub(crate) fn trimmed(value: &str) -> &str {
+    let plain = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii() && !(*b as char).is_whitespace());
+    if plain(value.as_bytes().first()) && plain(value.as_bytes().last()) { value } else { value.trim() }
+}
+
 /// Reads and normalises every event-frame file into one frame (tests and small tools).
 pub fn load_all(inputs: &[(PathBuf, Format)]) -> Result<Ingested> {
     let inputs: Vec<Input> = inputs.iter().map(|(path, format)| Input::plain(path.clone(), *format)).collect();
@@ -591,6 +599,20 @@ pub fn empty_event_frame() -> DataFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast trim is `str::trim` on every mix of ASCII, ASCII and Unicode white space.
+    #[test]
+    fn the_fast_trim_is_str_trim() {
+        let pieces = ["", "a", " ", "\t", "\u{b}", "\u{c}", "\r", "\u{85}", "\u{a0}", "é", "x y"];
+        for first in pieces {
+            for middle in pieces {
+                for last in pieces {
+                    let text = format!("{first}{middle}{last}");
+                    assert_eq!(trimmed(&text), text.trim(), "{text:?}");
+                }
+            }
+        }
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);

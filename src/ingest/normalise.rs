@@ -390,7 +390,7 @@ fn clean_category_text(input: &Column) -> Result<Series> {
             None => builder.append_null(),
             Some(text) => {
                 // No list per row: the parts are walked twice instead (most rows hold one to four).
-                let parts = || text.split(';').map(trim_category).filter(|p| !p.is_empty());
+                let parts = || text.split(';').map(super::trimmed).filter(|p| !p.is_empty());
                 if parts().next().is_none() {
                     builder.append_null();
                 } else {
@@ -400,13 +400,6 @@ fn clean_category_text(input: &Column) -> Result<Series> {
         }
     }
     Ok(builder.finish().into_series())
-}
-
-/// A category without the white space around it (`str::trim`, skipped when the first and last
-/// bytes are plain ASCII: what nearly every category is).
-fn trim_category(part: &str) -> &str {
-    let plain = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii() && !(*b as char).is_whitespace());
-    if plain(part.as_bytes().first()) && plain(part.as_bytes().last()) { part } else { part.trim() }
 }
 
 /// Lower-cases `action` and quarantines values outside the vocabulary. Most logs already
@@ -610,37 +603,6 @@ fn mark_missing(column: &Column, name: &'static str, rejects: &mut Rejects) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The fast trim is `str::trim` on every mix of ASCII, ASCII and Unicode white space.
-    #[test]
-    fn the_fast_trim_is_str_trim() {
-        let pieces = ["", "a", " ", "\t", "\u{b}", "\u{c}", "\r", "\u{85}", "\u{a0}", "é", "x y"];
-        for first in pieces {
-            for middle in pieces {
-                for last in pieces {
-                    let text = format!("{first}{middle}{last}");
-                    assert_eq!(trim_category(&text), text.trim(), "{text:?}");
-                }
-            }
-        }
-    }
-
-    /// A value under a null does not count, whatever it is; a non-null one does.
-    #[test]
-    fn every_value_looks_at_non_null_values_only() {
-        use polars_arrow::array::PrimitiveArray;
-        use polars_arrow::datatypes::ArrowDataType;
-        let array = |values: Vec<i64>, valid: &[bool]| {
-            let valid: polars_arrow::bitmap::Bitmap = valid.iter().copied().collect();
-            let array = PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(valid));
-            Int64Chunked::with_chunk("counts".into(), array)
-        };
-        let non_negative = |n: i64| n >= 0;
-        assert!(every_value(&array(vec![3, -5, 7], &[true, false, true]), non_negative));
-        assert!(!every_value(&array(vec![3, -5, 7], &[true, true, false]), non_negative));
-        assert!(every_value(&array(vec![0; 70], &[false; 70]), |_| false), "all null");
-        assert!(!every_value(&array(vec![1, 2], &[true, true]), |n| n < 2));
-    }
 
     fn dates(days: &[Option<i32>]) -> Column {
         Column::new(event::RECORD_DATE.into(), days).cast(&DataType::Date).unwrap()

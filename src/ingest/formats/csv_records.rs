@@ -412,18 +412,8 @@ impl<R: Read> RecordStream<R> {
 
     /// Reads until `pending` holds `target` bytes or the source ends.
     fn fill(&mut self, target: usize) -> std::io::Result<()> {
-        while self.pending.len() < target && !self.source_done {
-            let start = self.pending.len();
-            self.pending.resize(target, 0);
-            let read = loop {
-                match self.source.read(&mut self.pending[start..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            let read = read.inspect_err(|_| self.pending.truncate(start))?;
-            self.pending.truncate(start + read);
-            self.source_done = read == 0;
+        if !self.source_done {
+            self.source_done = super::fill_to(&mut self.source, &mut self.pending, target)?;
         }
         Ok(())
     }

@@ -243,6 +243,27 @@ pub(crate) fn view_of(data: &[u8], range: std::ops::Range<usize>, buffer: u32) -
     }
 }
 
+/// Reads from `source` onto the end of `buffer` until it holds `target` bytes; whether the
+/// source ended (the window readers of CSV and JSON lines).
+pub(crate) fn fill_to(source: &mut impl std::io::Read, buffer: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
+    while buffer.len() < target {
+        let start = buffer.len();
+        buffer.resize(target, 0);
+        let read = loop {
+            match source.read(&mut buffer[start..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let read = read.inspect_err(|_| buffer.truncate(start))?;
+        buffer.truncate(start + read);
+        if read == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Opens a file for reading, through gzip when its name ends in `.gz`.
 pub(crate) fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn std::io::Read>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
