@@ -1,6 +1,6 @@
 //! Cadence benchmark: every scenario of `shared/design/periodic-transfers.md`, 30 seeds each,
 //! scored by the periodic-transfer detector's cadence engine. Prints the per-scenario table
-//! (detection rate, mean score, family right) and overall precision and recall, as in the README.
+//! (detection rate, mean score, family right) and overall precision and recall, as in docs/guide.md.
 //!
 //! Run: `cargo bench --bench periodic` (add `-- --seeds 5` for a quick look).
 

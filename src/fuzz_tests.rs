@@ -2,7 +2,7 @@
 //! included, built with nightly sanitizer instrumentation: about half an hour per build on two
 //! cores). Arbitrary input must never panic the parsers, and every row read must be used or
 //! quarantined. Case counts come from `DRIFTWATCH_FUZZ_CASES` (default 256 for `cargo test`);
-//! the README gives the command that ran a million cases.
+//! docs/guide.md ("Bad input") gives the command that ran a million cases.
 
 use proptest::prelude::*;
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Three month-end audits of one growing log, each against the month before, with a triage file:
-# what an auditor's monthly job does (README, "Running driftwatch every month").
+# what an auditor's monthly job does (docs/guide.md, "Running driftwatch every month").
 #
 #   examples/monthly/run.sh [WORK_DIR]
 #

@@ -9,7 +9,7 @@
 //!
 //! score = G · √(C · E) · T · V, with coverage C = k/M (missed runs), explained E = k/N (ad-hoc
 //! runs), tightness T = 1/(1 + (s/45 min)²) (s = 1.4826·MAD of the residuals; the spec says
-//! 40 min, the README's benchmark shows why 45), evidence
+//! 40 min, the benchmark in docs/guide.md shows why 45), evidence
 //! G = 1 − e^(−k/4) and volume regularity V = 0.7 + 0.3·max(0, 1 − robust CV of volumes).
 //!
 //! Pure functions over run times: no polars, no register; `periodic_transfer.rs` feeds it flows.

@@ -157,7 +157,7 @@ fn slots_before_a_job_starts_are_trimmed() {
 
 #[test]
 fn uniform_45_minute_jitter_is_systematic_and_a_morning_routine_is_not() {
-    // The two scenarios the tightness scale must separate (README: "one deviation from the spec").
+    // The two scenarios the tightness scale must separate (docs/guide.md: "one deviation from the spec").
     for seed in 0..5 {
         let jittered = detect_scenario(CadenceScenario::DailyJitter45Missed20, seed).unwrap();
         assert_eq!(jittered.verdict, Verdict::Systematic, "seed {seed}: score {}", jittered.score);

@@ -274,7 +274,7 @@ mod tests {
         ] {
             assert!(analyse(sql).is_ok(), "{sql}: {:?}", analyse(sql).err());
         }
-        // Known limit, documented in the README: anonymous code blocks are quarantined.
+        // Known limit, documented in docs/guide.md: anonymous code blocks are quarantined.
         assert!(analyse("do $$ begin perform 1; end $$").is_err());
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Accepted: RFC 3339 with `Z` or a numeric offset (`2021-03-02T06:14:00Z`,
 //! `2021-03-02T07:14:00+01:00`, a space instead of `T`, fractional seconds), and the same without
-//! an offset, which is read as UTC (documented in the README and the events schema). Everything is
+//! an offset, which is read as UTC (documented in docs/guide.md and the events schema). Everything is
 //! normalised to microseconds since the Unix epoch, UTC.
 
 use chrono::format::{Fixed, Item, Numeric, Pad};

@@ -4,7 +4,7 @@
 //! (and recipient) is. Lines that do not parse, and requests no route claims, are quarantined
 //! with their line number — accounted for, never dropped.
 //!
-//! Route map (TOML, `schemas/routes.example.toml` in the README):
+//! Route map (TOML, `schemas/routes.example.toml`, docs/guide.md):
 //! ```toml
 //! actor = "client"          # "client" (address + user agent), "address", or "user" (the authenticated user, else client)
 //! role = "web_client"       # actor_role of every event
@@ -264,7 +264,7 @@ impl InputFormat for AccessLog {
         let routes = file.options.routes.ok_or_else(|| {
             Error::file(
                 file.display,
-                "a web access log needs a route map: give a source map of format = \"access_log\" (--source-map) or --routes (see README)",
+                "a web access log needs a route map: give a source map of format = \"access_log\" (--source-map) or --routes (see docs/guide.md)",
             )
         })?;
         read_batches(file.path, file.display, routes, chunk_rows, on_chunk)
